@@ -1,0 +1,67 @@
+//! Administrative operations behind `roster enterprise ...` and `roster token ...`.
+
+use anyhow::{Context, anyhow};
+use roster_provider::tenant::{Enterprise, EnterpriseSlug, Profile, Scope, Shortcode, TokenRecord, issue_token};
+
+use crate::Stores;
+use roster_provider::TenantStore;
+
+/// Creates an enterprise with GitHub EMU's rules.
+pub async fn create_enterprise(stores: &Stores, slug: &str, shortcode: &str) -> anyhow::Result<Enterprise> {
+    create_enterprise_with_profile(stores, slug, shortcode, Profile::GithubEmu).await
+}
+
+/// Creates an enterprise with the given rules.
+pub async fn create_enterprise_with_profile(
+    stores: &Stores,
+    slug: &str,
+    shortcode: &str,
+    profile: Profile,
+) -> anyhow::Result<Enterprise> {
+    let slug = EnterpriseSlug::parse(slug)?;
+    let shortcode = Shortcode::parse(shortcode)?;
+    stores.sqlite.create_enterprise(&slug, &shortcode, profile).await.map_err(|error| anyhow!("{error}"))
+}
+
+/// Lists the enterprises.
+pub async fn enterprises(stores: &Stores) -> anyhow::Result<Vec<Enterprise>> {
+    stores.sqlite.enterprises().await.map_err(|error| anyhow!("{error}"))
+}
+
+/// Finds an enterprise by slug, with an error that says what exists.
+pub async fn enterprise(stores: &Stores, slug: &str) -> anyhow::Result<Enterprise> {
+    let parsed = EnterpriseSlug::parse(slug)?;
+    stores.sqlite.enterprise(&parsed).await.map_err(|error| anyhow!("{error}"))?.with_context(|| {
+        format!("no enterprise {slug:?}; create it with `roster enterprise create {slug} --shortcode CODE`")
+    })
+}
+
+/// Issues a token for an enterprise and returns its secret (shown once, stored hashed).
+pub async fn create_token(stores: &Stores, slug: &str, name: &str, scopes: &[String]) -> anyhow::Result<String> {
+    let enterprise = enterprise(stores, slug).await?;
+    let scopes = if scopes.is_empty() {
+        vec![Scope::ScimEnterprise]
+    } else {
+        scopes.iter().map(|scope| Scope::parse(scope)).collect::<Result<Vec<_>, _>>()?
+    };
+    let issued = issue_token();
+    stores.sqlite.create_token(enterprise.id, name, &scopes, issued.hash).await.map_err(|error| anyhow!("{error}"))?;
+    Ok(issued.secret)
+}
+
+/// Lists an enterprise's tokens (never their secrets).
+pub async fn tokens(stores: &Stores, slug: &str) -> anyhow::Result<Vec<TokenRecord>> {
+    let enterprise = enterprise(stores, slug).await?;
+    stores.sqlite.tokens(enterprise.id).await.map_err(|error| anyhow!("{error}"))
+}
+
+/// Revokes a token.
+pub async fn revoke_token(stores: &Stores, slug: &str, token_id: i64) -> anyhow::Result<()> {
+    let enterprise = enterprise(stores, slug).await?;
+    stores
+        .sqlite
+        .revoke_token(enterprise.id, token_id)
+        .await
+        .map_err(|error| anyhow!("{error}"))
+        .with_context(|| format!("could not revoke token {token_id} of {slug}"))
+}

@@ -1,0 +1,145 @@
+//! roster as a library: the typed configuration, the wiring of the concrete adapters (the only place where they
+//! meet), the bound listener, and the administrative operations the command line offers.
+//!
+//! ```no_run
+//! # async fn demo() -> anyhow::Result<()> {
+//! let config = roster_app::Config::new(roster_app::Storage::sqlite_in("./roster-data"), "127.0.0.1:0".parse()?);
+//! let app = roster_app::App::build(config).await?;
+//! println!("listening on {}", app.local_addr());
+//! app.run_until_stopped(std::future::pending()).await
+//! # }
+//! ```
+
+pub mod admin;
+pub mod demo;
+
+pub use roster_provider::tenant::Profile;
+
+use std::future::Future;
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use anyhow::Context;
+use roster_provider::{Limits, Provider, SystemClock};
+use roster_scim_server::ServerState;
+use roster_store::SqliteStore;
+use tokio::net::TcpListener;
+
+/// Where roster keeps its data.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Storage {
+    /// An embedded SQLite database file.
+    Sqlite {
+        /// The database file.
+        path: PathBuf,
+    },
+}
+
+impl Storage {
+    /// SQLite in a data directory (`roster.db` inside it).
+    pub fn sqlite_in(data_dir: impl AsRef<Path>) -> Self {
+        Storage::Sqlite { path: data_dir.as_ref().join("roster.db") }
+    }
+
+    /// The storage chosen on the command line: `--database URL` if given, else `--data DIR`.
+    pub fn from_args(data_dir: &Path, database: Option<&str>) -> anyhow::Result<Self> {
+        let Some(url) = database else {
+            return Ok(Self::sqlite_in(data_dir));
+        };
+        if let Some(path) = url.strip_prefix("sqlite://").or_else(|| url.strip_prefix("sqlite:")) {
+            return Ok(Storage::Sqlite { path: PathBuf::from(path) });
+        }
+        if url.starts_with("postgres://") || url.starts_with("postgresql://") {
+            anyhow::bail!(
+                "PostgreSQL is not supported by this build yet; use --data DIR (SQLite) or --database sqlite://FILE"
+            );
+        }
+        anyhow::bail!("unsupported --database {url:?}: use sqlite://FILE")
+    }
+}
+
+/// The stores, opened.
+#[derive(Clone)]
+pub struct Stores {
+    /// The SQLite store, which implements every port.
+    pub sqlite: Arc<SqliteStore>,
+}
+
+impl Stores {
+    /// Opens (and migrates) the storage.
+    pub fn open(storage: &Storage) -> anyhow::Result<Self> {
+        match storage {
+            Storage::Sqlite { path } => {
+                let store = SqliteStore::open(path)
+                    .with_context(|| format!("could not open the SQLite database {}", path.display()))?;
+                Ok(Self { sqlite: Arc::new(store) })
+            }
+        }
+    }
+
+    /// The service provider over these stores.
+    pub fn provider(&self, limits: Limits) -> Provider {
+        Provider::new(self.sqlite.clone(), self.sqlite.clone(), Arc::new(SystemClock), limits)
+    }
+}
+
+/// The configuration of a server.
+#[derive(Debug, Clone)]
+pub struct Config {
+    /// The storage.
+    pub storage: Storage,
+    /// The address to listen on; port 0 picks a free port.
+    pub listen: SocketAddr,
+    /// The public base URL used in `meta.location`, when the server sits behind a proxy.
+    pub public_url: Option<String>,
+    /// The largest request body, in bytes.
+    pub max_body_bytes: usize,
+    /// Paging and filter limits.
+    pub limits: Limits,
+}
+
+impl Config {
+    /// Defaults around a storage and a listen address.
+    pub fn new(storage: Storage, listen: SocketAddr) -> Self {
+        Self { storage, listen, public_url: None, max_body_bytes: 1024 * 1024, limits: Limits::default() }
+    }
+}
+
+/// A built server: bound, not yet serving.
+pub struct App {
+    listener: TcpListener,
+    router: axum::Router,
+    stores: Stores,
+}
+
+impl App {
+    /// Opens the storage, builds the router and binds the listener.
+    pub async fn build(config: Config) -> anyhow::Result<Self> {
+        let stores = Stores::open(&config.storage)?;
+        let state = ServerState {
+            provider: stores.provider(config.limits),
+            public_url: config.public_url.as_deref().map(|url| Arc::from(url.trim_end_matches('/'))),
+            max_body_bytes: config.max_body_bytes,
+        };
+        let router = roster_scim_server::router(state);
+        let listener =
+            TcpListener::bind(config.listen).await.with_context(|| format!("could not listen on {}", config.listen))?;
+        Ok(Self { listener, router, stores })
+    }
+
+    /// The bound address (with the real port when port 0 was asked for).
+    pub fn local_addr(&self) -> SocketAddr {
+        self.listener.local_addr().unwrap_or_else(|_| SocketAddr::from(([127, 0, 0, 1], 0)))
+    }
+
+    /// The stores, for seeding.
+    pub fn stores(&self) -> &Stores {
+        &self.stores
+    }
+
+    /// Serves until `shutdown` completes, then finishes the requests in flight.
+    pub async fn run_until_stopped(self, shutdown: impl Future<Output = ()> + Send + 'static) -> anyhow::Result<()> {
+        axum::serve(self.listener, self.router).with_graceful_shutdown(shutdown).await.context("the server failed")
+    }
+}

@@ -1,0 +1,247 @@
+//! GitHub Enterprise Managed Users' rules through HTTP: login normalization with `_shortcode` (reference §2.9),
+//! uniqueness (409), required attributes and roles (§2.3, §2.4).
+
+use reqwest::StatusCode;
+use serde_json::{Value, json};
+
+use crate::support::{GROUP_URN, TestServer, login_of, user_body};
+
+/// A filter literal: SCIM filter strings are JSON strings.
+fn quoted(text: &str) -> String {
+    Value::String(text.to_owned()).to_string()
+}
+
+/// POSTs a user named `user_name` and checks the derived login, or the 400 `invalidValue` refusal (`None`) that
+/// leaves nothing behind.
+async fn check_login(server: &TestServer, n: usize, user_name: &str, expected: Option<&str>) {
+    let answer = server.post("/Users", user_body(user_name, &format!("ext-{n}"))).await;
+    match expected {
+        Some(login) => {
+            assert_eq!(answer.status, StatusCode::CREATED, "{user_name}: {}", answer.body);
+            let id = answer.body["id"].as_str().expect("id");
+            let user = server.fetch(&format!("/Users/{id}")).await;
+            assert_eq!(login_of(&user), login, "{user_name}");
+            assert_eq!(user["userName"], user_name, "{user_name}: the userName itself is kept as sent");
+        }
+        None => {
+            answer.assert_error(400, Some("invalidValue"));
+            let filter = format!("userName eq {}", quoted(user_name));
+            assert_eq!(server.user_names_matching(&filter).await, Vec::<String>::new(), "{user_name}");
+        }
+    }
+}
+
+#[tokio::test]
+async fn login_normalization() {
+    let server = TestServer::start().await;
+    let longest_ok = "a".repeat(39 - "_acme".len());
+    let one_too_long = "b".repeat(40 - "_acme".len());
+    let cases: &[(&str, Option<&str>)] = &[
+        ("The.Octocat", Some("The-Octocat_acme")),
+        ("!The.Octocat", None),
+        ("The!!Octocat", None),
+        ("mona-cat", Some("mona-cat_acme")),
+        (&longest_ok, Some(&format!("{longest_ok}_acme"))),
+        (&one_too_long, None),
+        ("mona.lisa.the.octocat.from.github.united.states@example.com", None),
+        ("bob_example#EXT#fabrikamcom@contoso.com", Some("bob-example_acme")),
+        ("CONTOSO\\jdoe", Some("jdoe_acme")),
+        ("jürgen@example.com", Some("j-rgen_acme")),
+        ("ends.with.@example.com", None),
+        ("@example.com", None),
+    ];
+    for (n, (user_name, expected)) in cases.iter().enumerate() {
+        check_login(&server, n, user_name, *expected).await;
+    }
+}
+
+#[tokio::test]
+async fn logins_that_collide_are_refused_first_wins() {
+    let server = TestServer::start().await;
+    let first = server.create_user("bob@contoso.com", "bob-1").await;
+    for (n, user_name) in ["bob@fabrikam.com", "bob#EXT#fabrikamcom@contoso.com"].into_iter().enumerate() {
+        server
+            .post("/Users", user_body(user_name, &format!("bob-{}", n + 2)))
+            .await
+            .assert_error(409, Some("uniqueness"));
+    }
+    assert_eq!(server.user_names_matching(r#"userName sw "bob""#).await, vec!["bob@contoso.com"]);
+    assert_eq!(login_of(&server.fetch(&format!("/Users/{first}")).await), "bob_acme");
+}
+
+/// POSTs `first` then `second` to `collection` on a fresh server; the second answers `expected` (409 must be
+/// `uniqueness` and store nothing).
+async fn check_duplicate(case: &str, collection: &str, first: Value, second: Value, expected: u16) {
+    let server = TestServer::start().await;
+    let created = server.post(collection, first).await;
+    assert_eq!(created.status, StatusCode::CREATED, "{case}: {}", created.body);
+    let answer = server.post(collection, second).await;
+    if expected == 409 {
+        answer.assert_error(409, Some("uniqueness"));
+        assert_eq!(server.total(collection).await, 1, "{case}");
+        let id = created.body["id"].as_str().expect("id");
+        assert_eq!(server.fetch(&format!("{collection}/{id}")).await, created.body, "{case}");
+    } else {
+        assert_eq!(answer.status.as_u16(), expected, "{case}: {}", answer.body);
+        assert_eq!(server.total(collection).await, 2, "{case}");
+    }
+}
+
+fn group(display_name: &str, external_id: &str) -> Value {
+    json!({"schemas": [GROUP_URN], "externalId": external_id, "displayName": display_name})
+}
+
+#[tokio::test]
+async fn duplicates() {
+    let cases = [
+        (
+            "userName differs only in case",
+            "/Users",
+            user_body("Alice@x.com", "e1"),
+            user_body("alice@x.com", "e2"),
+            409,
+        ),
+        ("same externalId", "/Users", user_body("carol@x.com", "e3"), user_body("dave@x.com", "e3"), 409),
+        ("user externalId is case-exact", "/Users", user_body("erin@x.com", "E4"), user_body("frank@x.com", "e4"), 201),
+        ("same group externalId", "/Groups", group("Eng", "g1"), group("Ops", "g1"), 409),
+        (
+            "group displayName differs only in case",
+            "/Groups",
+            group("Engineering", "g2"),
+            group("ENGINEERING", "g3"),
+            409,
+        ),
+        ("group externalId is case-exact", "/Groups", group("Sales", "G5"), group("Marketing", "g5"), 201),
+    ];
+    for (case, collection, first, second, expected) in cases {
+        check_duplicate(case, collection, first, second, expected).await;
+    }
+}
+
+/// POSTs `body` and expects a 400 with `scim_type`, and nothing stored.
+async fn check_refused(server: &TestServer, case: &str, collection: &str, body: Value, scim_type: &str) {
+    let answer = server.post(collection, body).await;
+    assert_eq!(answer.status, StatusCode::BAD_REQUEST, "{case}: {}", answer.body);
+    answer.assert_error(400, Some(scim_type));
+    assert_eq!(server.total(collection).await, 0, "{case}");
+}
+
+#[tokio::test]
+async fn required_attributes() {
+    let server = TestServer::start().await;
+    let without = |body: Value, attribute: &str| {
+        let mut body = body;
+        body.as_object_mut().expect("object").remove(attribute);
+        body
+    };
+    let with = |body: Value, attribute: &str, value: Value| {
+        let mut body = body;
+        body[attribute] = value;
+        body
+    };
+    let user = || user_body("mona@example.com", "E1");
+    let cases = [
+        ("user without externalId", "/Users", without(user(), "externalId"), "invalidValue"),
+        ("user without userName", "/Users", without(user(), "userName"), "invalidValue"),
+        ("user without displayName", "/Users", without(user(), "displayName"), "invalidValue"),
+        ("user without emails", "/Users", without(user(), "emails"), "invalidValue"),
+        ("user without active", "/Users", without(user(), "active"), "invalidValue"),
+        ("user with an empty externalId", "/Users", with(user(), "externalId", json!("")), "invalidValue"),
+        ("user with a null userName", "/Users", with(user(), "userName", Value::Null), "invalidValue"),
+        ("user without schemas", "/Users", without(user(), "schemas"), "invalidSyntax"),
+        ("group without externalId", "/Groups", without(group("Eng", "g1"), "externalId"), "invalidValue"),
+        ("group without displayName", "/Groups", without(group("Eng", "g1"), "displayName"), "invalidValue"),
+    ];
+    for (case, collection, body, scim_type) in cases {
+        check_refused(&server, case, collection, body, scim_type).await;
+    }
+}
+
+/// POSTs a user with one role: accepted roles are echoed by GET, others are 400 `invalidValue`.
+async fn check_role(server: &TestServer, n: usize, role: &str, accepted: bool) {
+    let mut body = user_body(&format!("user{n}@example.com"), &format!("ext-{n}"));
+    body["roles"] = json!([{"value": role, "primary": true}]);
+    let answer = server.post("/Users", body).await;
+    if accepted {
+        assert_eq!(answer.status, StatusCode::CREATED, "{role}: {}", answer.body);
+        let id = answer.body["id"].as_str().expect("id");
+        let user = server.fetch(&format!("/Users/{id}")).await;
+        assert_eq!(user["roles"], json!([{"value": role, "primary": true}]), "{role}");
+    } else {
+        answer.assert_error(400, Some("invalidValue"));
+        let filter = format!(r#"userName eq "user{n}@example.com""#);
+        assert_eq!(server.user_names_matching(&filter).await, Vec::<String>::new(), "{role}");
+    }
+}
+
+#[tokio::test]
+async fn roles_are_github_roles() {
+    let server = TestServer::start().await;
+    let cases = [
+        ("user", true),
+        ("enterprise_owner", true),
+        ("billing_manager", true),
+        ("guest_collaborator", true),
+        ("27d9891d-2c17-4f45-a262-781a0e55c80a", true),
+        ("1ebc4a02-e56c-43a6-92a5-02ee09b90824", true),
+        ("admin", false),
+        ("owner", false),
+        ("27d9891d-2c17-4f45-a262-000000000000", false),
+    ];
+    for (n, (role, accepted)) in cases.into_iter().enumerate() {
+        check_role(&server, n, role, accepted).await;
+    }
+
+    // A PATCH cannot bring in a role outside the list either.
+    let id = server.create_user("mona@example.com", "E1").await;
+    let path = format!("/Users/{id}");
+    let before = server.fetch(&path).await;
+    server
+        .patch_ops(&path, json!([{"op": "add", "path": "roles", "value": [{"value": "admin"}]}]))
+        .await
+        .assert_error(400, Some("invalidValue"));
+    assert_eq!(server.fetch(&path).await, before);
+}
+
+#[tokio::test]
+async fn patching_user_name_renames_the_login() {
+    let server = TestServer::start().await;
+    let id = server.create_user("mona@example.com", "E1").await;
+    let path = format!("/Users/{id}");
+    assert_eq!(login_of(&server.fetch(&path).await), "mona_acme");
+    let answer =
+        server.patch_ops(&path, json!([{"op": "replace", "path": "userName", "value": "mona.lisa@example.com"}])).await;
+    assert_eq!(answer.status, StatusCode::OK, "{}", answer.body);
+    let user = server.fetch(&path).await;
+    assert_eq!(user["userName"], "mona.lisa@example.com");
+    assert_eq!(login_of(&user), "mona-lisa_acme");
+    // The old login is free again.
+    let reused = server.create_user("mona@fabrikam.com", "E2").await;
+    assert_eq!(login_of(&server.fetch(&format!("/Users/{reused}")).await), "mona_acme");
+}
+
+#[tokio::test]
+async fn a_write_that_would_collide_logins_changes_nothing() {
+    let server = TestServer::start().await;
+    server.create_user("alpha@example.com", "A").await;
+    let beta = server.create_user("beta@example.com", "B").await;
+    let path = format!("/Users/{beta}");
+    let before = server.fetch(&path).await;
+
+    let patched = server
+        .patch_ops(
+            &path,
+            json!([
+                {"op": "replace", "path": "displayName", "value": "Changed"},
+                {"op": "replace", "path": "userName", "value": "alpha@other.com"},
+            ]),
+        )
+        .await;
+    patched.assert_error(409, Some("uniqueness"));
+    assert_eq!(server.fetch(&path).await, before);
+
+    let mut replacement = user_body("alpha@third.com", "B");
+    replacement["displayName"] = json!("Changed");
+    server.put(&path, replacement).await.assert_error(409, Some("uniqueness"));
+    assert_eq!(server.fetch(&path).await, before);
+}

@@ -1,0 +1,9 @@
+//! End-to-end tests: the real server on a loopback port (port 0), a throwaway SQLite database per test, and a
+//! real HTTP client.
+
+mod auth;
+mod emu;
+mod entra;
+mod github;
+mod protocol;
+mod support;

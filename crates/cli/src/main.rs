@@ -1,0 +1,209 @@
+//! The `roster` command line: a thin layer over `roster-app`.
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use anyhow::Context;
+use clap::{Args, Parser, Subcommand};
+use roster_app::Profile;
+use roster_app::{App, Config, Storage, Stores, admin, demo};
+
+#[derive(Parser)]
+#[command(name = "roster", version, about = "Self-hosted identity provisioning over SCIM 2.0")]
+struct Cli {
+    #[command(flatten)]
+    storage: StorageArgs,
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Args)]
+struct StorageArgs {
+    /// The data directory (SQLite database and demo files).
+    #[arg(long, global = true, env = "ROSTER_DATA", default_value = "./roster-data")]
+    data: PathBuf,
+    /// A database URL instead of the data directory, e.g. sqlite://path/to/roster.db.
+    #[arg(long, global = true, env = "ROSTER_DATABASE")]
+    database: Option<String>,
+}
+
+impl StorageArgs {
+    fn storage(&self) -> anyhow::Result<Storage> {
+        Storage::from_args(&self.data, self.database.as_deref())
+    }
+
+    fn open(&self) -> anyhow::Result<Stores> {
+        std::fs::create_dir_all(&self.data)
+            .with_context(|| format!("could not create the data directory {}", self.data.display()))?;
+        Stores::open(&self.storage()?)
+    }
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Serve the SCIM service provider (and, later, the admin API and the provisioning scheduler).
+    Serve {
+        /// The address to listen on.
+        #[arg(long, default_value = "127.0.0.1:8080", env = "ROSTER_LISTEN")]
+        listen: SocketAddr,
+        /// The public base URL, when behind a proxy (used in meta.location and Location headers).
+        #[arg(long, env = "ROSTER_PUBLIC_URL")]
+        public_url: Option<String>,
+        /// Seed a demo enterprise, token, users and group on first start.
+        #[arg(long)]
+        demo: bool,
+    },
+    /// Manage enterprises (the tenants of the SCIM service provider).
+    #[command(subcommand)]
+    Enterprise(EnterpriseCommand),
+    /// Manage personal access tokens.
+    #[command(subcommand)]
+    Token(TokenCommand),
+}
+
+#[derive(Subcommand)]
+enum EnterpriseCommand {
+    /// Create an enterprise.
+    Create {
+        /// The slug, used in /scim/v2/enterprises/{slug}.
+        slug: String,
+        /// The shortcode appended to every login (3 to 8 letters and digits).
+        #[arg(long)]
+        shortcode: String,
+        /// The rules of its SCIM API: github-emu (GitHub Enterprise Managed Users) or scim (plain RFC 7643/7644).
+        #[arg(long, default_value = "github-emu")]
+        profile: String,
+    },
+    /// List enterprises.
+    List,
+}
+
+#[derive(Subcommand)]
+enum TokenCommand {
+    /// Create a token; prints the token alone on stdout (it is stored hashed and cannot be shown again).
+    Create {
+        /// The enterprise's slug.
+        #[arg(long)]
+        enterprise: String,
+        /// A scope: scim:enterprise (default), admin:enterprise, read:enterprise. Repeat for several.
+        #[arg(long = "scope")]
+        scopes: Vec<String>,
+        /// A name to recognise the token by.
+        #[arg(long, default_value = "cli")]
+        name: String,
+    },
+    /// List an enterprise's tokens.
+    List {
+        /// The enterprise's slug.
+        #[arg(long)]
+        enterprise: String,
+    },
+    /// Revoke a token.
+    Revoke {
+        /// The enterprise's slug.
+        #[arg(long)]
+        enterprise: String,
+        /// The token's id, as `token list` shows it.
+        id: i64,
+    },
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
+        Ok(runtime) => runtime,
+        Err(error) => {
+            eprintln!("error: could not start the async runtime: {error}");
+            return ExitCode::FAILURE;
+        }
+    };
+    match runtime.block_on(run(cli)) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(error) => {
+            eprintln!("error: {error}");
+            for cause in error.chain().skip(1) {
+                eprintln!("  caused by: {cause}");
+            }
+            ExitCode::FAILURE
+        }
+    }
+}
+
+async fn run(cli: Cli) -> anyhow::Result<()> {
+    match cli.command {
+        Command::Serve { listen, public_url, demo } => serve(&cli.storage, listen, public_url, demo).await,
+        Command::Enterprise(EnterpriseCommand::Create { slug, shortcode, profile }) => {
+            let stores = cli.storage.open()?;
+            let profile = Profile::parse(&profile)?;
+            let enterprise = admin::create_enterprise_with_profile(&stores, &slug, &shortcode, profile).await?;
+            println!(
+                "created enterprise {} (shortcode {}, profile {})",
+                enterprise.slug,
+                enterprise.shortcode.as_str(),
+                enterprise.profile.as_str()
+            );
+            Ok(())
+        }
+        Command::Enterprise(EnterpriseCommand::List) => {
+            let stores = cli.storage.open()?;
+            for enterprise in admin::enterprises(&stores).await? {
+                println!("{}\t{}\t{}", enterprise.slug, enterprise.shortcode.as_str(), enterprise.profile.as_str());
+            }
+            Ok(())
+        }
+        Command::Token(TokenCommand::Create { enterprise, scopes, name }) => {
+            let stores = cli.storage.open()?;
+            let secret = admin::create_token(&stores, &enterprise, &name, &scopes).await?;
+            println!("{secret}");
+            Ok(())
+        }
+        Command::Token(TokenCommand::List { enterprise }) => {
+            let stores = cli.storage.open()?;
+            println!("id\tname\tscopes\tstate");
+            for token in admin::tokens(&stores, &enterprise).await? {
+                let scopes: Vec<&str> = token.scopes.iter().map(|scope| scope.as_str()).collect();
+                let state = if token.revoked { "revoked" } else { "active" };
+                println!("{}\t{}\t{}\t{state}", token.id, token.name, scopes.join(","));
+            }
+            Ok(())
+        }
+        Command::Token(TokenCommand::Revoke { enterprise, id }) => {
+            let stores = cli.storage.open()?;
+            admin::revoke_token(&stores, &enterprise, id).await?;
+            println!("revoked token {id} of {enterprise}");
+            Ok(())
+        }
+    }
+}
+
+async fn serve(
+    storage: &StorageArgs,
+    listen: SocketAddr,
+    public_url: Option<String>,
+    with_demo: bool,
+) -> anyhow::Result<()> {
+    tracing_subscriber::fmt()
+        .with_env_filter(tracing_subscriber::EnvFilter::try_from_env("ROSTER_LOG").unwrap_or_else(|_| "info".into()))
+        .with_writer(std::io::stderr)
+        .init();
+    std::fs::create_dir_all(&storage.data)
+        .with_context(|| format!("could not create the data directory {}", storage.data.display()))?;
+    let mut config = Config::new(storage.storage()?, listen);
+    config.public_url = public_url;
+    let app = App::build(config).await?;
+    let address = app.local_addr();
+    println!("roster listening on http://{address}");
+    println!("SCIM service provider: http://{address}/scim/v2/enterprises/{{enterprise}}");
+    if with_demo {
+        let seeded = demo::seed(app.stores(), &storage.data).await?;
+        let base = format!("http://{address}/scim/v2/enterprises/{}", demo::SLUG);
+        println!("demo enterprise {} (shortcode {}): {base}", demo::SLUG, demo::SHORTCODE);
+        println!("demo token in {}", seeded.token_file.display());
+        println!("try: curl -H \"Authorization: Bearer $(cat {})\" {base}/Users", seeded.token_file.display());
+    }
+    app.run_until_stopped(async {
+        let _ = tokio::signal::ctrl_c().await;
+    })
+    .await
+}

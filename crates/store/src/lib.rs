@@ -1,0 +1,26 @@
+//! Storage adapters of roster: the SQLite implementation of the service provider's ports
+//! ([`roster_provider::port::TenantStore`] and [`roster_provider::port::ResourceStore`]), and, later, its
+//! PostgreSQL sibling behind the same ports.
+//!
+//! Layout:
+//! - [`sqlite`] holds everything specific to SQLite: opening, pragmas, the connection pool, migrations and SQL;
+//! - `columns` and `pushdown` are backend-neutral: which values of a resource live in their own columns (and how
+//!   they are case-folded), and which part of a SCIM filter or `sortBy` a database can answer;
+//! - [`suite`] (feature `testing`, or this crate's own tests) is the backend-independent test suite every backend
+//!   runs: its functions take the ports as `&dyn` values on a fresh database.
+//!
+//! ```no_run
+//! # async fn example() -> Result<(), Box<dyn std::error::Error>> {
+//! use roster_store::SqliteStore;
+//! let store = SqliteStore::open(std::path::Path::new("roster-data/roster.db"))?;
+//! let enterprises = roster_provider::TenantStore::enterprises(&store).await?;
+//! # let _ = enterprises; Ok(()) }
+//! ```
+
+mod columns;
+mod pushdown;
+pub mod sqlite;
+#[cfg(any(test, feature = "testing"))]
+pub mod suite;
+
+pub use sqlite::{OpenError, SqliteStore};

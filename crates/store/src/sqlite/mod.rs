@@ -1,0 +1,288 @@
+//! The SQLite backend: one database file, WAL mode, one writer connection and a pool of readers.
+//!
+//! Concurrency, on purpose: SQLite has one writer at a time, so every write runs on the single writer connection
+//! behind a mutex, in a `BEGIN IMMEDIATE` transaction. That serialises read-modify-write requests (an `update`
+//! closure sees the row as the previous writer committed it), so concurrent membership changes never lose a member,
+//! and no write ever waits on `SQLITE_BUSY` inside the process. Reads run on their own connections, concurrently
+//! with each other and with the writer (WAL readers see the last committed snapshot), each query in one read
+//! transaction so that a page and its total agree. All database work runs in `tokio::task::spawn_blocking`.
+
+mod migrate;
+mod query;
+mod resources;
+mod tenants;
+
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex, PoisonError};
+use std::time::Duration;
+
+use roster_provider::port::StoreError;
+use rusqlite::{Connection, OpenFlags};
+
+/// How long a connection waits for a lock held by another process before failing.
+const BUSY_TIMEOUT: Duration = Duration::from_secs(5);
+/// The page cache of the writer, in KiB (a negative `cache_size`).
+const WRITER_CACHE_KIB: i64 = 16 * 1024;
+/// The page cache of each reader, in KiB.
+const READER_CACHE_KIB: i64 = 8 * 1024;
+/// How many idle readers the pool keeps; more are opened under load and closed when returned.
+const MAX_IDLE_READERS: usize = 8;
+/// Prepared statements kept per connection.
+const STATEMENT_CACHE: usize = 64;
+
+/// Why the database could not be opened.
+#[derive(Debug, thiserror::Error)]
+pub enum OpenError {
+    /// The parent directory could not be created.
+    #[error("cannot create the directory {path}")]
+    CreateDir {
+        /// The directory.
+        path: PathBuf,
+        /// The cause.
+        #[source]
+        source: std::io::Error,
+    },
+    /// SQLite could not open or configure the file.
+    #[error("cannot open the SQLite database {path}")]
+    Open {
+        /// The database file.
+        path: PathBuf,
+        /// The cause.
+        #[source]
+        source: rusqlite::Error,
+    },
+    /// The database was written by a newer roster.
+    #[error(
+        "the database {path} has schema version {found}, but this roster knows versions up to {supported}; \
+         run a newer roster, or restore a backup taken before the upgrade"
+    )]
+    TooNew {
+        /// The database file.
+        path: PathBuf,
+        /// The database's `user_version`.
+        found: i64,
+        /// The newest migration this binary has.
+        supported: i64,
+    },
+    /// A migration failed; the database stays at the previous version.
+    #[error("migration {version} ({name}) failed on {path}")]
+    Migration {
+        /// The database file.
+        path: PathBuf,
+        /// The migration's version.
+        version: i64,
+        /// The migration's file name.
+        name: &'static str,
+        /// The cause.
+        #[source]
+        source: rusqlite::Error,
+    },
+}
+
+/// The SQLite store. Cloning is cheap and shares the connections.
+#[derive(Clone)]
+pub struct SqliteStore {
+    inner: Arc<Inner>,
+}
+
+struct Inner {
+    path: PathBuf,
+    writer: Mutex<Connection>,
+    idle_readers: Mutex<Vec<Connection>>,
+}
+
+impl std::fmt::Debug for SqliteStore {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("SqliteStore").field("path", &self.inner.path).finish_non_exhaustive()
+    }
+}
+
+impl SqliteStore {
+    /// Opens (creating it and its directory when missing) the database file and applies pending migrations.
+    /// Refuses a database written by a newer roster ([`OpenError::TooNew`]).
+    pub fn open(path: &Path) -> Result<SqliteStore, OpenError> {
+        if let Some(parent) = path.parent()
+            && !parent.as_os_str().is_empty()
+        {
+            std::fs::create_dir_all(parent)
+                .map_err(|source| OpenError::CreateDir { path: parent.to_owned(), source })?;
+        }
+        let open_error = |source| OpenError::Open { path: path.to_owned(), source };
+        let mut writer = open_writer(path).map_err(open_error)?;
+        migrate::migrate(&mut writer, path)?;
+        let reader = open_reader(path).map_err(open_error)?;
+        Ok(SqliteStore {
+            inner: Arc::new(Inner {
+                path: path.to_owned(),
+                writer: Mutex::new(writer),
+                idle_readers: Mutex::new(vec![reader]),
+            }),
+        })
+    }
+
+    /// The database file.
+    pub fn path(&self) -> &Path {
+        &self.inner.path
+    }
+
+    /// Runs `work` on a reader connection, off the async runtime.
+    async fn read<T, F>(&self, work: F) -> Result<T, StoreError>
+    where
+        T: Send + 'static,
+        F: FnOnce(&mut Connection) -> Result<T, Failure> + Send + 'static,
+    {
+        let inner = Arc::clone(&self.inner);
+        blocking(move || {
+            let popped = inner.idle_readers.lock().unwrap_or_else(PoisonError::into_inner).pop();
+            let mut connection = match popped {
+                Some(connection) => connection,
+                None => open_reader(&inner.path)?,
+            };
+            let result = work(&mut connection);
+            if connection.is_autocommit() {
+                let mut idle = inner.idle_readers.lock().unwrap_or_else(PoisonError::into_inner);
+                if idle.len() < MAX_IDLE_READERS {
+                    idle.push(connection);
+                }
+            }
+            result
+        })
+        .await
+    }
+
+    /// Runs `work` on the writer connection, off the async runtime. `work` opens its own transaction.
+    async fn write<T, F>(&self, work: F) -> Result<T, StoreError>
+    where
+        T: Send + 'static,
+        F: FnOnce(&mut Connection) -> Result<T, Failure> + Send + 'static,
+    {
+        let inner = Arc::clone(&self.inner);
+        blocking(move || {
+            // A panic in an update closure poisons the mutex after its transaction was rolled back (the
+            // `Transaction` guard rolls back on drop), so the connection is in a clean state: take it.
+            let mut writer = inner.writer.lock().unwrap_or_else(PoisonError::into_inner);
+            work(&mut writer)
+        })
+        .await
+    }
+}
+
+async fn blocking<T, F>(work: F) -> Result<T, StoreError>
+where
+    T: Send + 'static,
+    F: FnOnce() -> Result<T, Failure> + Send + 'static,
+{
+    match tokio::task::spawn_blocking(work).await {
+        Ok(result) => result.map_err(Failure::into_store),
+        Err(error) => Err(StoreError::Backend(format!("the storage task failed: {error}"))),
+    }
+}
+
+fn open_writer(path: &Path) -> rusqlite::Result<Connection> {
+    let connection = Connection::open_with_flags(
+        path,
+        OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_CREATE | OpenFlags::SQLITE_OPEN_NO_MUTEX,
+    )?;
+    connection.busy_timeout(BUSY_TIMEOUT)?;
+    // `journal_mode` answers with the mode now in effect.
+    let mode: String = connection.query_row("PRAGMA journal_mode = WAL", [], |row| row.get(0))?;
+    if !mode.eq_ignore_ascii_case("wal") {
+        tracing::warn!(path = %path.display(), mode, "SQLite refused WAL mode; writes will block readers");
+    }
+    connection.execute_batch(&format!(
+        "PRAGMA synchronous = NORMAL; PRAGMA foreign_keys = ON; PRAGMA cache_size = -{WRITER_CACHE_KIB}; \
+         PRAGMA temp_store = MEMORY;"
+    ))?;
+    connection.set_prepared_statement_cache_capacity(STATEMENT_CACHE);
+    Ok(connection)
+}
+
+fn open_reader(path: &Path) -> rusqlite::Result<Connection> {
+    let connection =
+        Connection::open_with_flags(path, OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX)?;
+    connection.busy_timeout(BUSY_TIMEOUT)?;
+    connection.execute_batch(&format!(
+        "PRAGMA foreign_keys = ON; PRAGMA cache_size = -{READER_CACHE_KIB}; PRAGMA temp_store = MEMORY;"
+    ))?;
+    connection.set_prepared_statement_cache_capacity(STATEMENT_CACHE);
+    Ok(connection)
+}
+
+/// A failure inside a storage task: SQL, or a store answer (not found, conflict, rejected).
+#[derive(Debug)]
+pub(crate) enum Failure {
+    Sql(rusqlite::Error),
+    Store(StoreError),
+}
+
+impl Failure {
+    fn into_store(self) -> StoreError {
+        match self {
+            Failure::Sql(error) => StoreError::Backend(error.to_string()),
+            Failure::Store(error) => error,
+        }
+    }
+
+    /// A value read from the database that does not have the shape roster wrote.
+    fn corrupt(what: impl std::fmt::Display) -> Self {
+        Failure::Store(StoreError::Backend(format!("unexpected data in the database: {what}")))
+    }
+}
+
+impl From<rusqlite::Error> for Failure {
+    fn from(error: rusqlite::Error) -> Self {
+        Failure::Sql(error)
+    }
+}
+
+impl From<StoreError> for Failure {
+    fn from(error: StoreError) -> Self {
+        Failure::Store(error)
+    }
+}
+
+/// The columns named by a uniqueness violation (`scim_users.enterprise_id, scim_users.user_name_folded`), or
+/// `None` for any other error.
+fn unique_violation(error: &rusqlite::Error) -> Option<&str> {
+    match error {
+        rusqlite::Error::SqliteFailure(failure, Some(message))
+            if failure.extended_code == rusqlite::ffi::SQLITE_CONSTRAINT_UNIQUE
+                || failure.extended_code == rusqlite::ffi::SQLITE_CONSTRAINT_PRIMARYKEY =>
+        {
+            message.strip_prefix("UNIQUE constraint failed: ")
+        }
+        _ => None,
+    }
+}
+
+/// Whether the error is a foreign-key violation (for example an enterprise that does not exist).
+fn foreign_key_violation(error: &rusqlite::Error) -> bool {
+    matches!(error, rusqlite::Error::SqliteFailure(failure, _)
+        if failure.extended_code == rusqlite::ffi::SQLITE_CONSTRAINT_FOREIGNKEY)
+}
+
+/// Milliseconds since the Unix epoch (time is stored with millisecond precision, as SCIM renders it).
+fn to_millis(at: time::OffsetDateTime) -> Result<i64, Failure> {
+    i64::try_from(at.unix_timestamp_nanos().div_euclid(1_000_000))
+        .map_err(|_| Failure::Store(StoreError::Backend(format!("timestamp {at} is out of range"))))
+}
+
+fn from_millis(millis: i64) -> Result<time::OffsetDateTime, Failure> {
+    time::OffsetDateTime::from_unix_timestamp_nanos(i128::from(millis) * 1_000_000)
+        .map_err(|_| Failure::corrupt(format!("timestamp {millis} ms is out of range")))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn millis_round_trip_and_truncate() {
+        let at = time::OffsetDateTime::from_unix_timestamp_nanos(1_700_000_000_123_456_789).unwrap();
+        let millis = to_millis(at).unwrap();
+        assert_eq!(millis, 1_700_000_000_123);
+        assert_eq!(from_millis(millis).unwrap().unix_timestamp_nanos(), 1_700_000_000_123_000_000);
+        let before_epoch = time::OffsetDateTime::from_unix_timestamp_nanos(-1).unwrap();
+        assert_eq!(to_millis(before_epoch).unwrap(), -1);
+    }
+}

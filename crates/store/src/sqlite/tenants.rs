@@ -1,0 +1,207 @@
+//! [`TenantStore`] on SQLite: enterprises and token digests.
+
+use async_trait::async_trait;
+use roster_provider::port::{StoreError, TenantStore};
+use roster_provider::tenant::{
+    Enterprise, EnterpriseId, EnterpriseSlug, Profile, Scope, Shortcode, TokenHash, TokenRecord,
+};
+use rusqlite::{OptionalExtension, Row, TransactionBehavior, params};
+
+use super::{Failure, SqliteStore, unique_violation};
+
+#[async_trait]
+impl TenantStore for SqliteStore {
+    async fn create_enterprise(
+        &self,
+        slug: &EnterpriseSlug,
+        shortcode: &Shortcode,
+        profile: Profile,
+    ) -> Result<Enterprise, StoreError> {
+        let (slug, shortcode) = (slug.clone(), shortcode.clone());
+        self.write(move |connection| {
+            let transaction = connection.transaction_with_behavior(TransactionBehavior::Immediate)?;
+            let inserted = transaction
+                .prepare_cached("INSERT INTO scim_enterprises (slug, shortcode, profile) VALUES (?1, ?2, ?3)")?
+                .execute(params![slug.as_str(), shortcode.as_str(), profile.as_str()]);
+            if let Err(error) = inserted {
+                return Err(match unique_violation(&error) {
+                    Some(columns) if columns.ends_with(".slug") => {
+                        StoreError::Conflict { attribute: "slug", value: slug.as_str().to_owned() }.into()
+                    }
+                    Some(columns) if columns.ends_with(".shortcode") => {
+                        StoreError::Conflict { attribute: "shortcode", value: shortcode.as_str().to_owned() }.into()
+                    }
+                    _ => error.into(),
+                });
+            }
+            let id = EnterpriseId(transaction.last_insert_rowid());
+            transaction.commit()?;
+            Ok(Enterprise { id, slug, shortcode, profile })
+        })
+        .await
+    }
+
+    async fn enterprise(&self, slug: &EnterpriseSlug) -> Result<Option<Enterprise>, StoreError> {
+        let slug = slug.clone();
+        self.read(move |connection| {
+            let row = connection
+                .prepare_cached("SELECT id, slug, shortcode, profile FROM scim_enterprises WHERE slug = ?1")?
+                .query_row([slug.as_str()], enterprise_columns)
+                .optional()?;
+            row.map(EnterpriseRow::into_enterprise).transpose()
+        })
+        .await
+    }
+
+    async fn enterprises(&self) -> Result<Vec<Enterprise>, StoreError> {
+        self.read(|connection| {
+            let mut statement =
+                connection.prepare_cached("SELECT id, slug, shortcode, profile FROM scim_enterprises ORDER BY slug")?;
+            let rows = statement.query_map([], enterprise_columns)?;
+            rows.map(|row| row?.into_enterprise()).collect()
+        })
+        .await
+    }
+
+    async fn create_token(
+        &self,
+        enterprise: EnterpriseId,
+        name: &str,
+        scopes: &[Scope],
+        hash: TokenHash,
+    ) -> Result<i64, StoreError> {
+        let name = name.to_owned();
+        let scopes = scopes.iter().map(|scope| scope.as_str()).collect::<Vec<_>>().join(" ");
+        self.write(move |connection| {
+            let transaction = connection.transaction_with_behavior(TransactionBehavior::Immediate)?;
+            let inserted = transaction
+                .prepare_cached("INSERT INTO scim_tokens (enterprise_id, name, scopes, hash) VALUES (?1, ?2, ?3, ?4)")?
+                .execute(params![enterprise.0, name, scopes, hash.0.as_slice()]);
+            if let Err(error) = inserted {
+                if super::foreign_key_violation(&error) {
+                    return Err(StoreError::NotFound.into());
+                }
+                return Err(match unique_violation(&error) {
+                    Some(_) => StoreError::Conflict { attribute: "token", value: format!("{hash:?}") }.into(),
+                    None => error.into(),
+                });
+            }
+            let id = transaction.last_insert_rowid();
+            transaction.commit()?;
+            Ok(id)
+        })
+        .await
+    }
+
+    async fn token_by_hash(&self, hash: &TokenHash) -> Result<Option<TokenRecord>, StoreError> {
+        let hash = *hash;
+        self.read(move |connection| {
+            let row = connection
+                .prepare_cached(
+                    "SELECT t.id, t.name, t.scopes, t.hash, t.revoked IS NOT NULL, e.id, e.slug, e.shortcode, e.profile \
+                     FROM scim_tokens t JOIN scim_enterprises e ON e.id = t.enterprise_id WHERE t.hash = ?1",
+                )?
+                .query_row([hash.0.as_slice()], token_columns)
+                .optional()?;
+            row.map(TokenRow::into_record).transpose()
+        })
+        .await
+    }
+
+    async fn tokens(&self, enterprise: EnterpriseId) -> Result<Vec<TokenRecord>, StoreError> {
+        self.read(move |connection| {
+            let mut statement = connection.prepare_cached(
+                "SELECT t.id, t.name, t.scopes, t.hash, t.revoked IS NOT NULL, e.id, e.slug, e.shortcode, e.profile \
+                 FROM scim_tokens t JOIN scim_enterprises e ON e.id = t.enterprise_id \
+                 WHERE t.enterprise_id = ?1 ORDER BY t.id",
+            )?;
+            let rows = statement.query_map([enterprise.0], token_columns)?;
+            rows.map(|row| row?.into_record()).collect()
+        })
+        .await
+    }
+
+    async fn revoke_token(&self, enterprise: EnterpriseId, token_id: i64) -> Result<(), StoreError> {
+        self.write(move |connection| {
+            let transaction = connection.transaction_with_behavior(TransactionBehavior::Immediate)?;
+            let changed = transaction
+                .prepare_cached(
+                    "UPDATE scim_tokens SET revoked = coalesce(revoked, CAST(unixepoch('subsec') * 1000 AS INTEGER)) \
+                     WHERE enterprise_id = ?1 AND id = ?2",
+                )?
+                .execute(params![enterprise.0, token_id])?;
+            if changed == 0 {
+                return Err(StoreError::NotFound.into());
+            }
+            transaction.commit()?;
+            Ok(())
+        })
+        .await
+    }
+}
+
+/// An enterprise as read, before its values are parsed.
+struct EnterpriseRow {
+    id: i64,
+    slug: String,
+    shortcode: String,
+    profile: String,
+}
+
+fn enterprise_columns(row: &Row<'_>) -> rusqlite::Result<EnterpriseRow> {
+    Ok(EnterpriseRow { id: row.get(0)?, slug: row.get(1)?, shortcode: row.get(2)?, profile: row.get(3)? })
+}
+
+impl EnterpriseRow {
+    fn into_enterprise(self) -> Result<Enterprise, Failure> {
+        Ok(Enterprise {
+            id: EnterpriseId(self.id),
+            slug: EnterpriseSlug::parse(&self.slug).map_err(Failure::corrupt)?,
+            shortcode: Shortcode::parse(&self.shortcode).map_err(Failure::corrupt)?,
+            profile: Profile::parse(&self.profile).map_err(Failure::corrupt)?,
+        })
+    }
+}
+
+struct TokenRow {
+    id: i64,
+    name: String,
+    scopes: String,
+    hash: Vec<u8>,
+    revoked: bool,
+    enterprise: EnterpriseRow,
+}
+
+fn token_columns(row: &Row<'_>) -> rusqlite::Result<TokenRow> {
+    Ok(TokenRow {
+        id: row.get(0)?,
+        name: row.get(1)?,
+        scopes: row.get(2)?,
+        hash: row.get(3)?,
+        revoked: row.get(4)?,
+        enterprise: EnterpriseRow { id: row.get(5)?, slug: row.get(6)?, shortcode: row.get(7)?, profile: row.get(8)? },
+    })
+}
+
+impl TokenRow {
+    fn into_record(self) -> Result<TokenRecord, Failure> {
+        let hash: [u8; 32] =
+            self.hash.as_slice().try_into().map_err(|_| {
+                Failure::corrupt(format!("token {} has a digest of {} bytes", self.id, self.hash.len()))
+            })?;
+        let scopes = self
+            .scopes
+            .split_whitespace()
+            .map(Scope::parse)
+            .collect::<Result<Vec<_>, _>>()
+            .map_err(Failure::corrupt)?;
+        Ok(TokenRecord {
+            id: self.id,
+            enterprise: self.enterprise.into_enterprise()?,
+            name: self.name,
+            scopes,
+            hash: TokenHash(hash),
+            revoked: self.revoked,
+        })
+    }
+}

@@ -1,0 +1,339 @@
+//! The whole-system load benchmark: a real `roster serve` on a fresh SQLite database, driven over loopback by
+//! keep-alive HTTP/1.1 connections. Phases: POST (seeding N users), filtered GET, PATCH, 100-user pages; after
+//! each, the server's resident memory is read from /proc.
+
+use std::path::PathBuf;
+use std::process::Stdio;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::time::{Duration, Instant};
+
+use anyhow::{Context, bail};
+use http_body_util::{BodyExt, Full};
+use hyper::body::Bytes;
+use hyper::client::conn::http1;
+use hyper::{Method, Request};
+use hyper_util::rt::TokioIo;
+use rand::Rng;
+use serde_json::json;
+use tokio::io::{AsyncBufReadExt, BufReader};
+use tokio::net::TcpStream;
+use tokio::process::{Child, Command};
+
+/// Arguments of `cargo xtask load`.
+#[derive(clap::Args)]
+pub struct LoadArgs {
+    /// The roster binary (build it with `cargo build --release -p roster-cli`).
+    #[arg(long, default_value = "target/release/roster")]
+    roster: PathBuf,
+    /// Users to seed.
+    #[arg(long, default_value_t = 100_000)]
+    users: usize,
+    /// Concurrent keep-alive connections.
+    #[arg(long, default_value_t = 32)]
+    connections: usize,
+    /// Seconds per measured phase (GET, PATCH, page).
+    #[arg(long, default_value_t = 10)]
+    seconds: u64,
+}
+
+struct Phase {
+    name: &'static str,
+    requests: usize,
+    errors: usize,
+    elapsed: Duration,
+    latencies_us: Vec<u32>,
+    rss_kib: u64,
+}
+
+impl Phase {
+    fn rate(&self) -> f64 {
+        self.requests as f64 / self.elapsed.as_secs_f64()
+    }
+
+    fn percentile(&self, p: f64) -> f64 {
+        if self.latencies_us.is_empty() {
+            return 0.0;
+        }
+        let index = ((self.latencies_us.len() - 1) as f64 * p).round() as usize;
+        f64::from(self.latencies_us[index.min(self.latencies_us.len() - 1)]) / 1000.0
+    }
+}
+
+/// Runs the benchmark and prints a Markdown table.
+pub async fn run(args: LoadArgs) -> anyhow::Result<()> {
+    if !args.roster.exists() {
+        bail!("{} does not exist; build it with `cargo build --release -p roster-cli`", args.roster.display());
+    }
+    let data = std::env::temp_dir().join(format!("roster-load-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&data);
+    let roster = |arguments: &[&str]| {
+        let mut command = std::process::Command::new(&args.roster);
+        command.arg("--data").arg(&data).args(arguments);
+        command
+    };
+    let status = roster(&["enterprise", "create", "bench", "--shortcode", "bnch"]).status()?;
+    if !status.success() {
+        bail!("enterprise create failed");
+    }
+    let output = roster(&["token", "create", "--enterprise", "bench"]).output()?;
+    let token = String::from_utf8(output.stdout)?.trim().to_owned();
+    let mut server = Command::new(&args.roster)
+        .arg("--data")
+        .arg(&data)
+        .args(["serve", "--listen", "127.0.0.1:0"])
+        .env("ROSTER_LOG", "warn")
+        .stdout(Stdio::piped())
+        .kill_on_drop(true)
+        .spawn()?;
+    let address = listening_address(&mut server).await?;
+    let pid = server.id().context("server pid")?;
+    let target = Arc::new(Target { address, token, base: "/scim/v2/enterprises/bench".into() });
+
+    let mut phases = Vec::new();
+    let ids = Arc::new(std::sync::Mutex::new(vec![String::new(); args.users]));
+    let next = Arc::new(AtomicUsize::new(0));
+    let users = args.users;
+    let seed = {
+        let ids = ids.clone();
+        drive(&target, args.connections, None, move |_rng| {
+            let index = next.fetch_add(1, Ordering::Relaxed);
+            (index < users).then(|| {
+                let body = json!({
+                    "schemas": ["urn:ietf:params:scim:schemas:core:2.0:User"],
+                    "externalId": format!("ext-{index}"),
+                    "userName": format!("user{index}@bench.example"),
+                    "displayName": format!("User {index}"),
+                    "name": {"givenName": "User", "familyName": format!("N{index}")},
+                    "emails": [{"value": format!("user{index}@bench.example"), "type": "work", "primary": true}],
+                    "title": if index % 2 == 0 { "Engineer" } else { "Designer" },
+                    "active": true,
+                });
+                let ids = ids.clone();
+                Call {
+                    method: Method::POST,
+                    path: "/Users".into(),
+                    body: Some(body.to_string()),
+                    on_answer: Some(Box::new(move |bytes: &[u8]| {
+                        if let Ok(value) = serde_json::from_slice::<serde_json::Value>(bytes)
+                            && let Some(id) = value["id"].as_str()
+                            && let Ok(mut ids) = ids.lock()
+                        {
+                            ids[index] = id.to_owned();
+                        }
+                    })),
+                }
+            })
+        })
+        .await?
+    };
+    phases.push(seed.named("POST /Users (seeding)", rss_kib(pid)));
+
+    let ids: Arc<Vec<String>> = Arc::new(ids.lock().map_err(|_| anyhow::anyhow!("poisoned"))?.clone());
+    let deadline = Some(Duration::from_secs(args.seconds));
+    let get = drive(&target, args.connections, deadline, move |rng| {
+        let index = rng.gen_range(0..users);
+        Some(Call::get(format!("/Users?filter=userName%20eq%20%22user{index}%40bench.example%22")))
+    })
+    .await?;
+    phases.push(get.named("GET /Users?filter=userName eq", rss_kib(pid)));
+
+    let patch_ids = ids.clone();
+    let patch = drive(&target, args.connections, deadline, move |rng| {
+        let id = &patch_ids[rng.gen_range(0..patch_ids.len())];
+        let body = json!({
+            "schemas": ["urn:ietf:params:scim:api:messages:2.0:PatchOp"],
+            "Operations": [{"op": "replace", "path": "title", "value": format!("T{}", rng.gen_range(0..1000))}],
+        });
+        Some(Call {
+            method: Method::PATCH,
+            path: format!("/Users/{id}"),
+            body: Some(body.to_string()),
+            on_answer: None,
+        })
+    })
+    .await?;
+    phases.push(patch.named("PATCH /Users/{id}", rss_kib(pid)));
+
+    let page = drive(&target, args.connections, deadline, move |rng| {
+        let start = rng.gen_range(1..=users.saturating_sub(99).max(1));
+        Some(Call::get(format!("/Users?startIndex={start}&count=100")))
+    })
+    .await?;
+    phases.push(page.named("GET /Users 100-user page", rss_kib(pid)));
+
+    let peak = peak_rss_kib(pid);
+    let _ = server.kill().await;
+    let _ = std::fs::remove_dir_all(&data);
+
+    println!("| phase | requests | errors | req/s | p50 ms | p99 ms | RSS after (MiB) |");
+    println!("|---|---:|---:|---:|---:|---:|---:|");
+    for phase in &phases {
+        println!(
+            "| {} | {} | {} | {:.0} | {:.2} | {:.2} | {:.1} |",
+            phase.name,
+            phase.requests,
+            phase.errors,
+            phase.rate(),
+            phase.percentile(0.5),
+            phase.percentile(0.99),
+            phase.rss_kib as f64 / 1024.0
+        );
+    }
+    println!(
+        "\npeak server RSS: {:.1} MiB; {} users; {} connections",
+        peak as f64 / 1024.0,
+        args.users,
+        args.connections
+    );
+    if phases.iter().any(|phase| phase.errors > 0) {
+        bail!("some requests failed");
+    }
+    Ok(())
+}
+
+async fn listening_address(server: &mut Child) -> anyhow::Result<String> {
+    let stdout = server.stdout.take().context("server stdout")?;
+    let mut lines = BufReader::new(stdout).lines();
+    while let Some(line) = lines.next_line().await? {
+        if let Some(url) = line.strip_prefix("roster listening on http://") {
+            let address = url.trim().to_owned();
+            tokio::spawn(async move { while let Ok(Some(_)) = lines.next_line().await {} });
+            return Ok(address);
+        }
+    }
+    bail!("the server exited before it listened")
+}
+
+fn rss_kib(pid: u32) -> u64 {
+    proc_status_kib(pid, "VmRSS:")
+}
+
+fn peak_rss_kib(pid: u32) -> u64 {
+    proc_status_kib(pid, "VmHWM:")
+}
+
+fn proc_status_kib(pid: u32, key: &str) -> u64 {
+    std::fs::read_to_string(format!("/proc/{pid}/status"))
+        .ok()
+        .and_then(|status| {
+            status
+                .lines()
+                .find(|line| line.starts_with(key))
+                .and_then(|line| line.split_whitespace().nth(1).and_then(|value| value.parse().ok()))
+        })
+        .unwrap_or(0)
+}
+
+struct Target {
+    address: String,
+    token: String,
+    base: String,
+}
+
+type OnAnswer = Box<dyn FnOnce(&[u8]) + Send>;
+
+struct Call {
+    method: Method,
+    path: String,
+    body: Option<String>,
+    on_answer: Option<OnAnswer>,
+}
+
+impl Call {
+    fn get(path: String) -> Self {
+        Self { method: Method::GET, path, body: None, on_answer: None }
+    }
+}
+
+struct Outcome {
+    requests: usize,
+    errors: usize,
+    elapsed: Duration,
+    latencies_us: Vec<u32>,
+}
+
+impl Outcome {
+    fn named(mut self, name: &'static str, rss_kib: u64) -> Phase {
+        self.latencies_us.sort_unstable();
+        Phase {
+            name,
+            requests: self.requests,
+            errors: self.errors,
+            elapsed: self.elapsed,
+            latencies_us: self.latencies_us,
+            rss_kib,
+        }
+    }
+}
+
+/// Runs `connections` workers, each with one keep-alive connection, until `next` returns `None` or the deadline
+/// passes.
+async fn drive<F>(
+    target: &Arc<Target>,
+    connections: usize,
+    deadline: Option<Duration>,
+    next: F,
+) -> anyhow::Result<Outcome>
+where
+    F: Fn(&mut rand::rngs::StdRng) -> Option<Call> + Send + Sync + 'static,
+{
+    use rand::SeedableRng;
+    let next = Arc::new(next);
+    let started = Instant::now();
+    let mut workers = Vec::new();
+    for worker in 0..connections {
+        let target = target.clone();
+        let next = next.clone();
+        workers.push(tokio::spawn(async move {
+            let mut rng = rand::rngs::StdRng::seed_from_u64(worker as u64);
+            let stream = TcpStream::connect(&target.address).await?;
+            stream.set_nodelay(true)?;
+            let (mut sender, connection) = http1::handshake(TokioIo::new(stream)).await?;
+            tokio::spawn(connection);
+            let mut outcome = Outcome { requests: 0, errors: 0, elapsed: Duration::ZERO, latencies_us: Vec::new() };
+            loop {
+                if deadline.is_some_and(|limit| started.elapsed() >= limit) {
+                    break;
+                }
+                let Some(call) = next(&mut rng) else { break };
+                let mut request = Request::builder()
+                    .method(call.method)
+                    .uri(format!("{}{}", target.base, call.path))
+                    .header("host", target.address.as_str())
+                    .header("authorization", format!("Bearer {}", target.token))
+                    .header("user-agent", "roster-load");
+                if call.body.is_some() {
+                    request = request.header("content-type", "application/scim+json");
+                }
+                let request = request.body(Full::new(Bytes::from(call.body.unwrap_or_default())))?;
+                let sent = Instant::now();
+                sender.ready().await?;
+                let response = sender.send_request(request).await?;
+                let status = response.status();
+                let bytes = response.into_body().collect().await?.to_bytes();
+                outcome.latencies_us.push(u32::try_from(sent.elapsed().as_micros()).unwrap_or(u32::MAX));
+                outcome.requests += 1;
+                if !status.is_success() {
+                    outcome.errors += 1;
+                    if outcome.errors <= 3 {
+                        eprintln!("{status}: {}", String::from_utf8_lossy(&bytes));
+                    }
+                }
+                if let Some(on_answer) = call.on_answer {
+                    on_answer(&bytes);
+                }
+            }
+            anyhow::Ok(outcome)
+        }));
+    }
+    let mut total = Outcome { requests: 0, errors: 0, elapsed: Duration::ZERO, latencies_us: Vec::new() };
+    for worker in workers {
+        let outcome = worker.await??;
+        total.requests += outcome.requests;
+        total.errors += outcome.errors;
+        total.latencies_us.extend(outcome.latencies_us);
+    }
+    total.elapsed = started.elapsed();
+    Ok(total)
+}

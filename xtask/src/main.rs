@@ -1,0 +1,26 @@
+//! Development automation: `cargo xtask load` measures the whole service provider under load.
+
+mod load;
+
+use clap::{Parser, Subcommand};
+
+#[derive(Parser)]
+#[command(name = "xtask")]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Start `roster serve` on a fresh database, seed users over HTTP and measure throughput and memory.
+    Load(load::LoadArgs),
+}
+
+fn main() -> anyhow::Result<()> {
+    let cli = Cli::parse();
+    let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;
+    match cli.command {
+        Command::Load(args) => runtime.block_on(load::run(args)),
+    }
+}
