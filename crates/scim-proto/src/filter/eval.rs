@@ -283,5 +283,20 @@ fn elements(value: &Value) -> &[Value] {
 
 /// The member `key`, exactly or else ignoring ASCII case.
 fn get<'m>(map: &'m Map<String, Value>, key: &str) -> Option<&'m Value> {
+    // Scanning a handful of short keys is faster than hashing one with SipHash, and finds a differently-cased
+    // key in the same pass.
+    const SCAN_LIMIT: usize = 16;
+    if map.len() <= SCAN_LIMIT {
+        let mut folded = None;
+        for (name, value) in map {
+            if name == key {
+                return Some(value);
+            }
+            if folded.is_none() && name.eq_ignore_ascii_case(key) {
+                folded = Some(value);
+            }
+        }
+        return folded;
+    }
     map.get(key).or_else(|| map.iter().find(|(name, _)| name.eq_ignore_ascii_case(key)).map(|(_, value)| value))
 }
