@@ -106,7 +106,7 @@ pub async fn run(args: LoadArgs) -> anyhow::Result<()> {
                     "displayName": format!("User {index}"),
                     "name": {"givenName": "User", "familyName": format!("N{index}")},
                     "emails": [{"value": format!("user{index}@bench.example"), "type": "work", "primary": true}],
-                    "title": if index % 2 == 0 { "Engineer" } else { "Designer" },
+                    "title": if index.is_multiple_of(2) { "Engineer" } else { "Designer" },
                     "active": true,
                 });
                 let ids = ids.clone();

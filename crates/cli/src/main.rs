@@ -7,6 +7,10 @@ use std::process::ExitCode;
 use anyhow::Context;
 use clap::{Args, Parser, Subcommand};
 use roster_app::Profile;
+
+/// mimalloc: the server allocates many small, short-lived JSON values per request, across threads.
+// #[global_allocator]
+// static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 use roster_app::{App, Config, Storage, Stores, admin, demo};
 
 #[derive(Parser)]

@@ -167,23 +167,23 @@ mod tests {
     use super::*;
     use serde_json::json;
 
-    fn user(value: Value) -> Map<String, Value> {
+    fn user(value: &Value) -> Map<String, Value> {
         value.as_object().unwrap().clone()
     }
 
     #[test]
     fn roles_must_be_github_roles() {
-        assert!(check_user(&user(json!({"externalId": "e", "roles": [{"value": "user"}]}))).is_ok());
-        assert!(check_user(&user(json!({"externalId": "e", "roles": [{"value": "Enterprise_Owner"}]}))).is_ok());
-        let err = check_user(&user(json!({"externalId": "e", "roles": [{"value": "admin"}]}))).unwrap_err();
+        assert!(check_user(&user(&json!({"externalId": "e", "roles": [{"value": "user"}]}))).is_ok());
+        assert!(check_user(&user(&json!({"externalId": "e", "roles": [{"value": "Enterprise_Owner"}]}))).is_ok());
+        let err = check_user(&user(&json!({"externalId": "e", "roles": [{"value": "admin"}]}))).unwrap_err();
         assert_eq!((err.status, err.detail.contains("\"admin\"")), (400, true));
     }
 
     #[test]
     fn external_id_is_required() {
-        assert_eq!(check_user(&user(json!({"userName": "a"}))).unwrap_err().status, 400);
-        assert_eq!(check_group(&user(json!({"externalId": ""}))).unwrap_err().status, 400);
-        assert!(check_group(&user(json!({"externalId": "g"}))).is_ok());
+        assert_eq!(check_user(&user(&json!({"userName": "a"}))).unwrap_err().status, 400);
+        assert_eq!(check_group(&user(&json!({"externalId": ""}))).unwrap_err().status, 400);
+        assert!(check_group(&user(&json!({"externalId": "g"}))).is_ok());
     }
 
     #[test]

@@ -11,6 +11,7 @@ pub mod port;
 pub mod render;
 pub mod service;
 pub mod tenant;
+mod token_cache;
 
 pub use clock::{Clock, SystemClock};
 pub use port::{ResourceKind, ResourceStore, StoreError, StoredResource, TenantStore};

@@ -94,7 +94,7 @@ mod tests {
     use crate::port::{GroupRef, MemberRef};
     use time::OffsetDateTime;
 
-    fn stored(attributes: Value) -> StoredResource {
+    fn stored(attributes: &Value) -> StoredResource {
         StoredResource {
             id: "u1".into(),
             attributes: attributes.as_object().unwrap().clone(),
@@ -109,7 +109,7 @@ mod tests {
 
     #[test]
     fn user_with_login_and_groups() {
-        let mut user = stored(json!({"schemas": ["urn:ietf:params:scim:schemas:core:2.0:User"], "userName": "a"}));
+        let mut user = stored(&json!({"schemas": ["urn:ietf:params:scim:schemas:core:2.0:User"], "userName": "a"}));
         user.login = Some("a_octo".into());
         user.groups = Some(vec![GroupRef { id: "g1".into(), display: Some("Eng".into()) }]);
         let out = Value::Object(render(ResourceKind::User, &user, "http://h/scim/v2/enterprises/e"));
@@ -134,7 +134,7 @@ mod tests {
 
     #[test]
     fn group_members_have_refs_and_types() {
-        let mut group = stored(json!({"displayName": "Eng"}));
+        let mut group = stored(&json!({"displayName": "Eng"}));
         group.members =
             Some(vec![MemberRef { id: "u1".into(), kind: ResourceKind::User, display: Some("Ann".into()) }]);
         let out = render(ResourceKind::Group, &group, "");

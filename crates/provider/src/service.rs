@@ -21,6 +21,7 @@ use crate::port::{
 };
 use crate::render::etag;
 use crate::tenant::{Enterprise, EnterpriseSlug, Profile, TokenHash};
+use crate::token_cache::TokenCache;
 
 /// Limits the provider enforces and advertises.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -31,11 +32,19 @@ pub struct Limits {
     pub max_page_size: usize,
     /// The largest filter, in bytes.
     pub max_filter_len: usize,
+    /// How long a verified token is trusted without reading it again (a revocation by another process takes
+    /// effect within this time); zero disables the cache.
+    pub token_cache_ttl: std::time::Duration,
 }
 
 impl Default for Limits {
     fn default() -> Self {
-        Self { default_page_size: 100, max_page_size: 1000, max_filter_len: 4096 }
+        Self {
+            default_page_size: 100,
+            max_page_size: 1000,
+            max_filter_len: 4096,
+            token_cache_ttl: std::time::Duration::from_secs(2),
+        }
     }
 }
 
@@ -46,6 +55,7 @@ pub struct Provider {
     resources: Arc<dyn ResourceStore>,
     clock: Arc<dyn Clock>,
     limits: Limits,
+    tokens: Arc<TokenCache>,
 }
 
 /// The conditions of a write or read request (`If-Match`, `If-None-Match`), as raw header values.
@@ -126,7 +136,8 @@ impl Provider {
         clock: Arc<dyn Clock>,
         limits: Limits,
     ) -> Self {
-        Self { tenants, resources, clock, limits }
+        let tokens = Arc::new(TokenCache::new(limits.token_cache_ttl));
+        Self { tenants, resources, clock, limits, tokens }
     }
 
     /// The limits.
@@ -147,7 +158,16 @@ impl Provider {
         let unauthorized = || ScimError::status(401, "a valid bearer token with the scim:enterprise scope is required");
         let secret = bearer.ok_or_else(unauthorized)?;
         let presented = TokenHash::of(secret);
-        let record = self.tenants.token_by_hash(&presented).await.map_err(store_error)?.ok_or_else(unauthorized)?;
+        let now = self.clock.now();
+        let record = match self.tokens.get(&presented, now) {
+            Some(record) => record,
+            None => {
+                let record =
+                    self.tenants.token_by_hash(&presented).await.map_err(store_error)?.ok_or_else(unauthorized)?;
+                self.tokens.put(record.clone(), now);
+                record
+            }
+        };
         if record.revoked || !record.hash.matches(&presented) {
             return Err(unauthorized());
         }

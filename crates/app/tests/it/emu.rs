@@ -4,7 +4,7 @@
 use reqwest::StatusCode;
 use serde_json::{Value, json};
 
-use crate::support::{GROUP_URN, TestServer, login_of, user_body};
+use crate::support::{GITHUB_URN, GROUP_URN, TestServer, login_of, user_body};
 
 /// A filter literal: SCIM filter strings are JSON strings.
 fn quoted(text: &str) -> String {
@@ -244,4 +244,83 @@ async fn a_write_that_would_collide_logins_changes_nothing() {
     replacement["displayName"] = json!("Changed");
     server.put(&path, replacement).await.assert_error(409, Some("uniqueness"));
     assert_eq!(server.fetch(&path).await, before);
+}
+
+/// PATCHes `path` with `operations`, expects a 400 with `scim_type`, and checks that nothing changed.
+async fn check_patch_refused(server: &TestServer, case: &str, path: &str, operations: Value, scim_type: &str) {
+    let before = server.fetch(path).await;
+    let answer = server.patch_ops(path, operations).await;
+    assert_eq!(answer.status, StatusCode::BAD_REQUEST, "{case}: {}", answer.body);
+    answer.assert_error(400, Some(scim_type));
+    assert_eq!(server.fetch(path).await, before, "{case}");
+}
+
+#[tokio::test]
+async fn patches_cannot_break_the_rules() {
+    let server = TestServer::start().await;
+    let id = server.create_user("mona@example.com", "E1").await;
+    let user = format!("/Users/{id}");
+    let group_id = server.create_group("Engineering", "G1").await;
+    let group = format!("/Groups/{group_id}");
+    let remove = |path: &str| json!([{"op": "remove", "path": path}]);
+    let cases = [
+        ("remove userName", user.as_str(), remove("userName"), "mutability"),
+        ("remove displayName", user.as_str(), remove("displayName"), "mutability"),
+        ("remove emails", user.as_str(), remove("emails"), "mutability"),
+        ("remove active", user.as_str(), remove("active"), "mutability"),
+        (
+            "replace userName with a login GitHub refuses",
+            user.as_str(),
+            json!([{"op": "replace", "path": "userName", "value": "!mona"}]),
+            "invalidValue",
+        ),
+        (
+            "replace the read-only login",
+            user.as_str(),
+            json!([{"op": "replace", "path": format!("{GITHUB_URN}:login"), "value": "x_acme"}]),
+            "mutability",
+        ),
+        (
+            "replace an unknown attribute",
+            user.as_str(),
+            json!([{"op": "replace", "path": "nosuch", "value": "x"}]),
+            "invalidPath",
+        ),
+        ("remove without a path", user.as_str(), json!([{"op": "remove"}]), "noTarget"),
+        ("remove the group's displayName", group.as_str(), remove("displayName"), "mutability"),
+        (
+            "add a member that does not exist",
+            group.as_str(),
+            json!([{"op": "add", "path": "members", "value": [{"value": "nobody"}]}]),
+            "invalidValue",
+        ),
+    ];
+    for (case, path, operations, scim_type) in cases {
+        check_patch_refused(&server, case, path, operations, scim_type).await;
+    }
+}
+
+#[tokio::test]
+async fn writes_that_would_duplicate_are_409_and_change_nothing() {
+    let server = TestServer::start().await;
+    server.create_user("alice@example.com", "A").await;
+    let bob = server.create_user("bob@example.com", "B").await;
+    server.create_group("Engineering", "G1").await;
+    let sales = server.create_group("Sales", "G2").await;
+    let bob_path = format!("/Users/{bob}");
+    let sales_path = format!("/Groups/{sales}");
+    let replace = |path: &str, value: &str| json!([{"op": "replace", "path": path, "value": value}]);
+    let cases = [
+        ("userName differing only in case", bob_path.as_str(), replace("userName", "ALICE@example.com")),
+        ("another user's externalId", bob_path.as_str(), replace("externalId", "A")),
+        ("another group's displayName, other case", sales_path.as_str(), replace("displayName", "engineering")),
+        ("another group's externalId", sales_path.as_str(), replace("externalId", "G1")),
+    ];
+    for (case, path, operations) in cases {
+        let before = server.fetch(path).await;
+        let answer = server.patch_ops(path, operations).await;
+        assert_eq!(answer.status, StatusCode::CONFLICT, "{case}: {}", answer.body);
+        answer.assert_error(409, Some("uniqueness"));
+        assert_eq!(server.fetch(path).await, before, "{case}");
+    }
 }

@@ -116,6 +116,9 @@ async fn check_user_patch(server: &TestServer, case: &str, seed: Value, operatio
     }
 }
 
+/// JSON pointers into a resource and the values expected there (`null` for absent).
+type Expectations<'a> = Vec<(&'a str, Value)>;
+
 #[tokio::test]
 async fn user_patches_in_both_dialects() {
     let server = TestServer::start().await;
@@ -130,7 +133,7 @@ async fn user_patches_in_both_dialects() {
     let employee_number = enterprise("employeeNumber");
     let login = format!("/{GITHUB_URN}/login");
     let manager = enterprise("manager");
-    let cases: Vec<(&str, Value, Value, Vec<(&str, Value)>)> = vec![
+    let cases: Vec<(&str, Value, Value, Expectations)> = vec![
         (
             "multi-valued update: Replace emails[type eq \"work\"].value and name.familyName",
             entra_emu_user(1),
@@ -389,6 +392,24 @@ async fn add_and_remove_members_in_both_dialects() {
     )
     .await;
     assert_eq!(member_values(&server.fetch(&path).await, "members"), sorted(&[&users[0], &users[3]]));
+
+    // Several members in one filter, then a Replace of the whole list.
+    patch_group_quietly(
+        &server,
+        &group_id,
+        json!([{"op": "add", "path": "members", "value": [{"value": users[1]}, {"value": users[2]}]}]),
+    )
+    .await;
+    let filter = format!("members[value eq \"{}\" or value eq \"{}\"]", users[0], users[3]);
+    patch_group_quietly(&server, &group_id, json!([{"op": "remove", "path": filter}])).await;
+    assert_eq!(member_values(&server.fetch(&path).await, "members"), sorted(&[&users[1], &users[2]]));
+    patch_group_quietly(
+        &server,
+        &group_id,
+        json!([{"op": "Replace", "path": "members", "value": [{"value": users[0]}]}]),
+    )
+    .await;
+    assert_eq!(member_values(&server.fetch(&path).await, "members"), sorted(&[&users[0]]));
 
     // The removed users are still there, and no longer list the group.
     let removed = server.fetch(&format!("/Users/{}", users[1])).await;

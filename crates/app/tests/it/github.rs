@@ -276,3 +276,56 @@ async fn put_group_without_members_removes_them() {
         assert_eq!(member_values(&server.fetch(&format!("/Users/{user}")).await, "groups"), Vec::<String>::new());
     }
 }
+
+#[tokio::test]
+async fn deleting_a_user_removes_it_from_its_groups() {
+    let server = TestServer::start().await;
+    let mona = server.create_user("mona@example.com", "E1").await;
+    let hubot = server.create_user("hubot@example.com", "E2").await;
+    let created = server.post("/Groups", group_body("Employees", "G1", &[&mona, &hubot])).await;
+    assert_eq!(created.status, StatusCode::CREATED, "{}", created.body);
+    let path = format!("/Groups/{}", created.body["id"].as_str().expect("id"));
+    let deleted = server.delete(&format!("/Users/{mona}")).await;
+    assert_eq!(deleted.status, StatusCode::NO_CONTENT, "{}", deleted.body);
+    assert_eq!(member_values(&server.fetch(&path).await, "members"), sorted(&[&hubot]));
+}
+
+#[tokio::test]
+async fn group_patch_answers_the_group_when_attributes_are_asked_for() {
+    let server = TestServer::start().await;
+    let mona = server.create_user("mona@example.com", "E1").await;
+    let group_id = server.create_group("Employees", "G1").await;
+    let path = format!("/Groups/{group_id}");
+    let add =
+        |user: &str| crate::support::patch_body(json!([{"op": "add", "path": "members", "value": [{"value": user}]}]));
+
+    let quiet = server.patch(&path, add(&mona)).await;
+    assert_eq!(quiet.status, StatusCode::NO_CONTENT, "{}", quiet.body);
+    assert_eq!(quiet.body, Value::Null);
+
+    // Adding a member twice keeps one membership.
+    let url =
+        reqwest::Url::parse_with_params(&format!("{}{path}", server.base), &[("attributes", "members,displayName")])
+            .expect("URL");
+    let loud = server.send_as(&server.token, reqwest::Method::PATCH, url.as_str(), Some(add(&mona)), &[]).await;
+    assert_eq!(loud.status, StatusCode::OK, "{}", loud.body);
+    assert_eq!(member_values(&loud.body, "members"), sorted(&[&mona]));
+    assert_eq!(loud.body["displayName"], "Employees");
+    assert!(loud.body.get("externalId").is_none(), "{}", loud.body);
+
+    let url = reqwest::Url::parse_with_params(&format!("{}{path}", server.base), &[("excludedAttributes", "members")])
+        .expect("URL");
+    let renamed = crate::support::patch_body(json!([{"op": "replace", "path": "displayName", "value": "Staff"}]));
+    let without_members = server.send_as(&server.token, reqwest::Method::PATCH, url.as_str(), Some(renamed), &[]).await;
+    assert_eq!(without_members.status, StatusCode::OK, "{}", without_members.body);
+    assert!(without_members.body.get("members").is_none(), "{}", without_members.body);
+    assert_eq!(without_members.body["displayName"], "Staff");
+
+    let group = server.fetch(&path).await;
+    assert_eq!(member_values(&group, "members"), sorted(&[&mona]));
+    assert_eq!(without_meta(&without_members.body), {
+        let mut expected = without_meta(&group);
+        expected.as_object_mut().expect("object").remove("members");
+        expected
+    });
+}

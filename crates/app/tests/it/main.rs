@@ -1,6 +1,8 @@
 //! End-to-end tests: the real server on a loopback port (port 0), a throwaway SQLite database per test, and a
 //! real HTTP client.
 
+#![allow(clippy::expect_used, reason = "end-to-end tests: a failed step is a test failure with its message")]
+
 mod auth;
 mod emu;
 mod entra;

@@ -540,11 +540,14 @@ async fn count_is_clamped_to_the_advertised_maximum() {
     assert_eq!(rest["itemsPerPage"], 2);
 }
 
+/// Query parameters, as name-value pairs.
+type QueryParams<'a> = &'a [(&'a str, &'a str)];
+
 #[tokio::test]
 async fn sorting() {
     let server = TestServer::start().await;
     seed_people(&server).await;
-    let cases: &[(&[(&str, &str)], &[&str])] = &[
+    let cases: &[(QueryParams, &[&str])] = &[
         (&[("sortBy", "userName")], &[ALICE, BOB, CAROL, DAVE]),
         (&[("sortBy", "userName"), ("sortOrder", "ascending")], &[ALICE, BOB, CAROL, DAVE]),
         (&[("sortBy", "userName"), ("sortOrder", "descending")], &[DAVE, CAROL, BOB, ALICE]),
@@ -879,4 +882,21 @@ async fn concurrent_patches_of_one_user_all_land() {
         };
         assert_eq!(user.pointer(&pointer), Some(&json!(value)), "{attribute} in {user}");
     }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn concurrent_creates_of_one_login_create_one_user() {
+    let server = Arc::new(TestServer::start().await);
+    let mut tasks = tokio::task::JoinSet::new();
+    for n in 0..10 {
+        let server = Arc::clone(&server);
+        // Different userNames and externalIds, one login: `mona_acme`.
+        tasks.spawn(
+            async move { server.post("/Users", user_body(&format!("mona@domain{n}.com"), &format!("E{n}"))).await },
+        );
+    }
+    let mut statuses: Vec<u16> = tasks.join_all().await.iter().map(|answer| answer.status.as_u16()).collect();
+    statuses.sort_unstable();
+    assert_eq!(statuses, [201, 409, 409, 409, 409, 409, 409, 409, 409, 409]);
+    assert_eq!(server.total("/Users").await, 1);
 }

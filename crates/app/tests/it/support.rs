@@ -59,6 +59,8 @@ impl TestServer {
     pub async fn start_with(adjust: impl FnOnce(&mut Config)) -> Self {
         let data = tempfile::tempdir().expect("temp dir");
         let mut config = Config::new(Storage::sqlite_in(data.path()), "127.0.0.1:0".parse().expect("address"));
+        // Tests revoke tokens through the store, behind the server's back: trust no cached token.
+        config.limits.token_cache_ttl = std::time::Duration::ZERO;
         adjust(&mut config);
         let app = App::build(config).await.expect("server builds");
         let stores = app.stores().clone();
@@ -230,7 +232,9 @@ pub const LIST_RESPONSE: &str = "urn:ietf:params:scim:api:messages:2.0:ListRespo
 
 /// A PatchOp message with these operations.
 pub fn patch_body(operations: Value) -> Value {
-    serde_json::json!({"schemas": [PATCH_OP], "Operations": operations})
+    let mut body = serde_json::json!({"schemas": [PATCH_OP]});
+    body["Operations"] = operations;
+    body
 }
 
 /// The string values of `key` in each element of a list response's `Resources`, in order.

@@ -198,6 +198,12 @@ impl Filter {
             .map_err(ScimError::invalid_filter)
     }
 
+    /// Compiles the filter with the lenient semantics of [`Filter::matches`] (unresolvable parts never match), for
+    /// testing many resources. `None` when the filter as a whole cannot be evaluated: then nothing matches.
+    pub fn compile_lenient(&self, resource_type: &ResourceType) -> Option<CompiledFilter> {
+        check::for_resource(self, resource_type, check::Strictness::Lenient).ok().map(CompiledFilter::new)
+    }
+
     /// Checks a value filter (the inside of `emails[...]`, as in a PATCH path) against the attribute whose
     /// elements it tests, and compiles it.
     pub fn compile_element(&self, attr: &AttributeDef) -> Result<CompiledValueFilter, ScimError> {

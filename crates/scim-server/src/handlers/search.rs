@@ -46,7 +46,7 @@ pub async fn search_all(state: State<ServerState>, tenant: Tenant, body: ScimBod
     }
     if applicable.is_empty() {
         return Err(first_error
-            .map_or_else(|| roster_scim_proto::ScimError::invalid_filter("invalid filter"), |e| e)
+            .unwrap_or_else(|| roster_scim_proto::ScimError::invalid_filter("invalid filter"))
             .into());
     }
     let projection = Projection { attributes: query.attributes.clone(), excluded: query.excluded_attributes.clone() };

@@ -18,6 +18,7 @@ use std::time::Duration;
 
 use roster_provider::port::StoreError;
 use rusqlite::{Connection, OpenFlags};
+use tokio::sync::Semaphore;
 
 /// How long a connection waits for a lock held by another process before failing.
 const BUSY_TIMEOUT: Duration = Duration::from_secs(5);
@@ -25,8 +26,12 @@ const BUSY_TIMEOUT: Duration = Duration::from_secs(5);
 const WRITER_CACHE_KIB: i64 = 16 * 1024;
 /// The page cache of each reader, in KiB.
 const READER_CACHE_KIB: i64 = 8 * 1024;
-/// How many idle readers the pool keeps; more are opened under load and closed when returned.
-const MAX_IDLE_READERS: usize = 8;
+/// How many reader connections the pool holds. Reads beyond that wait for a free reader (asynchronously, without
+/// holding a thread), which keeps the number of blocking threads, context switches and open files bounded.
+const READERS: usize = 4;
+/// The memory map of the database file, in bytes. Reads then touch the OS page cache directly instead of copying
+/// pages into each connection's cache, which a write in WAL mode invalidates.
+const MMAP_BYTES: i64 = 1 << 30;
 /// Prepared statements kept per connection.
 const STATEMENT_CACHE: usize = 64;
 
@@ -88,7 +93,11 @@ pub struct SqliteStore {
 struct Inner {
     path: PathBuf,
     writer: Mutex<Connection>,
+    /// One permit: a write waits here, asynchronously, before it takes a blocking thread for the writer.
+    writer_turn: Semaphore,
     idle_readers: Mutex<Vec<Connection>>,
+    /// One permit per reader connection: holding a permit guarantees an idle reader.
+    reader_turns: Semaphore,
 }
 
 impl std::fmt::Debug for SqliteStore {
@@ -110,12 +119,14 @@ impl SqliteStore {
         let open_error = |source| OpenError::Open { path: path.to_owned(), source };
         let mut writer = open_writer(path).map_err(open_error)?;
         migrate::migrate(&mut writer, path)?;
-        let reader = open_reader(path).map_err(open_error)?;
+        let readers = (0..READERS).map(|_| open_reader(path)).collect::<Result<Vec<_>, _>>().map_err(open_error)?;
         Ok(SqliteStore {
             inner: Arc::new(Inner {
                 path: path.to_owned(),
                 writer: Mutex::new(writer),
-                idle_readers: Mutex::new(vec![reader]),
+                writer_turn: Semaphore::new(1),
+                idle_readers: Mutex::new(readers),
+                reader_turns: Semaphore::new(READERS),
             }),
         })
     }
@@ -131,23 +142,24 @@ impl SqliteStore {
         T: Send + 'static,
         F: FnOnce(&mut Connection) -> Result<T, Failure> + Send + 'static,
     {
+        let turn = self.inner.reader_turns.acquire().await.map_err(closed)?;
         let inner = Arc::clone(&self.inner);
-        blocking(move || {
+        let result = blocking(move || {
             let popped = inner.idle_readers.lock().unwrap_or_else(PoisonError::into_inner).pop();
+            // A permit guarantees an idle reader; a reader lost to a failure is replaced here.
             let mut connection = match popped {
                 Some(connection) => connection,
                 None => open_reader(&inner.path)?,
             };
             let result = work(&mut connection);
             if connection.is_autocommit() {
-                let mut idle = inner.idle_readers.lock().unwrap_or_else(PoisonError::into_inner);
-                if idle.len() < MAX_IDLE_READERS {
-                    idle.push(connection);
-                }
+                inner.idle_readers.lock().unwrap_or_else(PoisonError::into_inner).push(connection);
             }
             result
         })
-        .await
+        .await;
+        drop(turn);
+        result
     }
 
     /// Runs `work` on the writer connection, off the async runtime. `work` opens its own transaction.
@@ -156,15 +168,22 @@ impl SqliteStore {
         T: Send + 'static,
         F: FnOnce(&mut Connection) -> Result<T, Failure> + Send + 'static,
     {
+        let turn = self.inner.writer_turn.acquire().await.map_err(closed)?;
         let inner = Arc::clone(&self.inner);
-        blocking(move || {
+        let result = blocking(move || {
             // A panic in an update closure poisons the mutex after its transaction was rolled back (the
             // `Transaction` guard rolls back on drop), so the connection is in a clean state: take it.
             let mut writer = inner.writer.lock().unwrap_or_else(PoisonError::into_inner);
             work(&mut writer)
         })
-        .await
+        .await;
+        drop(turn);
+        result
     }
+}
+
+fn closed(_: tokio::sync::AcquireError) -> StoreError {
+    StoreError::Backend("the store is shutting down".into())
 }
 
 async fn blocking<T, F>(work: F) -> Result<T, StoreError>
@@ -191,7 +210,7 @@ fn open_writer(path: &Path) -> rusqlite::Result<Connection> {
     }
     connection.execute_batch(&format!(
         "PRAGMA synchronous = NORMAL; PRAGMA foreign_keys = ON; PRAGMA cache_size = -{WRITER_CACHE_KIB}; \
-         PRAGMA temp_store = MEMORY;"
+         PRAGMA temp_store = MEMORY; PRAGMA mmap_size = {MMAP_BYTES};"
     ))?;
     connection.set_prepared_statement_cache_capacity(STATEMENT_CACHE);
     Ok(connection)
@@ -202,7 +221,8 @@ fn open_reader(path: &Path) -> rusqlite::Result<Connection> {
         Connection::open_with_flags(path, OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX)?;
     connection.busy_timeout(BUSY_TIMEOUT)?;
     connection.execute_batch(&format!(
-        "PRAGMA foreign_keys = ON; PRAGMA cache_size = -{READER_CACHE_KIB}; PRAGMA temp_store = MEMORY;"
+        "PRAGMA foreign_keys = ON; PRAGMA cache_size = -{READER_CACHE_KIB}; PRAGMA temp_store = MEMORY; \
+         PRAGMA mmap_size = {MMAP_BYTES};"
     ))?;
     connection.set_prepared_statement_cache_capacity(STATEMENT_CACHE);
     Ok(connection)

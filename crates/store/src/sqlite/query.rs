@@ -88,13 +88,16 @@ fn rust_page(
     if relations_loaded {
         load_relations(connection, kind, &mut candidates)?;
     }
+    // The filter is compiled once (literals folded and parsed) and run on every candidate, with the lenient
+    // semantics of `Filter::matches`; a filter that cannot be evaluated at all matches nothing.
+    let compiled = query.filter.as_ref().map(|filter| filter.compile_lenient(rt));
     // Each match with its rendered form, kept for sorting.
     let mut matched: Vec<(Option<Map<String, Value>>, Keyed)> = Vec::with_capacity(candidates.len());
     for candidate in candidates {
-        let rendered = match &query.filter {
+        let rendered = match &compiled {
             Some(filter) => {
                 let rendered = filterable(kind, &candidate.1);
-                if !filter.matches(&rendered, rt) {
+                if !filter.as_ref().is_some_and(|filter| filter.matches(&rendered)) {
                     continue;
                 }
                 Some(rendered)
@@ -245,7 +248,9 @@ impl Sql {
         let bytes = |value: &str| SqlValue::Blob(value.as_bytes().to_vec());
         let length = |value: &str| SqlValue::Integer(i64::try_from(value.len()).unwrap_or(i64::MAX));
         // Substring tests run on the UTF-8 bytes (`CAST(x AS BLOB)`), where `substr`, `length` and `instr` count
-        // bytes: exact for every string, NUL characters included, and the same as Rust's `str` methods.
+        // bytes: exact for every string, NUL characters included, and the same as Rust's `str` methods. `substr` of
+        // an empty BLOB is NULL, not an empty BLOB, so its comparisons are wrapped in `coalesce(…, 0)`: a condition
+        // here is never NULL, or `not` would not be plain negation.
         let condition = match op {
             TextOp::Eq | TextOp::Gt | TextOp::Ge | TextOp::Lt | TextOp::Le => {
                 let operator = match op {
@@ -274,13 +279,13 @@ impl Sql {
                 }
                 self.params.push(length(literal));
                 self.params.push(bytes(literal));
-                condition.push_str(&format!("substr(CAST({name} AS BLOB), 1, ?) = ?"));
+                condition.push_str(&format!("coalesce(substr(CAST({name} AS BLOB), 1, ?) = ?, 0)"));
                 condition
             }
             TextOp::Ew => {
                 self.params.push(length(literal));
                 self.params.push(bytes(literal));
-                format!("substr(CAST({name} AS BLOB), -?) = ?")
+                format!("coalesce(substr(CAST({name} AS BLOB), -?) = ?, 0)")
             }
         };
         self.text.push_str(&format!("({guard}{condition})"));

@@ -23,3 +23,35 @@ fn sql_and_in_memory_evaluation_agree() {
         panic!("{error}");
     }
 }
+
+/// Cases the property test found, kept as fixed data: SQLite's `substr` of an empty BLOB is NULL, which once made
+/// `not (userName ew "alice")` drop a user whose userName is empty.
+#[test]
+fn found_cases_stay_fixed() {
+    use roster_scim_proto::filter::Filter;
+    use roster_store::suite::agreement::{Probe, SeedUser};
+
+    let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+    let (store, _dir) = fresh_store();
+    let user = |user_name: &str, display_name: Option<&str>| SeedUser {
+        user_name: user_name.into(),
+        display_name: display_name.map(str::to_owned),
+        external_id: None,
+        active: None,
+        title: None,
+        emails: Vec::new(),
+        login: None,
+    };
+    let users = [user("", Some("")), user("alice", None), user("u1x", Some("Alice"))];
+    let probes: Vec<Probe> = [
+        r#"not (userName ew "alice")"#,
+        r#"not (userName sw "alice")"#,
+        r#"not (displayName ew "alice")"#,
+        r#"not (userName pr or userName ew "alice")"#,
+        r#"id pr and not (userName ew "u1x")"#,
+    ]
+    .iter()
+    .map(|text| Probe { filter: Filter::parse(text).unwrap(), sort: None, page_size: 1 })
+    .collect();
+    runtime.block_on(check(&store, &store, 0, &users, &probes)).unwrap();
+}
