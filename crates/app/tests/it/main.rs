@@ -8,4 +8,5 @@ mod emu;
 mod entra;
 mod github;
 mod protocol;
+mod robustness;
 mod support;

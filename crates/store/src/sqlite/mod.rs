@@ -1,16 +1,18 @@
 //! The SQLite backend: one database file, WAL mode, one writer connection and a pool of readers.
 //!
-//! Concurrency, on purpose: SQLite has one writer at a time, so every write runs on the single writer connection
-//! behind a mutex, in a `BEGIN IMMEDIATE` transaction. That serialises read-modify-write requests (an `update`
-//! closure sees the row as the previous writer committed it), so concurrent membership changes never lose a member,
-//! and no write ever waits on `SQLITE_BUSY` inside the process. Reads run on their own connections, concurrently
-//! with each other and with the writer (WAL readers see the last committed snapshot), each query in one read
-//! transaction so that a page and its total agree. All database work runs in `tokio::task::spawn_blocking`.
+//! Concurrency, on purpose: SQLite has one writer at a time, so every write runs on the single writer connection,
+//! owned by a dedicated thread that commits queued writes in batches, each write in its own savepoint (see
+//! [`writer`] for the design and its invariants). Writes are serialised, so an `update` closure sees the row as
+//! the previous write left it and concurrent membership changes never lose a member, and no write ever waits on
+//! `SQLITE_BUSY` inside the process. Reads run on their own connections, concurrently with each other and with
+//! the writer (WAL readers see the last committed snapshot), each query in one read transaction so that a page
+//! and its total agree. Reads run in `tokio::task::spawn_blocking`.
 
 mod migrate;
 mod query;
 mod resources;
 mod tenants;
+mod writer;
 
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex, PoisonError};
@@ -19,6 +21,7 @@ use std::time::Duration;
 use roster_provider::port::StoreError;
 use rusqlite::{Connection, OpenFlags};
 use tokio::sync::Semaphore;
+use writer::Writer;
 
 /// How long a connection waits for a lock held by another process before failing.
 const BUSY_TIMEOUT: Duration = Duration::from_secs(5);
@@ -69,6 +72,15 @@ pub enum OpenError {
         /// The newest migration this binary has.
         supported: i64,
     },
+    /// The writer thread could not be started.
+    #[error("cannot start the writer thread of {path}")]
+    Thread {
+        /// The database file.
+        path: PathBuf,
+        /// The cause.
+        #[source]
+        source: std::io::Error,
+    },
     /// A migration failed; the database stays at the previous version.
     #[error("migration {version} ({name}) failed on {path}")]
     Migration {
@@ -92,9 +104,7 @@ pub struct SqliteStore {
 
 struct Inner {
     path: PathBuf,
-    writer: Mutex<Connection>,
-    /// One permit: a write waits here, asynchronously, before it takes a blocking thread for the writer.
-    writer_turn: Semaphore,
+    writer: Writer,
     idle_readers: Mutex<Vec<Connection>>,
     /// One permit per reader connection: holding a permit guarantees an idle reader.
     reader_turns: Semaphore,
@@ -120,11 +130,11 @@ impl SqliteStore {
         let mut writer = open_writer(path).map_err(open_error)?;
         migrate::migrate(&mut writer, path)?;
         let readers = (0..READERS).map(|_| open_reader(path)).collect::<Result<Vec<_>, _>>().map_err(open_error)?;
+        let writer = Writer::start(writer).map_err(|source| OpenError::Thread { path: path.to_owned(), source })?;
         Ok(SqliteStore {
             inner: Arc::new(Inner {
                 path: path.to_owned(),
-                writer: Mutex::new(writer),
-                writer_turn: Semaphore::new(1),
+                writer,
                 idle_readers: Mutex::new(readers),
                 reader_turns: Semaphore::new(READERS),
             }),
@@ -162,23 +172,14 @@ impl SqliteStore {
         result
     }
 
-    /// Runs `work` on the writer connection, off the async runtime. `work` opens its own transaction.
+    /// Runs `work` on the writer connection, in the writer thread's current transaction and inside a savepoint of
+    /// its own: when `work` fails, its changes are rolled back. Answers once the batch has committed.
     async fn write<T, F>(&self, work: F) -> Result<T, StoreError>
     where
         T: Send + 'static,
-        F: FnOnce(&mut Connection) -> Result<T, Failure> + Send + 'static,
+        F: FnOnce(&Connection) -> Result<T, Failure> + Send + 'static,
     {
-        let turn = self.inner.writer_turn.acquire().await.map_err(closed)?;
-        let inner = Arc::clone(&self.inner);
-        let result = blocking(move || {
-            // A panic in an update closure poisons the mutex after its transaction was rolled back (the
-            // `Transaction` guard rolls back on drop), so the connection is in a clean state: take it.
-            let mut writer = inner.writer.lock().unwrap_or_else(PoisonError::into_inner);
-            work(&mut writer)
-        })
-        .await;
-        drop(turn);
-        result
+        self.inner.writer.write(work).await
     }
 }
 
@@ -236,7 +237,7 @@ pub(crate) enum Failure {
 }
 
 impl Failure {
-    fn into_store(self) -> StoreError {
+    pub(super) fn into_store(self) -> StoreError {
         match self {
             Failure::Sql(error) => StoreError::Backend(error.to_string()),
             Failure::Store(error) => error,

@@ -9,7 +9,7 @@ use roster_provider::port::{
 };
 use roster_provider::tenant::EnterpriseId;
 use roster_scim_proto::ScimError;
-use rusqlite::{Connection, OptionalExtension, Row, TransactionBehavior, params};
+use rusqlite::{Connection, OptionalExtension, Row, params};
 use serde_json::{Map, Value};
 
 use super::{Failure, SqliteStore, foreign_key_violation, from_millis, to_millis, unique_violation};
@@ -24,8 +24,7 @@ impl ResourceStore for SqliteStore {
         new: NewResource,
         relations: Relations,
     ) -> Result<StoredResource, StoreError> {
-        self.write(move |connection| {
-            let transaction = connection.transaction_with_behavior(TransactionBehavior::Immediate)?;
+        self.write(move |transaction| {
             let at = from_millis(to_millis(new.at)?)?;
             let stored = StoredResource {
                 id: new.id,
@@ -45,7 +44,6 @@ impl ResourceStore for SqliteStore {
                 }
             }
             let stored = with_relations(&transaction, kind, pk, stored, relations)?;
-            transaction.commit()?;
             Ok(stored)
         })
         .await
@@ -87,8 +85,7 @@ impl ResourceStore for SqliteStore {
         relations: Relations,
     ) -> Result<StoredResource, StoreError> {
         let id = id.to_owned();
-        self.write(move |connection| {
-            let transaction = connection.transaction_with_behavior(TransactionBehavior::Immediate)?;
+        self.write(move |transaction| {
             let (pk, mut current) = current(&transaction, enterprise, kind, &id)?.ok_or(StoreError::NotFound)?;
             if kind == ResourceKind::Group && load_members {
                 current.members =
@@ -111,7 +108,6 @@ impl ResourceStore for SqliteStore {
                 change_members(&transaction, enterprise, pk, update.members)?;
             }
             let stored = with_relations(&transaction, kind, pk, stored, relations)?;
-            transaction.commit()?;
             Ok(stored)
         })
         .await
@@ -125,8 +121,7 @@ impl ResourceStore for SqliteStore {
         check: CheckFn,
     ) -> Result<(), StoreError> {
         let id = id.to_owned();
-        self.write(move |connection| {
-            let transaction = connection.transaction_with_behavior(TransactionBehavior::Immediate)?;
+        self.write(move |transaction| {
             let (pk, current) = current(&transaction, enterprise, kind, &id)?.ok_or(StoreError::NotFound)?;
             check(&current).map_err(StoreError::Rejected)?;
             // Memberships go with the row: as a group through the foreign key, as a member through a trigger.
@@ -135,7 +130,6 @@ impl ResourceStore for SqliteStore {
                 ResourceKind::Group => "DELETE FROM scim_groups WHERE pk = ?1",
             };
             transaction.prepare_cached(sql)?.execute([pk])?;
-            transaction.commit()?;
             Ok(())
         })
         .await

@@ -5,7 +5,7 @@ use roster_provider::port::{StoreError, TenantStore};
 use roster_provider::tenant::{
     Enterprise, EnterpriseId, EnterpriseSlug, Profile, Scope, Shortcode, TokenHash, TokenRecord,
 };
-use rusqlite::{OptionalExtension, Row, TransactionBehavior, params};
+use rusqlite::{OptionalExtension, Row, params};
 
 use super::{Failure, SqliteStore, unique_violation};
 
@@ -18,8 +18,7 @@ impl TenantStore for SqliteStore {
         profile: Profile,
     ) -> Result<Enterprise, StoreError> {
         let (slug, shortcode) = (slug.clone(), shortcode.clone());
-        self.write(move |connection| {
-            let transaction = connection.transaction_with_behavior(TransactionBehavior::Immediate)?;
+        self.write(move |transaction| {
             let inserted = transaction
                 .prepare_cached("INSERT INTO scim_enterprises (slug, shortcode, profile) VALUES (?1, ?2, ?3)")?
                 .execute(params![slug.as_str(), shortcode.as_str(), profile.as_str()]);
@@ -35,7 +34,6 @@ impl TenantStore for SqliteStore {
                 });
             }
             let id = EnterpriseId(transaction.last_insert_rowid());
-            transaction.commit()?;
             Ok(Enterprise { id, slug, shortcode, profile })
         })
         .await
@@ -72,8 +70,7 @@ impl TenantStore for SqliteStore {
     ) -> Result<i64, StoreError> {
         let name = name.to_owned();
         let scopes = scopes.iter().map(|scope| scope.as_str()).collect::<Vec<_>>().join(" ");
-        self.write(move |connection| {
-            let transaction = connection.transaction_with_behavior(TransactionBehavior::Immediate)?;
+        self.write(move |transaction| {
             let inserted = transaction
                 .prepare_cached("INSERT INTO scim_tokens (enterprise_id, name, scopes, hash) VALUES (?1, ?2, ?3, ?4)")?
                 .execute(params![enterprise.0, name, scopes, hash.0.as_slice()]);
@@ -87,7 +84,6 @@ impl TenantStore for SqliteStore {
                 });
             }
             let id = transaction.last_insert_rowid();
-            transaction.commit()?;
             Ok(id)
         })
         .await
@@ -122,8 +118,7 @@ impl TenantStore for SqliteStore {
     }
 
     async fn revoke_token(&self, enterprise: EnterpriseId, token_id: i64) -> Result<(), StoreError> {
-        self.write(move |connection| {
-            let transaction = connection.transaction_with_behavior(TransactionBehavior::Immediate)?;
+        self.write(move |transaction| {
             let changed = transaction
                 .prepare_cached(
                     "UPDATE scim_tokens SET revoked = coalesce(revoked, CAST(unixepoch('subsec') * 1000 AS INTEGER)) \
@@ -133,7 +128,6 @@ impl TenantStore for SqliteStore {
             if changed == 0 {
                 return Err(StoreError::NotFound.into());
             }
-            transaction.commit()?;
             Ok(())
         })
         .await

@@ -1,0 +1,209 @@
+//! The writer thread: every write of the store runs here, on the one writer connection, with group commit.
+//!
+//! Design. A dedicated thread owns the writer connection and takes jobs from a channel. It takes the first job,
+//! opens a `BEGIN IMMEDIATE` transaction, runs the job, then keeps taking whatever else is already queued (up to
+//! [`MAX_BATCH_JOBS`] jobs or [`MAX_BATCH_TIME`] of work) into the same transaction, and commits the batch once.
+//! Only after the commit does it send each job its result, over a `tokio::sync::oneshot` channel. One commit per
+//! batch instead of one per request is what saves the WAL writes, the lock traffic and the context switches.
+//!
+//! Invariants:
+//! - atomicity per request: each job runs inside its own `SAVEPOINT`. A job that fails, whose closure refuses or
+//!   that panics has its savepoint rolled back, so it changes nothing, and the other jobs of the batch proceed;
+//! - isolation: jobs run one after the other, each on the state the jobs before it left, so an `update` closure
+//!   always sees the current row and concurrent read-modify-write requests never lose an update. A later job may
+//!   see an earlier job's changes before they are committed, but both commit together or neither does;
+//! - durability per batch: the batch commits as a whole (in WAL mode with `synchronous = NORMAL`, as before);
+//! - results are reported only after the commit: no client learns of a write that could still vanish. When the
+//!   commit fails, or SQLite abandons the transaction under a job (an I/O error, a full disk), the batch is rolled
+//!   back and every job in it gets an error: nothing of the batch was written;
+//! - the thread ends when the last [`Writer`] handle is dropped: queued jobs still run, then the connection closes.
+
+use std::panic::{AssertUnwindSafe, catch_unwind};
+use std::sync::mpsc::{Receiver, Sender, channel};
+use std::thread::JoinHandle;
+use std::time::{Duration, Instant};
+
+use roster_provider::port::StoreError;
+use rusqlite::Connection;
+use tokio::sync::oneshot;
+
+use super::Failure;
+
+/// The most jobs one transaction holds.
+const MAX_BATCH_JOBS: usize = 64;
+/// After this much work in a batch, the writer commits rather than take more jobs, to bound the latency a job
+/// adds to the ones before it.
+const MAX_BATCH_TIME: Duration = Duration::from_millis(5);
+
+/// A queued write: its work and where its result goes.
+trait Job: Send {
+    /// Runs the work on the connection (the writer has opened the job's savepoint) and keeps its outcome.
+    /// Returns whether the work succeeded, that is whether its changes are to be kept.
+    fn run(&mut self, connection: &Connection) -> bool;
+
+    /// Sends the result: the kept outcome when the batch committed, else the batch's error.
+    fn finish(self: Box<Self>, batch: Result<(), StoreError>);
+}
+
+/// A job for work returning `T`.
+struct Pending<T, F> {
+    work: Option<F>,
+    outcome: Option<Result<T, StoreError>>,
+    reply: oneshot::Sender<Result<T, StoreError>>,
+}
+
+impl<T, F> Job for Pending<T, F>
+where
+    T: Send,
+    F: FnOnce(&Connection) -> Result<T, Failure> + Send,
+{
+    fn run(&mut self, connection: &Connection) -> bool {
+        let Some(work) = self.work.take() else { return false };
+        // The work only borrows the connection, whose state the savepoint restores, so unwinding out of it leaves
+        // nothing half-changed behind.
+        let outcome = match catch_unwind(AssertUnwindSafe(|| work(connection))) {
+            Ok(result) => result.map_err(Failure::into_store),
+            Err(panic) => Err(StoreError::Backend(format!("the write panicked: {}", panic_message(panic.as_ref())))),
+        };
+        let succeeded = outcome.is_ok();
+        self.outcome = Some(outcome);
+        succeeded
+    }
+
+    fn finish(self: Box<Self>, batch: Result<(), StoreError>) {
+        let result = match (batch, self.outcome) {
+            (Ok(()), Some(outcome)) => outcome,
+            (Ok(()), None) => Err(StoreError::Backend("the write did not run".into())),
+            (Err(error), _) => Err(error),
+        };
+        // The caller may have gone away (a cancelled request); its result then has nowhere to go.
+        let _ = self.reply.send(result);
+    }
+}
+
+/// The handle of the writer thread. Dropping it lets the thread finish the queued jobs and close the connection.
+pub(super) struct Writer {
+    /// `None` only while dropping, so that the thread sees the channel close before it is joined.
+    jobs: Option<Sender<Box<dyn Job>>>,
+    thread: Option<JoinHandle<()>>,
+}
+
+impl Writer {
+    /// Starts the writer thread on `connection`, whose migrations have already run.
+    pub(super) fn start(connection: Connection) -> std::io::Result<Writer> {
+        let (jobs, queue) = channel::<Box<dyn Job>>();
+        let thread =
+            std::thread::Builder::new().name("roster-sqlite-writer".into()).spawn(move || serve(connection, &queue))?;
+        Ok(Writer { jobs: Some(jobs), thread: Some(thread) })
+    }
+
+    /// Runs `work` in the writer's current batch and answers once the batch has committed.
+    pub(super) async fn write<T, F>(&self, work: F) -> Result<T, StoreError>
+    where
+        T: Send + 'static,
+        F: FnOnce(&Connection) -> Result<T, Failure> + Send + 'static,
+    {
+        let stopped = || StoreError::Backend("the store's writer has stopped".into());
+        let (reply, answer) = oneshot::channel();
+        let job = Box::new(Pending { work: Some(work), outcome: None, reply });
+        self.jobs.as_ref().ok_or_else(stopped)?.send(job).map_err(|_| stopped())?;
+        answer.await.map_err(|_| stopped())?
+    }
+}
+
+impl Drop for Writer {
+    fn drop(&mut self) {
+        drop(self.jobs.take());
+        if let Some(thread) = self.thread.take()
+            && thread.thread().id() != std::thread::current().id()
+        {
+            // The thread only ends once the queue is empty; a panic of its own has already failed its jobs.
+            let _ = thread.join();
+        }
+    }
+}
+
+/// The writer thread's loop: one batch after the other until every handle is gone.
+fn serve(mut connection: Connection, queue: &Receiver<Box<dyn Job>>) {
+    while let Ok(first) = queue.recv() {
+        batch(&mut connection, first, queue);
+    }
+}
+
+/// Runs one batch, starting with `first` and taking queued jobs while the bounds allow, then commits it and
+/// reports every job's result.
+fn batch(connection: &mut Connection, first: Box<dyn Job>, queue: &Receiver<Box<dyn Job>>) {
+    let started = Instant::now();
+    // A batch whose rollback failed may have left its transaction open; it is ended before the next one starts.
+    if !connection.is_autocommit() {
+        let _ = connection.execute_batch("ROLLBACK");
+    }
+    if let Err(error) = connection.execute_batch("BEGIN IMMEDIATE") {
+        first.finish(Err(Failure::Sql(error).into_store()));
+        return;
+    }
+    let mut done: Vec<Box<dyn Job>> = Vec::with_capacity(MAX_BATCH_JOBS);
+    let mut job = first;
+    loop {
+        let transaction_holds = run_in_savepoint(connection, job.as_mut());
+        done.push(job);
+        if !transaction_holds {
+            abandon(connection, done, "the transaction failed, so the write was rolled back".into());
+            return;
+        }
+        if done.len() >= MAX_BATCH_JOBS || started.elapsed() >= MAX_BATCH_TIME {
+            break;
+        }
+        match queue.try_recv() {
+            Ok(next) => job = next,
+            Err(_) => break,
+        }
+    }
+    match connection.execute_batch("COMMIT") {
+        Ok(()) => {
+            for job in done {
+                job.finish(Ok(()));
+            }
+        }
+        Err(error) => abandon(connection, done, format!("the commit failed, so the write was rolled back: {error}")),
+    }
+}
+
+/// Runs a job inside its own savepoint: released when the job succeeds, rolled back when it fails or panics.
+/// Returns whether the batch's transaction is still usable afterwards.
+fn run_in_savepoint(connection: &mut Connection, job: &mut dyn Job) -> bool {
+    let Ok(savepoint) = connection.savepoint() else { return false };
+    let closed = if job.run(&savepoint) {
+        savepoint.commit()
+    } else {
+        // The savepoint's default drop behaviour: `ROLLBACK TO`, then `RELEASE`.
+        savepoint.finish()
+    };
+    // SQLite rolls the whole transaction back on some errors (an I/O error, a full disk); autocommit then shows.
+    closed.is_ok() && !connection.is_autocommit()
+}
+
+/// Rolls back the batch's transaction (if SQLite has not already) and fails every job in it.
+fn abandon(connection: &Connection, done: Vec<Box<dyn Job>>, why: String) {
+    if !connection.is_autocommit()
+        && let Err(error) = connection.execute_batch("ROLLBACK")
+    {
+        tracing::error!(%error, "cannot roll back a failed batch of writes");
+    }
+    tracing::warn!(jobs = done.len(), why, "a batch of writes was rolled back");
+    let error = StoreError::Backend(why);
+    for job in done {
+        job.finish(Err(error.clone()));
+    }
+}
+
+/// The message a panic carried, when it is text.
+fn panic_message(panic: &(dyn std::any::Any + Send)) -> &str {
+    if let Some(message) = panic.downcast_ref::<&str>() {
+        message
+    } else if let Some(message) = panic.downcast_ref::<String>() {
+        message
+    } else {
+        "no message"
+    }
+}
