@@ -1,6 +1,7 @@
 //! The operations of the service provider, as the HTTP front end calls them: authenticate, create, read, list,
 //! replace, patch, delete. Each write is one atomic store call; a refused request changes nothing.
 
+use std::collections::BTreeMap;
 use std::sync::Arc;
 
 use roster_scim_proto::filter::Filter;
@@ -16,7 +17,7 @@ use crate::clock::Clock;
 use crate::emu;
 use crate::login::normalize_login;
 use crate::port::{
-    MembershipChange, NewResource, Page, Relations, ResourceKind, ResourceQuery, ResourceStore, StoreError,
+    MemberRef, MembershipChange, NewResource, Page, Relations, ResourceKind, ResourceQuery, ResourceStore, StoreError,
     StoredResource, TenantStore, Update,
 };
 use crate::render::etag;
@@ -299,6 +300,8 @@ impl Provider {
         let operations = parse_patch(body, rt)?;
         let plan = plan_membership(kind, operations)?;
         let load_members = plan.members.is_none();
+        let directory =
+            if load_members { self.describe(enterprise, &plan.attribute_ops).await? } else { BTreeMap::new() };
         let owner = enterprise.clone();
         let now = self.clock.now();
         let change: crate::port::UpdateFn = Box::new(move |current: &StoredResource| {
@@ -310,17 +313,20 @@ impl Provider {
                     delta
                 }
                 None => {
-                    // The slow path: the whole member list takes part in the PATCH, as RFC 7644 describes it.
-                    let current_members: Vec<Value> = current
-                        .members
-                        .iter()
-                        .flatten()
-                        .map(|member| serde_json::json!({"value": member.id}))
-                        .collect();
+                    // The slow path: the whole member list takes part in the PATCH, as RFC 7644 describes it, with
+                    // each member as the client sees it (`display`, `type`), so that filters on those match, also
+                    // on members added earlier in the same request.
+                    let mut directory = directory;
+                    directory
+                        .extend(current.members.iter().flatten().map(|member| (member.id.clone(), member.clone())));
+                    let current_members: Vec<Value> = current.members.iter().flatten().map(member_entry).collect();
                     if !current_members.is_empty() {
                         attributes.insert("members".into(), Value::Array(current_members));
                     }
-                    apply_patch(&mut attributes, &plan.attribute_ops, rt)?;
+                    for operation in &plan.attribute_ops {
+                        apply_patch(&mut attributes, std::slice::from_ref(operation), rt)?;
+                        describe_members(&mut attributes, &directory);
+                    }
                     MembershipChange::Replace(take_member_ids(kind, &mut attributes)?)
                 }
             };
@@ -333,6 +339,34 @@ impl Provider {
             StoreError::NotFound => not_found(kind, id),
             other => store_error(other),
         })
+    }
+
+    /// The members named in the values of membership operations, as stored (for their `display` and `type`);
+    /// ids that name nothing are left out (the store refuses them later, with a clear error).
+    async fn describe(
+        &self,
+        enterprise: &Enterprise,
+        operations: &[PatchOperation],
+    ) -> Result<BTreeMap<String, MemberRef>, ScimError> {
+        let mut directory = BTreeMap::new();
+        let named = operations
+            .iter()
+            .filter(|operation| is_members_path(operation))
+            .flat_map(|operation| operation.element_values().into_iter().map(str::to_owned).collect::<Vec<_>>());
+        for id in named {
+            if directory.contains_key(&id) {
+                continue;
+            }
+            for kind in [ResourceKind::User, ResourceKind::Group] {
+                let found = self.resources.get(enterprise.id, kind, &id, Relations::default()).await;
+                if let Some(stored) = found.map_err(store_error)? {
+                    let display = stored.attributes.get("displayName").and_then(Value::as_str).map(str::to_owned);
+                    directory.insert(id.clone(), MemberRef { id: id.clone(), kind, display });
+                    break;
+                }
+            }
+        }
+        Ok(directory)
     }
 
     /// Deletes a resource permanently.
@@ -389,6 +423,32 @@ fn validate(profile: Profile, kind: ResourceKind, attributes: &Map<String, Value
         (Profile::GithubEmu, ResourceKind::User) => emu::check_user(attributes),
         (Profile::GithubEmu, ResourceKind::Group) => emu::check_group(attributes),
         (Profile::Scim, _) => Ok(()),
+    }
+}
+
+/// A member as the client sees it in a group's `members`.
+fn member_entry(member: &MemberRef) -> Value {
+    let mut entry = Map::new();
+    entry.insert("value".into(), Value::String(member.id.clone()));
+    if let Some(display) = &member.display {
+        entry.insert("display".into(), Value::String(display.clone()));
+    }
+    entry.insert("type".into(), Value::String(member.kind.as_str().into()));
+    Value::Object(entry)
+}
+
+/// Fills in `display` and `type` of the members that lack them (just added by the request) from the directory.
+fn describe_members(attributes: &mut Map<String, Value>, directory: &BTreeMap<String, MemberRef>) {
+    let Some(Value::Array(members)) = attributes.get_mut("members") else { return };
+    for member in members {
+        let Some(entry) = member.as_object_mut() else { continue };
+        if entry.contains_key("display") {
+            continue;
+        }
+        let known = entry.get("value").and_then(Value::as_str).and_then(|id| directory.get(id));
+        if let Some(Value::Object(described)) = known.map(member_entry) {
+            entry.extend(described);
+        }
     }
 }
 

@@ -7,6 +7,7 @@ mod auth;
 mod emu;
 mod entra;
 mod github;
+mod membership_model;
 mod protocol;
 mod robustness;
 mod support;
