@@ -278,10 +278,7 @@ impl Provider {
             };
             Ok(Update { attributes, login, members, at: now })
         });
-        self.resources.update(enterprise.id, kind, id, false, change, relations).await.map_err(|e| match e {
-            StoreError::NotFound => not_found(kind, id),
-            other => store_error(other),
-        })
+        self.resources.update(enterprise.id, kind, id, false, change, relations).await.map_err(resource_error(kind, id))
     }
 
     /// Applies a PATCH body. Group membership operations become membership deltas (one row per member named);
@@ -335,10 +332,7 @@ impl Provider {
             let login = login_for(&owner, kind, &attributes)?;
             Ok(Update { attributes, login, members, at: now })
         });
-        self.resources.update(enterprise.id, kind, id, load_members, change, relations).await.map_err(|e| match e {
-            StoreError::NotFound => not_found(kind, id),
-            other => store_error(other),
-        })
+        self.resources.update(enterprise.id, kind, id, load_members, change, relations).await.map_err(resource_error(kind, id))
     }
 
     /// The members named in the values of membership operations, as stored (for their `display` and `type`);
@@ -379,10 +373,7 @@ impl Provider {
     ) -> Result<(), ScimError> {
         let check: crate::port::CheckFn =
             Box::new(move |current: &StoredResource| preconditions.check_write(current.version));
-        self.resources.delete(enterprise.id, kind, id, check).await.map_err(|e| match e {
-            StoreError::NotFound => not_found(kind, id),
-            other => store_error(other),
-        })
+        self.resources.delete(enterprise.id, kind, id, check).await.map_err(resource_error(kind, id))
     }
 
     fn login_for(
@@ -580,6 +571,14 @@ fn combine(first: MembershipChange, then: MembershipChange) -> MembershipChange 
             removed.extend(remove);
             Delta { add: added, remove: removed }
         }
+    }
+}
+
+/// Maps a store failure on one resource, naming the resource when it does not exist.
+fn resource_error(kind: ResourceKind, id: &str) -> impl FnOnce(StoreError) -> ScimError + '_ {
+    move |error| match error {
+        StoreError::NotFound => not_found(kind, id),
+        other => store_error(other),
     }
 }
 
