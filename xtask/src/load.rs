@@ -38,7 +38,7 @@ pub struct LoadArgs {
 }
 
 struct Phase {
-    name: &'static str,
+    name: String,
     requests: usize,
     errors: usize,
     elapsed: Duration,
@@ -162,6 +162,53 @@ pub async fn run(args: LoadArgs) -> anyhow::Result<()> {
     .await?;
     phases.push(page.named("GET /Users 100-user page", rss_kib(pid)));
 
+    // A large group: every user but the last thousand, added in PATCHes of 1,000 members (measured as a phase),
+    // then single-member PATCHes against it, each adding or removing one of the remaining users.
+    let group = create_group(&target).await?;
+    let spare = users.min(1000);
+    let big = users - spare;
+    let batches = Arc::new(AtomicUsize::new(0));
+    let fill_ids = ids.clone();
+    let fill_group = group.clone();
+    let fill = drive(&target, 4, None, move |_rng| {
+        let batch = batches.fetch_add(1, Ordering::Relaxed);
+        let start = batch * 1000;
+        (start < big).then(|| {
+            let members: Vec<serde_json::Value> =
+                fill_ids[start..(start + 1000).min(big)].iter().map(|id| json!({"value": id})).collect();
+            let body = json!({
+                "schemas": ["urn:ietf:params:scim:api:messages:2.0:PatchOp"],
+                "Operations": [{"op": "add", "path": "members", "value": members}],
+            });
+            Call {
+                method: Method::PATCH,
+                path: format!("/Groups/{fill_group}"),
+                body: Some(body.to_string()),
+                on_answer: None,
+            }
+        })
+    })
+    .await?;
+    phases.push(fill.named("PATCH /Groups/{id} adding 1,000 members", rss_kib(pid)));
+
+    let member_ids = ids.clone();
+    let one = drive(&target, args.connections, deadline, move |rng| {
+        let id = &member_ids[big + rng.gen_range(0..spare.max(1))];
+        let op = if rng.gen_bool(0.5) { "add" } else { "remove" };
+        let body = json!({
+            "schemas": ["urn:ietf:params:scim:api:messages:2.0:PatchOp"],
+            "Operations": [{"op": op, "path": "members", "value": [{"value": id}]}],
+        });
+        Some(Call {
+            method: Method::PATCH,
+            path: format!("/Groups/{group}"),
+            body: Some(body.to_string()),
+            on_answer: None,
+        })
+    })
+    .await?;
+    phases.push(one.named(format!("PATCH one member of a {big}-member group"), rss_kib(pid)));
+
     let peak = peak_rss_kib(pid);
     let _ = server.kill().await;
     let _ = std::fs::remove_dir_all(&data);
@@ -190,6 +237,43 @@ pub async fn run(args: LoadArgs) -> anyhow::Result<()> {
         bail!("some requests failed");
     }
     Ok(())
+}
+
+/// Creates the group the membership phases use and returns its id.
+async fn create_group(target: &Arc<Target>) -> anyhow::Result<String> {
+    let id = Arc::new(std::sync::Mutex::new(String::new()));
+    let slot = id.clone();
+    let created = Arc::new(AtomicUsize::new(0));
+    let outcome = drive(target, 1, None, move |_rng| {
+        (created.fetch_add(1, Ordering::Relaxed) == 0).then(|| {
+            let slot = slot.clone();
+            Call {
+                method: Method::POST,
+                path: "/Groups".into(),
+                body: Some(
+                    json!({
+                        "schemas": ["urn:ietf:params:scim:schemas:core:2.0:Group"],
+                        "externalId": "bench-group",
+                        "displayName": "Everyone",
+                    })
+                    .to_string(),
+                ),
+                on_answer: Some(Box::new(move |bytes: &[u8]| {
+                    if let Ok(value) = serde_json::from_slice::<serde_json::Value>(bytes)
+                        && let (Some(id), Ok(mut slot)) = (value["id"].as_str(), slot.lock())
+                    {
+                        *slot = id.to_owned();
+                    }
+                })),
+            }
+        })
+    })
+    .await?;
+    let id = id.lock().map_err(|_| anyhow::anyhow!("poisoned"))?.clone();
+    if outcome.errors > 0 || id.is_empty() {
+        bail!("could not create the benchmark group");
+    }
+    Ok(id)
 }
 
 async fn listening_address(server: &mut Child) -> anyhow::Result<String> {
@@ -254,10 +338,10 @@ struct Outcome {
 }
 
 impl Outcome {
-    fn named(mut self, name: &'static str, rss_kib: u64) -> Phase {
+    fn named(mut self, name: impl Into<String>, rss_kib: u64) -> Phase {
         self.latencies_us.sort_unstable();
         Phase {
-            name,
+            name: name.into(),
             requests: self.requests,
             errors: self.errors,
             elapsed: self.elapsed,
