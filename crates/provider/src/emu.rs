@@ -26,6 +26,9 @@ pub const ROLE_VALUES: &[&str] = &[
     "e6be2762-e4ad-4108-b72d-1bbe884a0f91",
 ];
 
+/// E-mails as EMU takes them: each with its address (GitHub's OpenAPI marks `value` required).
+const EMU_EMAILS_SUB: &[AttributeDef] = &[EMAILS_SUB[0].required(), EMAILS_SUB[1], EMAILS_SUB[2], EMAILS_SUB[3]];
+
 const ROLES_SUB: &[AttributeDef] = &[
     AttributeDef::string("value")
         .required()
@@ -64,7 +67,7 @@ const EMU_USER_ATTRIBUTES: &[AttributeDef] = &[
         .mutability(Mutability::WriteOnly)
         .returned(Returned::Never)
         .describe("Accepted and discarded: EMU users sign in through the IdP."),
-    AttributeDef::complex("emails", EMAILS_SUB).multi().required().describe("E-mail addresses."),
+    AttributeDef::complex("emails", EMU_EMAILS_SUB).multi().required().describe("E-mail addresses."),
     AttributeDef::complex("phoneNumbers", PHONE_NUMBERS_SUB).multi().describe("Phone numbers."),
     AttributeDef::complex("ims", IMS_SUB).multi().describe("Instant messaging addresses."),
     AttributeDef::complex("photos", PHOTOS_SUB).multi().describe("URLs of photos of the user."),

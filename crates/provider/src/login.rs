@@ -17,8 +17,10 @@ pub const MAX_LOGIN_LEN: usize = 39;
 /// Refusals are 400 `invalidValue` answers that say which rule failed.
 pub fn normalize_login(user_name: &str, shortcode: &Shortcode) -> Result<String, ScimError> {
     let mut base = user_name;
+    // An Entra guest's UPN encodes the guest's own address: `bob_example.com#EXT#@contoso.com` is bob@example.com,
+    // whose IdP user name is `bob` (GitHub lists these among the UPNs that collide with `bob@contoso.com`).
     if let Some((before, _)) = base.split_once("#EXT#") {
-        base = before;
+        base = before.rsplit_once('_').map_or(before, |(local, _)| local);
     }
     if let Some((before, _)) = base.split_once('@') {
         base = before;
@@ -82,8 +84,10 @@ mod tests {
         for upn in ["bob@contoso.com", "bob@fabrikam.com", "bob#EXT#fabrikamcom@contoso.com"] {
             check(upn, Ok("bob_octo"));
         }
-        check("bob_example#EXT#fabrikamcom@contoso.com", Ok("bob-example_octo"));
-        check("bob_example.com#EXT#fabrikamcom@contoso.com", Ok("bob-example-com_octo"));
+        check("bob_example#EXT#fabrikamcom@contoso.com", Ok("bob_octo"));
+        check("bob_example.com#EXT#fabrikamcom@contoso.com", Ok("bob_octo"));
+        check("mona_lisa_example.com#EXT#@contoso.com", Ok("mona-lisa_octo"));
+        check("bob_example.com", Ok("bob-example-com_octo"));
     }
 
     #[test]

@@ -41,7 +41,8 @@ pub struct Limits {
 impl Default for Limits {
     fn default() -> Self {
         Self {
-            default_page_size: 100,
+            // GitHub's default `count` (reference §2.2).
+            default_page_size: 30,
             max_page_size: 1000,
             max_filter_len: 4096,
             token_cache_ttl: std::time::Duration::from_secs(2),
@@ -123,7 +124,14 @@ impl Projection {
             ResourceKind::User => "groups",
             ResourceKind::Group => "members",
         };
-        let names = |paths: &[AttrPath]| paths.iter().any(|p| p.name.eq_ignore_ascii_case(name));
+        // `members`, `urn:...:core:2.0:Group:members`, or the core schema URN as a whole (which names all of its
+        // attributes) all ask for the relation.
+        let core = kind.resource_type().schema.id;
+        let names = |paths: &[AttrPath]| {
+            paths.iter().any(|p| {
+                p.name.eq_ignore_ascii_case(name) || p.full_urn().is_some_and(|urn| urn.eq_ignore_ascii_case(core))
+            })
+        };
         let load = if self.attributes.is_empty() { !names(&self.excluded) } else { names(&self.attributes) };
         Relations { load }
     }
@@ -332,7 +340,10 @@ impl Provider {
             let login = login_for(&owner, kind, &attributes)?;
             Ok(Update { attributes, login, members, at: now })
         });
-        self.resources.update(enterprise.id, kind, id, load_members, change, relations).await.map_err(resource_error(kind, id))
+        self.resources
+            .update(enterprise.id, kind, id, load_members, change, relations)
+            .await
+            .map_err(resource_error(kind, id))
     }
 
     /// The members named in the values of membership operations, as stored (for their `display` and `type`);

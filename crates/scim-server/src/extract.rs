@@ -137,8 +137,11 @@ impl<S: Send + Sync> FromRequestParts<S> for Conditions {
     type Rejection = ApiError;
 
     async fn from_request_parts(parts: &mut Parts, _state: &S) -> Result<Self, Self::Rejection> {
-        let read =
-            |name: header::HeaderName| parts.headers.get(name).and_then(|value| value.to_str().ok()).map(str::to_owned);
+        // A header that is not visible ASCII is kept (lossily decoded) rather than dropped: it names no ETag, so
+        // a conditional write fails with 412 instead of going through unconditionally.
+        let read = |name: header::HeaderName| {
+            parts.headers.get(name).map(|value| String::from_utf8_lossy(value.as_bytes()).into_owned())
+        };
         Ok(Conditions(Preconditions { if_match: read(header::IF_MATCH), if_none_match: read(header::IF_NONE_MATCH) }))
     }
 }

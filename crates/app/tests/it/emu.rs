@@ -44,7 +44,8 @@ async fn login_normalization() {
         (&longest_ok, Some(&format!("{longest_ok}_acme"))),
         (&one_too_long, None),
         ("mona.lisa.the.octocat.from.github.united.states@example.com", None),
-        ("bob_example#EXT#fabrikamcom@contoso.com", Some("bob-example_acme")),
+        ("bob_example#EXT#fabrikamcom@contoso.com", Some("bob_acme")),
+        ("mona_lisa_example.com#EXT#@contoso.com", Some("mona-lisa_acme")),
         ("CONTOSO\\jdoe", Some("jdoe_acme")),
         ("jürgen@example.com", Some("j-rgen_acme")),
         ("ends.with.@example.com", None),
@@ -59,7 +60,14 @@ async fn login_normalization() {
 async fn logins_that_collide_are_refused_first_wins() {
     let server = TestServer::start().await;
     let first = server.create_user("bob@contoso.com", "bob-1").await;
-    for (n, user_name) in ["bob@fabrikam.com", "bob#EXT#fabrikamcom@contoso.com"].into_iter().enumerate() {
+    // The UPNs GitHub's documentation lists as colliding with bob@contoso.com.
+    let others = [
+        "bob@fabrikam.com",
+        "bob#EXT#fabrikamcom@contoso.com",
+        "bob_example#EXT#fabrikamcom@contoso.com",
+        "bob_example.com#EXT#fabrikamcom@contoso.com",
+    ];
+    for (n, user_name) in others.into_iter().enumerate() {
         server
             .post("/Users", user_body(user_name, &format!("bob-{}", n + 2)))
             .await
@@ -323,4 +331,39 @@ async fn writes_that_would_duplicate_are_409_and_change_nothing() {
         answer.assert_error(409, Some("uniqueness"));
         assert_eq!(server.fetch(path).await, before, "{case}");
     }
+}
+
+#[tokio::test]
+async fn an_email_keeps_its_address() {
+    let server = TestServer::start().await;
+    let mut body = user_body("ann@example.com", "ann");
+    body["emails"] = json!([{"value": "ann@example.com", "type": "work", "primary": true}, {"type": "home"}]);
+    server.post("/Users", body).await.assert_error(400, Some("invalidValue"));
+    let id = server.create_user("ann@example.com", "ann").await;
+    let answer = server
+        .patch_ops(&format!("/Users/{id}"), json!([{"op": "remove", "path": "emails[type eq \"work\"].value"}]))
+        .await;
+    assert_eq!(answer.status.as_u16(), 400, "{}", answer.body);
+    let user = server.fetch(&format!("/Users/{id}")).await;
+    assert_eq!(user["emails"][0]["value"], "ann@example.com");
+}
+
+#[tokio::test]
+async fn entra_custom_extension_paths_are_ignored_not_refused() {
+    let server = TestServer::start().await;
+    let id = server.create_user("cy@example.com", "cy").await;
+    let custom = "urn:ietf:params:scim:schemas:extension:CustomExtensionName:2.0:User";
+    let answer = server
+        .patch_ops(
+            &format!("/Users/{id}"),
+            json!([
+                {"op": "Add", "path": format!("{custom}:costCenter"), "value": "x"},
+                {"op": "Replace", "path": "displayName", "value": "Cy Renamed"},
+            ]),
+        )
+        .await;
+    assert_eq!(answer.status, StatusCode::OK, "{}", answer.body);
+    let user = server.fetch(&format!("/Users/{id}")).await;
+    assert_eq!(user["displayName"], "Cy Renamed");
+    assert!(user.get(custom).is_none(), "{user}");
 }

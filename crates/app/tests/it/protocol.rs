@@ -900,3 +900,58 @@ async fn concurrent_creates_of_one_login_create_one_user() {
     assert_eq!(statuses, [201, 409, 409, 409, 409, 409, 409, 409, 409, 409]);
     assert_eq!(server.total("/Users").await, 1);
 }
+
+#[tokio::test]
+async fn the_core_schema_urn_as_attributes_returns_the_relations() {
+    let server = TestServer::start().await;
+    let user = server.create_user("rel@example.com", "rel").await;
+    let group = server.create_group("Rel", "g-rel").await;
+    let added = server
+        .patch_ops(&format!("/Groups/{group}"), json!([{"op": "add", "path": "members", "value": [{"value": user}]}]))
+        .await;
+    assert_eq!(added.status, StatusCode::NO_CONTENT, "{}", added.body);
+    let core_group = "urn:ietf:params:scim:schemas:core:2.0:Group";
+    let fetched = server.get_query(&format!("/Groups/{group}"), &[("attributes", core_group)]).await;
+    assert_eq!(member_values(&fetched.body, "members"), vec![user.clone()], "{}", fetched.body);
+    let core_user = "urn:ietf:params:scim:schemas:core:2.0:User";
+    let fetched = server.get_query(&format!("/Users/{user}"), &[("attributes", core_user)]).await;
+    assert_eq!(member_values(&fetched.body, "groups"), vec![group], "{}", fetched.body);
+}
+
+#[tokio::test]
+async fn a_plain_scim_enterprise_serves_the_rfc_schemas() {
+    let server = TestServer::start().await;
+    roster_app::admin::create_enterprise_with_profile(&server.stores, "plain", "plain", roster_app::Profile::Scim)
+        .await
+        .expect("enterprise");
+    let token = roster_app::admin::create_token(&server.stores, "plain", "t", &[]).await.expect("token");
+    let base = format!("{}/scim/v2/enterprises/plain", server.origin);
+    let schema = server
+        .send_as(&token, Method::GET, &format!("{base}/Schemas/urn:ietf:params:scim:schemas:core:2.0:User"), None, &[])
+        .await;
+    assert_eq!(schema.status, StatusCode::OK, "{}", schema.body);
+    let names: Vec<&str> =
+        schema.body["attributes"].as_array().expect("attributes").iter().filter_map(|a| a["name"].as_str()).collect();
+    assert!(!names.contains(&"externalId"), "{names:?}");
+    let github = server
+        .send_as(
+            &token,
+            Method::GET,
+            &format!("{base}/Schemas/urn:roster:params:scim:schemas:extension:github:2.0:User"),
+            None,
+            &[],
+        )
+        .await;
+    github.assert_error(404, None);
+    // Without EMU's rules, a user needs only a userName.
+    let created = server
+        .send_as(
+            &token,
+            Method::POST,
+            &format!("{base}/Users"),
+            Some(json!({"schemas": ["urn:ietf:params:scim:schemas:core:2.0:User"], "userName": "a-very-long-user-name-well-over-thirty-nine-characters"})),
+            &[],
+        )
+        .await;
+    assert_eq!(created.status, StatusCode::CREATED, "{}", created.body);
+}

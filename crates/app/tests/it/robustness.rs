@@ -229,7 +229,7 @@ fn random_requests_never_make_the_server_fail() {
         panic!("{error}");
     }
     let (successes, refusals) = (successes.into_inner(), refusals.into_inner());
-    assert!(successes > 10 && refusals > 10, "{successes} successes, {refusals} refusals");
+    assert!(successes > 2 && refusals > 2, "{successes} successes, {refusals} refusals");
     let after = runtime.block_on(server.get("/Users"));
     assert_eq!(after.status.as_u16(), 200, "the server still serves after the random requests");
 }

@@ -226,8 +226,39 @@ fn apply_filtered(
     let matching: Vec<usize> =
         items.iter().enumerate().filter(|(_, item)| compiled.matches(item)).map(|(index, _)| index).collect();
     let result = apply_filtered_items(&mut items, &matching, def, filter, sub, op, value);
+    if matching.len() > 1 && op != PatchOpKind::Remove {
+        drop_repeated(&mut items);
+    }
     put_items(container, name, items);
     result
+}
+
+/// Removes elements equal to an earlier one, `primary` aside (the kept element is primary if either was). A
+/// filtered add or replace that matches several elements gives them all the same value (RFC 7644 §3.5.2.3: "all
+/// matching record values SHALL be replaced"), which would otherwise leave the same e-mail address twice.
+fn drop_repeated(items: &mut Vec<Value>) {
+    fn without_primary(item: &Value) -> Value {
+        let mut item = item.clone();
+        if let Value::Object(object) = &mut item {
+            object.shift_remove("primary");
+        }
+        item
+    }
+    let mut kept: Vec<Value> = Vec::with_capacity(items.len());
+    for item in items.drain(..) {
+        let key = without_primary(&item);
+        match kept.iter_mut().find(|earlier| without_primary(earlier) == key) {
+            Some(earlier) => {
+                if item.get("primary") == Some(&Value::Bool(true))
+                    && let Value::Object(object) = earlier
+                {
+                    object.insert("primary".into(), Value::Bool(true));
+                }
+            }
+            None => kept.push(item),
+        }
+    }
+    *items = kept;
 }
 
 /// The body of [`apply_filtered`], on the taken-out elements.

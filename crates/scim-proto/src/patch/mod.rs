@@ -178,8 +178,13 @@ fn parse_operation(operation: &Value, rt: &ResourceType, out: &mut Vec<PatchOper
         };
         return expand(op, attributes, rt, None, out);
     };
-    if let KeyKind::Schema(schema, in_extension) = classify_key(rt, path) {
-        return expand_schema(op, schema, in_extension, value, rt, out);
+    match classify_key(rt, path) {
+        KeyKind::Schema(schema, in_extension) => return expand_schema(op, schema, in_extension, value, rt, out),
+        // A path under a schema this resource type does not have (an Entra custom extension such as
+        // `urn:ietf:params:scim:schemas:extension:CustomExtensionName:2.0:User:costCenter`) is ignored, as the same
+        // key in a POST body or a path-less value is: a client that sends it on every update must not fail them all.
+        KeyKind::Foreign if path.get(..4).is_some_and(|head| head.eq_ignore_ascii_case("urn:")) => return Ok(()),
+        _ => {}
     }
     let path = PatchPath::parse(path)?;
     normalize(op, path, value, rt, true, out)
@@ -305,6 +310,38 @@ fn normalize(
         },
         filter: path.filter,
         sub_attr: after_filter.map(|sub| sub.name.to_owned()),
+    };
+    // A null sub-attribute in the object value of an add or replace on a single-valued complex attribute
+    // (`{"op": "replace", "path": "name", "value": {"givenName": null}}`) unassigns that sub-attribute only; the
+    // others are "left unchanged" (RFC 7644 §3.5.2.3), so it becomes a remove of the sub-attribute.
+    let without_nulls;
+    let value = match value {
+        Some(Value::Object(fields))
+            if op != PatchOpKind::Remove
+                && leaf.is_none()
+                && canonical.filter.is_none()
+                && def.kind == AttrType::Complex
+                && !def.multi_valued
+                && fields.values().any(Value::is_null) =>
+        {
+            for key in fields.iter().filter(|(_, value)| value.is_null()).map(|(key, _)| key) {
+                let Some(sub_def) = def.sub_attribute(key) else { continue };
+                if sub_def.mutability == Mutability::ReadOnly {
+                    continue;
+                }
+                let mut path = canonical.clone();
+                path.attr.sub_attr = Some(sub_def.name.to_owned());
+                out.push(PatchOperation { op: PatchOpKind::Remove, path, value: None });
+            }
+            let rest: Map<String, Value> =
+                fields.iter().filter(|(_, value)| !value.is_null()).map(|(k, v)| (k.clone(), v.clone())).collect();
+            if rest.is_empty() {
+                return Ok(());
+            }
+            without_nulls = Value::Object(rest);
+            Some(&without_nulls)
+        }
+        other => other,
     };
     let value = match (op, value) {
         (PatchOpKind::Remove, Some(value))

@@ -75,6 +75,13 @@ impl Model {
                     for email in self.emails.iter_mut().filter(|(existing, _)| existing == kind) {
                         email.1.clone_from(value);
                     }
+                    // Elements made equal by the replacement collapse into one.
+                    let mut seen = Vec::new();
+                    self.emails.retain(|email| {
+                        let first = !seen.contains(email);
+                        seen.push(email.clone());
+                        first
+                    });
                 } else {
                     self.emails.push((kind.clone(), value.clone()));
                 }

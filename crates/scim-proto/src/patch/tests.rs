@@ -525,6 +525,64 @@ fn multi_valued_rules() {
 }
 
 #[test]
+fn paths_under_unknown_schemas_are_ignored_like_body_keys() {
+    let custom = "urn:ietf:params:scim:schemas:extension:CustomExtensionName:2.0:User";
+    check(
+        json!([
+            {"op": "Add", "path": format!("{custom}:costCenter"), "value": "x"},
+            {"op": "Replace", "path": "displayName", "value": "Other"},
+        ]),
+        json!({"displayName": "Other"}),
+    );
+    check(json!([{"op": "remove", "path": format!("{custom}:costCenter")}]), json!({}));
+    // An unknown attribute of a known schema is still an error.
+    check(
+        json!([{"op": "add", "path": format!("{EXT}:nosuch"), "value": "x"}]),
+        json!(format!("400 invalidPath: operation 1: no attribute '{EXT}:nosuch' in the User schema")),
+    );
+}
+
+#[test]
+fn null_sub_attributes_unassign_only_themselves() {
+    check(
+        json!([{"op": "replace", "path": "name", "value": {"givenName": null}}]),
+        json!({"name": {"familyName": "Jensen"}}),
+    );
+    check(
+        json!([{"op": "replace", "value": {"name": {"givenName": null}}}]),
+        json!({"name": {"familyName": "Jensen"}}),
+    );
+    check(
+        json!([{"op": "replace", "path": "name", "value": {"givenName": null, "familyName": "X"}}]),
+        json!({"name": {"familyName": "X"}}),
+    );
+    check(
+        json!([{"op": "add", "path": "name", "value": {"givenName": null, "familyName": null}}]),
+        json!({"name": null}),
+    );
+}
+
+#[test]
+fn a_filtered_replace_matching_several_elements_leaves_no_repeats() {
+    let two_work = json!({
+        "schemas": [CORE], "id": "u1", "userName": "bjensen",
+        "emails": [{"value": "w1@x", "type": "work", "primary": true}, {"value": "w2@x", "type": "work"}],
+    });
+    check_on(
+        &USER,
+        &two_work,
+        json!([{"op": "replace", "path": "emails[type eq \"work\"]", "value": {"value": "n@x", "type": "work"}}]),
+        json!({"emails": [{"value": "n@x", "type": "work"}]}),
+    );
+    check_on(
+        &USER,
+        &two_work,
+        json!([{"op": "Replace", "path": "emails[type eq \"work\"].value", "value": "n@x"}]),
+        json!({"emails": [{"value": "n@x", "type": "work", "primary": true}]}),
+    );
+}
+
+#[test]
 fn single_valued_rules() {
     check(
         json!([{"op": "add", "path": "name.middleName", "value": "J"}]),

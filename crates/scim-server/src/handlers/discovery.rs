@@ -53,7 +53,7 @@ pub async fn schemas(tenant: Tenant) -> Result<Response, ApiError> {
 
 /// `GET /Schemas/{id}`.
 pub async fn schema(tenant: Tenant, Path((_, id)): Path<(String, String)>) -> Result<Response, ApiError> {
-    let schema = emu::SCHEMAS
+    let schema = schemas_of(&tenant)
         .iter()
         .find(|schema| schema.id.eq_ignore_ascii_case(&id))
         .ok_or_else(|| ScimError::not_found(format!("schema {id:?} not found")))?;
