@@ -955,3 +955,14 @@ async fn a_plain_scim_enterprise_serves_the_rfc_schemas() {
         .await;
     assert_eq!(created.status, StatusCode::CREATED, "{}", created.body);
 }
+
+#[tokio::test]
+async fn a_public_url_shapes_locations_behind_a_proxy() {
+    let server = TestServer::start_with(|config| config.public_url = Some("https://scim.example.com/".into())).await;
+    let answer = server.post("/Users", crate::support::user_body("pub@example.com", "pub")).await;
+    assert_eq!(answer.status, StatusCode::CREATED, "{}", answer.body);
+    let id = answer.body["id"].as_str().expect("id");
+    let location = format!("https://scim.example.com/scim/v2/enterprises/acme/Users/{id}");
+    assert_eq!(answer.body["meta"]["location"], location.as_str());
+    assert_eq!(answer.header("location"), Some(location.as_str()));
+}
