@@ -9,8 +9,8 @@ use clap::{Args, Parser, Subcommand};
 use roster_app::Profile;
 
 /// mimalloc: the server allocates many small, short-lived JSON values per request, across threads.
-// #[global_allocator]
-// static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 use roster_app::{App, Config, Storage, Stores, admin, demo};
 
 #[derive(Parser)]

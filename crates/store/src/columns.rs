@@ -48,6 +48,13 @@ impl<'a> Derived<'a> {
             },
         }
     }
+
+    /// Whether the two have the same values in every indexed column (all but `active`). Equal values fold
+    /// equally, so the folded columns need no comparison of their own.
+    pub(crate) fn same_keys(&self, other: &Derived<'_>) -> bool {
+        (self.user_name, self.external_id, self.display_name, self.login)
+            == (other.user_name, other.external_id, other.display_name, other.login)
+    }
 }
 
 #[cfg(test)]

@@ -110,6 +110,22 @@ pub(crate) fn plan(kind: ResourceKind, filter: Option<&Filter>) -> Plan {
     Plan { pre, exact: false }
 }
 
+/// Whether the predicate can hold for one resource of an enterprise at most: it requires (through `and`) equality
+/// with a value of a column that is unique per enterprise, in the form the uniqueness is enforced on (the id;
+/// `externalId`; a user's `userName` and login folded; a group's `displayName` folded).
+pub(crate) fn selects_at_most_one(kind: ResourceKind, pred: &Pred) -> bool {
+    match pred {
+        Pred::And(left, right) => selects_at_most_one(kind, left) || selects_at_most_one(kind, right),
+        Pred::Text { column, folded, op: TextOp::Eq, .. } => matches!(
+            (kind, column, folded),
+            (_, Column::Id | Column::ExternalId, false)
+                | (ResourceKind::User, Column::UserName | Column::Login, true)
+                | (ResourceKind::Group, Column::DisplayName, true)
+        ),
+        _ => false,
+    }
+}
+
 /// The column to sort by, when `sortBy` names a string column (sorting by `active` and everything else runs in
 /// Rust with `compare_for_sort`). `sortBy` resolves as `compare_for_sort` resolves it: with
 /// `roster_scim_proto::resource::resolve`, which also finds an extension attribute named without its URN.

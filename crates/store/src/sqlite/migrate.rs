@@ -15,11 +15,18 @@ struct Migration {
 }
 
 /// Every migration, in order. Never edit a released one: add the next file.
-const MIGRATIONS: &[Migration] = &[Migration {
-    version: 1,
-    name: "0001_scim_provider.sql",
-    sql: include_str!("../../migrations/sqlite/0001_scim_provider.sql"),
-}];
+const MIGRATIONS: &[Migration] = &[
+    Migration {
+        version: 1,
+        name: "0001_scim_provider.sql",
+        sql: include_str!("../../migrations/sqlite/0001_scim_provider.sql"),
+    },
+    Migration {
+        version: 2,
+        name: "0002_key_buckets.sql",
+        sql: include_str!("../../migrations/sqlite/0002_key_buckets.sql"),
+    },
+];
 
 /// The schema version this binary writes.
 pub(crate) fn latest_version() -> i64 {

@@ -11,26 +11,44 @@ use rusqlite::Connection;
 use rusqlite::types::Value as SqlValue;
 use serde_json::{Map, Value};
 
-use super::Failure;
-use super::resources::{GROUP_COLUMNS, StoredRow, USER_COLUMNS, load_relations};
+use super::resources::{GROUP_COLUMNS, USER_COLUMNS, load_relations, read_row};
+use super::{Failure, in_read_transaction};
 use crate::pushdown::{self, Column, Pred, SortColumn, TextOp};
+
+/// Whether the query reads a handful of rows: its filter selects one resource at most (through a unique key), and
+/// neither the answer nor the filter needs a group's members, which may be many.
+pub(super) fn is_point_query(kind: ResourceKind, query: &ResourceQuery) -> bool {
+    let Some(filter) = &query.filter else { return false };
+    let members_needed =
+        kind == ResourceKind::Group && (query.relations.load || pushdown::mentions_relations(kind, filter));
+    let plan = pushdown::plan(kind, Some(filter));
+    !members_needed && plan.pre.as_ref().is_some_and(|pred| pushdown::selects_at_most_one(kind, pred))
+}
 
 /// Answers a list query in one read transaction, so that the total, the page and the relations agree.
 pub(super) fn query(
-    connection: &mut Connection,
+    connection: &Connection,
     enterprise: EnterpriseId,
     kind: ResourceKind,
     query: &ResourceQuery,
 ) -> Result<Page, Failure> {
-    let transaction = connection.transaction()?;
+    in_read_transaction(connection, |transaction| answer(transaction, enterprise, kind, query))
+}
+
+fn answer(
+    connection: &Connection,
+    enterprise: EnterpriseId,
+    kind: ResourceKind,
+    query: &ResourceQuery,
+) -> Result<Page, Failure> {
     let plan = pushdown::plan(kind, query.filter.as_ref());
     let sql_sort = match &query.sort_by {
         None => Some(None),
         Some(path) => pushdown::sort_column(kind, path).map(Some),
     };
     match sql_sort {
-        Some(sort) if plan.exact => sql_page(&transaction, enterprise, kind, plan.pre.as_ref(), sort, query),
-        _ => rust_page(&transaction, enterprise, kind, plan.pre.as_ref(), query),
+        Some(sort) if plan.exact => sql_page(connection, enterprise, kind, plan.pre.as_ref(), sort, query),
+        _ => rust_page(connection, enterprise, kind, plan.pre.as_ref(), query),
     }
 }
 
@@ -47,18 +65,30 @@ fn sql_page(
     let mut resources = Vec::new();
     if query.count > 0 {
         let mut sql = Sql::select(kind, enterprise, pred);
-        match sort {
-            None => sql.text.push_str(" ORDER BY pk"),
-            Some(sort) => {
-                let column = column_sql(sort.column, sort.folded);
-                let order = if query.descending { "DESC NULLS FIRST" } else { "ASC NULLS LAST" };
-                sql.text.push_str(&format!(" ORDER BY {column} {order}, pk"));
-            }
+        // An unfiltered list in key order starts from the bucket that holds its first row (see
+        // `0002_key_buckets.sql`), so that a deep page does not step over every row before it.
+        let mut skip = Some(offset);
+        if pred.is_none() && sort.is_none() && offset > 0 {
+            skip = bucket_start(connection, enterprise, kind, offset)?.map(|(first_pk, skip)| {
+                sql.text.push_str(" AND pk >= ?");
+                sql.params.push(SqlValue::Integer(first_pk));
+                skip
+            });
         }
-        sql.text.push_str(" LIMIT ? OFFSET ?");
-        sql.params.push(SqlValue::Integer(i64::try_from(query.count).unwrap_or(i64::MAX)));
-        sql.params.push(SqlValue::Integer(i64::try_from(offset).unwrap_or(i64::MAX)));
-        resources = sql.rows(connection)?;
+        if let Some(skip) = skip {
+            match sort {
+                None => sql.text.push_str(" ORDER BY pk"),
+                Some(sort) => {
+                    let column = column_sql(sort.column, sort.folded);
+                    let order = if query.descending { "DESC NULLS FIRST" } else { "ASC NULLS LAST" };
+                    sql.text.push_str(&format!(" ORDER BY {column} {order}, pk"));
+                }
+            }
+            sql.text.push_str(" LIMIT ? OFFSET ?");
+            sql.params.push(SqlValue::Integer(i64::try_from(query.count).unwrap_or(i64::MAX)));
+            sql.params.push(SqlValue::Integer(i64::try_from(skip).unwrap_or(i64::MAX)));
+            resources = sql.rows(connection)?;
+        }
     }
     // A short, non-empty page (or an empty first page) ends the result: its end is the total.
     let total_results = if query.count > 0 && resources.len() < query.count && (!resources.is_empty() || offset == 0) {
@@ -70,6 +100,38 @@ fn sql_page(
         load_relations(connection, kind, &mut resources)?;
     }
     Ok(Page { total_results, resources: resources.into_iter().map(|(_, resource)| resource).collect() })
+}
+
+/// How many consecutive keys share a row of `scim_key_buckets`, as a shift: `0002_key_buckets.sql` uses `pk >> 10`.
+const BUCKET_BITS: u32 = 10;
+
+/// Where the page that starts `offset` rows into the enterprise's resources (in key order) begins: the first key
+/// of the bucket that holds that row, and how many rows to step over from there. `None` when the enterprise has
+/// no more than `offset` resources.
+fn bucket_start(
+    connection: &Connection,
+    enterprise: EnterpriseId,
+    kind: ResourceKind,
+    offset: usize,
+) -> Result<Option<(i64, usize)>, Failure> {
+    let kind_code = match kind {
+        ResourceKind::User => 0,
+        ResourceKind::Group => 1,
+    };
+    let mut statement = connection.prepare_cached(
+        "SELECT bucket, rows FROM scim_key_buckets WHERE enterprise_id = ?1 AND kind = ?2 ORDER BY bucket",
+    )?;
+    let mut rows = statement.query([enterprise.0, kind_code])?;
+    let mut before = 0;
+    while let Some(row) = rows.next()? {
+        let (bucket, count): (i64, i64) = (row.get(0)?, row.get(1)?);
+        let count = usize::try_from(count).map_err(|_| Failure::corrupt(format!("a bucket of {count} rows")))?;
+        if before + count > offset {
+            return Ok(Some((bucket << BUCKET_BITS, offset - before)));
+        }
+        before += count;
+    }
+    Ok(None)
 }
 
 /// The database pre-filters (when part of the filter is pushable); the filter and the sort run in Rust.
@@ -199,11 +261,10 @@ impl Sql {
 
     fn rows(self, connection: &Connection) -> Result<Vec<(i64, StoredResource)>, Failure> {
         let mut statement = connection.prepare_cached(&self.text)?;
-        let rows = statement.query_map(rusqlite::params_from_iter(self.params), StoredRow::read)?;
+        let mut rows = statement.query(rusqlite::params_from_iter(self.params))?;
         let mut out = Vec::new();
-        for row in rows {
-            let row = row?;
-            out.push((row.pk, row.into_stored()?));
+        while let Some(row) = rows.next()? {
+            out.push(read_row(row)?);
         }
         Ok(out)
     }

@@ -12,7 +12,9 @@ use roster_scim_proto::ScimError;
 use rusqlite::{Connection, OptionalExtension, Row, params};
 use serde_json::{Map, Value};
 
-use super::{Failure, SqliteStore, foreign_key_violation, from_millis, to_millis, unique_violation};
+use super::{
+    Failure, SqliteStore, foreign_key_violation, from_millis, in_read_transaction, to_millis, unique_violation,
+};
 use crate::columns::{Derived, fold};
 
 #[async_trait]
@@ -24,7 +26,7 @@ impl ResourceStore for SqliteStore {
         new: NewResource,
         relations: Relations,
     ) -> Result<StoredResource, StoreError> {
-        self.write(move |transaction| {
+        self.write(move |connection| {
             let at = from_millis(to_millis(new.at)?)?;
             let stored = StoredResource {
                 id: new.id,
@@ -36,14 +38,14 @@ impl ResourceStore for SqliteStore {
                 members: None,
                 groups: None,
             };
-            let pk = insert(&transaction, enterprise, kind, &stored)?;
+            let pk = insert(connection, enterprise, kind, &stored)?;
             if kind == ResourceKind::Group {
                 for id in &new.members {
-                    let member = resolve_member(&transaction, enterprise, pk, id)?;
-                    add_member(&transaction, pk, member)?;
+                    let member = resolve_member(connection, enterprise, pk, id)?;
+                    add_member(connection, pk, member)?;
                 }
             }
-            let stored = with_relations(&transaction, kind, pk, stored, relations)?;
+            let stored = with_relations(connection, kind, pk, stored, relations)?;
             Ok(stored)
         })
         .await
@@ -57,12 +59,17 @@ impl ResourceStore for SqliteStore {
         relations: Relations,
     ) -> Result<Option<StoredResource>, StoreError> {
         let id = id.to_owned();
-        self.read(move |connection| {
-            let transaction = connection.transaction()?;
-            let Some((pk, stored)) = current(&transaction, enterprise, kind, &id)? else { return Ok(None) };
-            Ok(Some(with_relations(&transaction, kind, pk, stored, relations)?))
-        })
-        .await
+        // A group's members may be many; everything else here is a handful of rows.
+        let work = move |connection: &mut Connection| {
+            if !relations.load {
+                return Ok(current(connection, enterprise, kind, &id)?.map(|(_, stored)| stored));
+            }
+            in_read_transaction(connection, |transaction| {
+                let Some((pk, stored)) = current(transaction, enterprise, kind, &id)? else { return Ok(None) };
+                Ok(Some(with_relations(transaction, kind, pk, stored, relations)?))
+            })
+        };
+        if kind == ResourceKind::Group && relations.load { self.read(work).await } else { self.point_read(work).await }
     }
 
     async fn query(
@@ -71,8 +78,10 @@ impl ResourceStore for SqliteStore {
         kind: ResourceKind,
         query: &ResourceQuery,
     ) -> Result<Page, StoreError> {
+        let point = super::query::is_point_query(kind, query);
         let query = query.clone();
-        self.read(move |connection| super::query::query(connection, enterprise, kind, &query)).await
+        let work = move |connection: &mut Connection| super::query::query(connection, enterprise, kind, &query);
+        if point { self.point_read(work).await } else { self.read(work).await }
     }
 
     async fn update(
@@ -85,29 +94,31 @@ impl ResourceStore for SqliteStore {
         relations: Relations,
     ) -> Result<StoredResource, StoreError> {
         let id = id.to_owned();
-        self.write(move |transaction| {
-            let (pk, mut current) = current(&transaction, enterprise, kind, &id)?.ok_or(StoreError::NotFound)?;
+        self.write(move |connection| {
+            let (pk, mut current) = current(connection, enterprise, kind, &id)?.ok_or(StoreError::NotFound)?;
             if kind == ResourceKind::Group && load_members {
-                current.members =
-                    Some(members_of(&transaction, &[pk])?.into_iter().map(|(_, member)| member).collect());
+                current.members = Some(members_of(connection, &[pk])?.into_iter().map(|(_, member)| member).collect());
             }
             let update = change(&current).map_err(StoreError::Rejected)?;
             let at = from_millis(to_millis(update.at)?)?;
+            let login = if kind == ResourceKind::User { update.login } else { None };
+            let keys_unchanged = Derived::of(kind, &current.attributes, current.login.as_deref())
+                .same_keys(&Derived::of(kind, &update.attributes, login.as_deref()));
             let stored = StoredResource {
                 id: current.id,
                 attributes: update.attributes,
                 created: current.created,
                 last_modified: at,
                 version: current.version + 1,
-                login: if kind == ResourceKind::User { update.login } else { None },
+                login,
                 members: None,
                 groups: None,
             };
-            rewrite(&transaction, kind, pk, &stored)?;
+            rewrite(connection, kind, pk, &stored, keys_unchanged)?;
             if kind == ResourceKind::Group {
-                change_members(&transaction, enterprise, pk, update.members)?;
+                change_members(connection, enterprise, pk, update.members)?;
             }
-            let stored = with_relations(&transaction, kind, pk, stored, relations)?;
+            let stored = with_relations(connection, kind, pk, stored, relations)?;
             Ok(stored)
         })
         .await
@@ -121,66 +132,43 @@ impl ResourceStore for SqliteStore {
         check: CheckFn,
     ) -> Result<(), StoreError> {
         let id = id.to_owned();
-        self.write(move |transaction| {
-            let (pk, current) = current(&transaction, enterprise, kind, &id)?.ok_or(StoreError::NotFound)?;
+        self.write(move |connection| {
+            let (pk, current) = current(connection, enterprise, kind, &id)?.ok_or(StoreError::NotFound)?;
             check(&current).map_err(StoreError::Rejected)?;
             // Memberships go with the row: as a group through the foreign key, as a member through a trigger.
             let sql = match kind {
                 ResourceKind::User => "DELETE FROM scim_users WHERE pk = ?1",
                 ResourceKind::Group => "DELETE FROM scim_groups WHERE pk = ?1",
             };
-            transaction.prepare_cached(sql)?.execute([pk])?;
+            connection.prepare_cached(sql)?.execute([pk])?;
             Ok(())
         })
         .await
     }
 }
 
-/// The columns every resource row is read with, in [`StoredRow`]'s order.
+/// The columns every resource row is read with, in the order [`read_row`] expects.
 pub(super) const USER_COLUMNS: &str = "pk, id, data, created, last_modified, version, login";
 pub(super) const GROUP_COLUMNS: &str = "pk, id, data, created, last_modified, version, NULL";
 
-/// A resource row as read, before its JSON is parsed.
-pub(super) struct StoredRow {
-    pub(super) pk: i64,
-    id: String,
-    data: String,
-    created: i64,
-    last_modified: i64,
-    version: i64,
-    login: Option<String>,
-}
-
-impl StoredRow {
-    /// Reads the columns of [`USER_COLUMNS`] or [`GROUP_COLUMNS`], starting at the first column.
-    pub(super) fn read(row: &Row<'_>) -> rusqlite::Result<StoredRow> {
-        Ok(StoredRow {
-            pk: row.get(0)?,
-            id: row.get(1)?,
-            data: row.get(2)?,
-            created: row.get(3)?,
-            last_modified: row.get(4)?,
-            version: row.get(5)?,
-            login: row.get(6)?,
-        })
-    }
-
-    /// Parses the row into a resource (without relations).
-    pub(super) fn into_stored(self) -> Result<StoredResource, Failure> {
-        let attributes: Map<String, Value> = serde_json::from_str(&self.data).map_err(|error| {
-            Failure::corrupt(format!("the attributes of {:?} are not a JSON object: {error}", self.id))
-        })?;
-        Ok(StoredResource {
-            id: self.id,
-            attributes,
-            created: from_millis(self.created)?,
-            last_modified: from_millis(self.last_modified)?,
-            version: self.version,
-            login: self.login,
-            members: None,
-            groups: None,
-        })
-    }
+/// Reads a row of [`USER_COLUMNS`] or [`GROUP_COLUMNS`] into its key and the resource (without relations). The
+/// JSON of `data` is parsed where SQLite holds it, without copying it into a `String` first.
+pub(super) fn read_row(row: &Row<'_>) -> Result<(i64, StoredResource), Failure> {
+    let id: String = row.get(1)?;
+    let data = row.get_ref(2)?.as_str().map_err(|error| Failure::corrupt(format!("the data of {id:?}: {error}")))?;
+    let attributes: Map<String, Value> = serde_json::from_str(data)
+        .map_err(|error| Failure::corrupt(format!("the attributes of {id:?} are not a JSON object: {error}")))?;
+    let stored = StoredResource {
+        id,
+        attributes,
+        created: from_millis(row.get(3)?)?,
+        last_modified: from_millis(row.get(4)?)?,
+        version: row.get(5)?,
+        login: row.get(6)?,
+        members: None,
+        groups: None,
+    };
+    Ok((row.get(0)?, stored))
 }
 
 /// The resource with this id, and its key.
@@ -200,8 +188,9 @@ fn current(
              WHERE enterprise_id = ?1 AND id = ?2"
         }
     };
-    let row = connection.prepare_cached(sql)?.query_row(params![enterprise.0, id], StoredRow::read).optional()?;
-    row.map(|row| Ok((row.pk, row.into_stored()?))).transpose()
+    let mut statement = connection.prepare_cached(sql)?;
+    let mut rows = statement.query(params![enterprise.0, id])?;
+    rows.next()?.map(read_row).transpose()
 }
 
 fn insert(
@@ -258,11 +247,27 @@ fn insert(
     }
 }
 
-fn rewrite(connection: &Connection, kind: ResourceKind, pk: i64, stored: &StoredResource) -> Result<(), Failure> {
+/// Writes the new state of a resource. When its indexed columns keep their values (`keys_unchanged`, as in most
+/// PATCHes), they are left out of the `UPDATE`, so that SQLite does not rewrite their index entries.
+fn rewrite(
+    connection: &Connection,
+    kind: ResourceKind,
+    pk: i64,
+    stored: &StoredResource,
+    keys_unchanged: bool,
+) -> Result<(), Failure> {
     let derived = Derived::of(kind, &stored.attributes, stored.login.as_deref());
     let data = serde_json::to_string(&stored.attributes).map_err(|error| StoreError::Backend(error.to_string()))?;
     let last_modified = to_millis(stored.last_modified)?;
     let updated = match kind {
+        ResourceKind::User if keys_unchanged => connection
+            .prepare_cached(
+                "UPDATE scim_users SET active = ?2, data = ?3, last_modified = ?4, version = ?5 WHERE pk = ?1",
+            )?
+            .execute(params![pk, derived.active, data, last_modified, stored.version]),
+        ResourceKind::Group if keys_unchanged => connection
+            .prepare_cached("UPDATE scim_groups SET data = ?2, last_modified = ?3, version = ?4 WHERE pk = ?1")?
+            .execute(params![pk, data, last_modified, stored.version]),
         ResourceKind::User => connection
             .prepare_cached(
                 "UPDATE scim_users SET user_name = ?2, user_name_folded = ?3, external_id = ?4, display_name = ?5, \

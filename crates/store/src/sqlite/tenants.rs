@@ -18,8 +18,8 @@ impl TenantStore for SqliteStore {
         profile: Profile,
     ) -> Result<Enterprise, StoreError> {
         let (slug, shortcode) = (slug.clone(), shortcode.clone());
-        self.write(move |transaction| {
-            let inserted = transaction
+        self.write(move |connection| {
+            let inserted = connection
                 .prepare_cached("INSERT INTO scim_enterprises (slug, shortcode, profile) VALUES (?1, ?2, ?3)")?
                 .execute(params![slug.as_str(), shortcode.as_str(), profile.as_str()]);
             if let Err(error) = inserted {
@@ -33,7 +33,7 @@ impl TenantStore for SqliteStore {
                     _ => error.into(),
                 });
             }
-            let id = EnterpriseId(transaction.last_insert_rowid());
+            let id = EnterpriseId(connection.last_insert_rowid());
             Ok(Enterprise { id, slug, shortcode, profile })
         })
         .await
@@ -41,7 +41,7 @@ impl TenantStore for SqliteStore {
 
     async fn enterprise(&self, slug: &EnterpriseSlug) -> Result<Option<Enterprise>, StoreError> {
         let slug = slug.clone();
-        self.read(move |connection| {
+        self.point_read(move |connection| {
             let row = connection
                 .prepare_cached("SELECT id, slug, shortcode, profile FROM scim_enterprises WHERE slug = ?1")?
                 .query_row([slug.as_str()], enterprise_columns)
@@ -70,8 +70,8 @@ impl TenantStore for SqliteStore {
     ) -> Result<i64, StoreError> {
         let name = name.to_owned();
         let scopes = scopes.iter().map(|scope| scope.as_str()).collect::<Vec<_>>().join(" ");
-        self.write(move |transaction| {
-            let inserted = transaction
+        self.write(move |connection| {
+            let inserted = connection
                 .prepare_cached("INSERT INTO scim_tokens (enterprise_id, name, scopes, hash) VALUES (?1, ?2, ?3, ?4)")?
                 .execute(params![enterprise.0, name, scopes, hash.0.as_slice()]);
             if let Err(error) = inserted {
@@ -83,7 +83,7 @@ impl TenantStore for SqliteStore {
                     None => error.into(),
                 });
             }
-            let id = transaction.last_insert_rowid();
+            let id = connection.last_insert_rowid();
             Ok(id)
         })
         .await
@@ -91,7 +91,7 @@ impl TenantStore for SqliteStore {
 
     async fn token_by_hash(&self, hash: &TokenHash) -> Result<Option<TokenRecord>, StoreError> {
         let hash = *hash;
-        self.read(move |connection| {
+        self.point_read(move |connection| {
             let row = connection
                 .prepare_cached(
                     "SELECT t.id, t.name, t.scopes, t.hash, t.revoked IS NOT NULL, e.id, e.slug, e.shortcode, e.profile \
@@ -118,8 +118,8 @@ impl TenantStore for SqliteStore {
     }
 
     async fn revoke_token(&self, enterprise: EnterpriseId, token_id: i64) -> Result<(), StoreError> {
-        self.write(move |transaction| {
-            let changed = transaction
+        self.write(move |connection| {
+            let changed = connection
                 .prepare_cached(
                     "UPDATE scim_tokens SET revoked = coalesce(revoked, CAST(unixepoch('subsec') * 1000 AS INTEGER)) \
                      WHERE enterprise_id = ?1 AND id = ?2",

@@ -35,6 +35,13 @@ const MAX_BATCH_JOBS: usize = 64;
 /// adds to the ones before it.
 const MAX_BATCH_TIME: Duration = Duration::from_millis(5);
 
+/// How large a batch may grow.
+#[derive(Debug, Clone, Copy)]
+struct Bounds {
+    jobs: usize,
+    time: Duration,
+}
+
 /// A queued write: its work and where its result goes.
 trait Job: Send {
     /// Runs the work on the connection (the writer has opened the job's savepoint) and keeps its outcome.
@@ -91,14 +98,20 @@ pub(super) struct Writer {
 impl Writer {
     /// Starts the writer thread on `connection`, whose migrations have already run.
     pub(super) fn start(connection: Connection) -> std::io::Result<Writer> {
+        Writer::start_with(connection, Bounds { jobs: MAX_BATCH_JOBS, time: MAX_BATCH_TIME })
+    }
+
+    fn start_with(connection: Connection, bounds: Bounds) -> std::io::Result<Writer> {
         let (jobs, queue) = channel::<Box<dyn Job>>();
-        let thread =
-            std::thread::Builder::new().name("roster-sqlite-writer".into()).spawn(move || serve(connection, &queue))?;
+        let thread = std::thread::Builder::new()
+            .name("roster-sqlite-writer".into())
+            .spawn(move || serve(connection, &queue, bounds))?;
         Ok(Writer { jobs: Some(jobs), thread: Some(thread) })
     }
 
-    /// Runs `work` in the writer's current batch and answers once the batch has committed.
-    pub(super) async fn write<T, F>(&self, work: F) -> Result<T, StoreError>
+    /// Queues `work` for the writer at once (jobs run in the order of the calls) and answers, when awaited, once
+    /// the batch that ran it has committed.
+    pub(super) fn write<T, F>(&self, work: F) -> impl Future<Output = Result<T, StoreError>> + use<T, F>
     where
         T: Send + 'static,
         F: FnOnce(&Connection) -> Result<T, Failure> + Send + 'static,
@@ -106,8 +119,11 @@ impl Writer {
         let stopped = || StoreError::Backend("the store's writer has stopped".into());
         let (reply, answer) = oneshot::channel();
         let job = Box::new(Pending { work: Some(work), outcome: None, reply });
-        self.jobs.as_ref().ok_or_else(stopped)?.send(job).map_err(|_| stopped())?;
-        answer.await.map_err(|_| stopped())?
+        let queued = self.jobs.as_ref().ok_or_else(stopped).and_then(|jobs| jobs.send(job).map_err(|_| stopped()));
+        async move {
+            queued?;
+            answer.await.map_err(|_| stopped())?
+        }
     }
 }
 
@@ -124,15 +140,15 @@ impl Drop for Writer {
 }
 
 /// The writer thread's loop: one batch after the other until every handle is gone.
-fn serve(mut connection: Connection, queue: &Receiver<Box<dyn Job>>) {
+fn serve(mut connection: Connection, queue: &Receiver<Box<dyn Job>>, bounds: Bounds) {
     while let Ok(first) = queue.recv() {
-        batch(&mut connection, first, queue);
+        batch(&mut connection, first, queue, bounds);
     }
 }
 
 /// Runs one batch, starting with `first` and taking queued jobs while the bounds allow, then commits it and
 /// reports every job's result.
-fn batch(connection: &mut Connection, first: Box<dyn Job>, queue: &Receiver<Box<dyn Job>>) {
+fn batch(connection: &mut Connection, first: Box<dyn Job>, queue: &Receiver<Box<dyn Job>>, bounds: Bounds) {
     let started = Instant::now();
     // A batch whose rollback failed may have left its transaction open; it is ended before the next one starts.
     if !connection.is_autocommit() {
@@ -142,7 +158,7 @@ fn batch(connection: &mut Connection, first: Box<dyn Job>, queue: &Receiver<Box<
         first.finish(Err(Failure::Sql(error).into_store()));
         return;
     }
-    let mut done: Vec<Box<dyn Job>> = Vec::with_capacity(MAX_BATCH_JOBS);
+    let mut done: Vec<Box<dyn Job>> = Vec::with_capacity(bounds.jobs);
     let mut job = first;
     loop {
         let transaction_holds = run_in_savepoint(connection, job.as_mut());
@@ -151,7 +167,7 @@ fn batch(connection: &mut Connection, first: Box<dyn Job>, queue: &Receiver<Box<
             abandon(connection, done, "the transaction failed, so the write was rolled back".into());
             return;
         }
-        if done.len() >= MAX_BATCH_JOBS || started.elapsed() >= MAX_BATCH_TIME {
+        if done.len() >= bounds.jobs || started.elapsed() >= bounds.time {
             break;
         }
         match queue.try_recv() {
@@ -205,5 +221,115 @@ fn panic_message(panic: &(dyn std::any::Any + Send)) -> &str {
         message
     } else {
         "no message"
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::mpsc;
+
+    use roster_scim_proto::ScimError;
+    use rusqlite::params;
+
+    use super::*;
+
+    /// A writer on an in-memory database, whose batches are bounded by job count only. Table `t` has a unique
+    /// column; a row of `c` must name a row of `p`, checked at commit.
+    fn writer() -> Writer {
+        let connection = Connection::open_in_memory().unwrap();
+        connection
+            .execute_batch(
+                "PRAGMA foreign_keys = ON; CREATE TABLE t (x INTEGER NOT NULL UNIQUE); \
+                 CREATE TABLE p (id INTEGER PRIMARY KEY); \
+                 CREATE TABLE c (p INTEGER REFERENCES p (id) DEFERRABLE INITIALLY DEFERRED);",
+            )
+            .unwrap();
+        Writer::start_with(connection, Bounds { jobs: MAX_BATCH_JOBS, time: Duration::from_secs(3600) }).unwrap()
+    }
+
+    fn insert(x: i64) -> impl FnOnce(&Connection) -> Result<i64, Failure> + Send + 'static {
+        move |connection: &Connection| {
+            connection.execute("INSERT INTO t (x) VALUES (?1)", [x])?;
+            Ok(x)
+        }
+    }
+
+    /// Every job of one batch gets its own answer: a uniqueness violation, a refusal after a write and a panic
+    /// roll back only their own job, and exactly the rows of the successful jobs exist afterwards.
+    #[tokio::test]
+    async fn a_failing_job_does_not_affect_the_rest_of_its_batch() {
+        let writer = writer();
+        // The first job holds the writer until every other job is queued; the batch then takes them all (its only
+        // bound here is the job count), so that they share one transaction.
+        let (release, held) = mpsc::channel::<()>();
+        let blocker = writer.write(move |_: &Connection| {
+            held.recv().map_err(|_| Failure::Store(StoreError::Backend("never released".into())))
+        });
+        let answers: Vec<_> = [1, 2, 1, 3, 4, 5, 2, 6]
+            .into_iter()
+            .map(|x| {
+                writer.write(move |connection: &Connection| {
+                    assert!(!connection.is_autocommit(), "every job runs inside the batch's transaction");
+                    match x {
+                        4 => {
+                            connection.execute("INSERT INTO t (x) VALUES (40)", [])?;
+                            Err(StoreError::Rejected(ScimError::invalid_value("refused")).into())
+                        }
+                        5 => {
+                            connection.execute("INSERT INTO t (x) VALUES (50)", [])?;
+                            panic!("a panicking closure");
+                        }
+                        _ => insert(x)(connection),
+                    }
+                })
+            })
+            .collect();
+        release.send(()).unwrap();
+        blocker.await.unwrap();
+        let mut results = Vec::new();
+        for answer in answers {
+            results.push(answer.await);
+        }
+        let conflict = |result: &Result<i64, StoreError>| matches!(result, Err(StoreError::Backend(message)) if message.contains("UNIQUE constraint failed"));
+        assert_eq!(results[0], Ok(1));
+        assert_eq!(results[1], Ok(2));
+        assert!(conflict(&results[2]), "{:?}", results[2]);
+        assert_eq!(results[3], Ok(3));
+        assert!(matches!(results[4], Err(StoreError::Rejected(_))), "{:?}", results[4]);
+        assert!(matches!(&results[5], Err(StoreError::Backend(message)) if message.contains("panicked")));
+        assert!(conflict(&results[6]), "{:?}", results[6]);
+        assert_eq!(results[7], Ok(6));
+        let rows = writer
+            .write(|connection: &Connection| {
+                let mut statement = connection.prepare("SELECT x FROM t ORDER BY x")?;
+                let rows = statement.query_map(params![], |row| row.get::<_, i64>(0))?;
+                Ok(rows.collect::<Result<Vec<_>, _>>()?)
+            })
+            .await
+            .unwrap();
+        assert_eq!(rows, [1, 2, 3, 6]);
+    }
+
+    /// A failed commit fails every job of the batch, and nothing of it is kept.
+    #[tokio::test]
+    async fn a_failed_commit_fails_the_whole_batch() {
+        let writer = writer();
+        // The orphan row of `c` breaks a deferred foreign key, which SQLite only checks at COMMIT.
+        let (release, held) = mpsc::channel::<()>();
+        let blocker = writer.write(move |connection: &Connection| {
+            held.recv().map_err(|_| Failure::Store(StoreError::Backend("never released".into())))?;
+            insert(1)(connection)
+        });
+        let orphan = writer.write(|connection: &Connection| {
+            connection.execute("INSERT INTO c (p) VALUES (99)", [])?;
+            Ok(())
+        });
+        release.send(()).unwrap();
+        assert!(matches!(blocker.await, Err(StoreError::Backend(message)) if message.contains("commit failed")));
+        assert!(matches!(orphan.await, Err(StoreError::Backend(message)) if message.contains("commit failed")));
+        let count = writer
+            .write(|connection: &Connection| Ok(connection.query_row("SELECT count(*) FROM t", [], |row| row.get(0))?))
+            .await;
+        assert_eq!(count, Ok(0_i64));
     }
 }

@@ -2,6 +2,7 @@
 //! the SQL/in-memory agreement property, and what is specific to SQLite (files, migrations, versions).
 
 mod agreement;
+mod batches;
 mod sqlite;
 mod suite;
 
