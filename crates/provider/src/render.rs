@@ -15,9 +15,14 @@ pub fn etag(version: i64) -> String {
 /// The full representation of a resource. `base_url` is the enterprise's SCIM base, for example
 /// `http://127.0.0.1:8080/scim/v2/enterprises/octo-corp`; `meta.location` and `$ref`s are built from it.
 pub fn render(kind: ResourceKind, stored: &StoredResource, base_url: &str) -> Map<String, Value> {
+    into_representation(kind, stored.clone(), base_url)
+}
+
+/// [`render`], taking the stored resource so that its attributes move into the representation uncopied.
+pub fn into_representation(kind: ResourceKind, mut stored: StoredResource, base_url: &str) -> Map<String, Value> {
     let mut out = Map::with_capacity(stored.attributes.len() + 4);
-    let mut schemas: Vec<Value> = match stored.attributes.get("schemas") {
-        Some(Value::Array(schemas)) => schemas.clone(),
+    let mut schemas: Vec<Value> = match stored.attributes.shift_remove("schemas") {
+        Some(Value::Array(schemas)) => schemas,
         _ => vec![json!(kind.resource_type().schema.id)],
     };
     if kind == ResourceKind::User && stored.login.is_some() && !schemas.iter().any(|s| s == GITHUB_USER_URN) {
@@ -25,11 +30,7 @@ pub fn render(kind: ResourceKind, stored: &StoredResource, base_url: &str) -> Ma
     }
     out.insert("schemas".into(), Value::Array(schemas));
     out.insert("id".into(), json!(stored.id));
-    for (key, value) in &stored.attributes {
-        if key != "schemas" {
-            out.insert(key.clone(), value.clone());
-        }
-    }
+    out.extend(std::mem::take(&mut stored.attributes));
     if let Some(groups) = &stored.groups
         && !groups.is_empty()
     {

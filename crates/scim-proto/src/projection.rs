@@ -37,6 +37,9 @@ pub struct Projection {
     rt: ResourceType,
     mode: Mode,
     selections: Vec<Selection>,
+    /// Whether some sub-attribute of the resource type is returned only on request or never; then the default
+    /// projection must look inside attributes, and [`Projection::apply_owned`] takes the copying path.
+    hides_sub_attributes: bool,
 }
 
 /// Whether the selections are an allow list, a deny list, or absent.
@@ -66,7 +69,13 @@ impl Projection {
         } else {
             (Mode::Default, &[][..])
         };
-        let mut projection = Self { rt: *rt, mode, selections: Vec::new() };
+        let hidden = |def: &AttributeDef| matches!(def.returned, Returned::Never | Returned::Request);
+        let hides_sub_attributes = std::iter::once(rt.schema)
+            .chain(rt.extensions.iter().map(|ext| ext.schema))
+            .flat_map(|schema| schema.attributes.iter())
+            .chain(crate::schema::COMMON_ATTRIBUTES)
+            .any(|def| def.sub_attributes.iter().any(hidden));
+        let mut projection = Self { rt: *rt, mode, selections: Vec::new(), hides_sub_attributes };
         for path in paths {
             match resolve(rt, path) {
                 Some(Resolved::Attribute { attr, sub }) => projection.select(attr.schema.id, attr.def.name, sub),
@@ -116,6 +125,30 @@ impl Projection {
             }
         }
         out
+    }
+
+    /// The projection of a resource the caller no longer needs. Without `attributes` and `excludedAttributes`
+    /// (the common case, as for every page of a list) it removes what is not returned by default in place instead
+    /// of copying everything else; otherwise it is [`Projection::apply`].
+    pub fn apply_owned(&self, mut resource: Map<String, Value>) -> Map<String, Value> {
+        if self.mode != Mode::Default || self.hides_sub_attributes {
+            return self.apply(&resource);
+        }
+        let shown = |def: &AttributeDef| !matches!(def.returned, Returned::Never | Returned::Request);
+        resource.retain(|key, value| {
+            if key == "schemas" {
+                return true;
+            }
+            if let Some((schema, true)) = self.rt.schema(key) {
+                if let Value::Object(attrs) = value {
+                    attrs.retain(|name, _| schema.attribute(name).is_none_or(shown));
+                    return !attrs.is_empty();
+                }
+                return true;
+            }
+            self.rt.attribute(None, key).is_none_or(|attr| shown(attr.def))
+        });
+        resource
     }
 
     /// Projects the attributes of one extension object.
@@ -246,6 +279,19 @@ mod tests {
         let mut expected = user();
         expected.as_object_mut().unwrap().remove("password");
         check("", "", &expected);
+    }
+
+    #[test]
+    fn owned_projection_equals_the_copying_one() {
+        let resource = user().as_object().unwrap().clone();
+        for (attributes, excluded) in [("", ""), ("userName", ""), ("", "emails"), ("name.givenName", "userName")] {
+            let projection = super::Projection::new(&USER, &paths(attributes), &paths(excluded));
+            assert_eq!(
+                projection.apply_owned(resource.clone()),
+                projection.apply(&resource),
+                "{attributes} {excluded}"
+            );
+        }
     }
 
     #[test]

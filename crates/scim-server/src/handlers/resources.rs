@@ -4,9 +4,9 @@ use axum::extract::{Path, State};
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use roster_provider::port::{ResourceKind, StoredResource};
-use roster_provider::render::{etag, render};
+use roster_provider::render::{etag, into_representation};
 use roster_provider::service::Projection;
-use roster_scim_proto::projection::project;
+use roster_scim_proto::projection::Projection as Selector;
 use roster_scim_proto::query::{ListQuery, list_response};
 use serde_json::Value;
 
@@ -81,27 +81,32 @@ fn projection_of(query: &QueryPairs) -> Result<Projection, ApiError> {
     Ok(Projection { attributes: query.attributes, excluded: query.excluded_attributes })
 }
 
-/// The projected representation of a resource.
-pub fn represent(kind: ResourceKind, stored: &StoredResource, tenant: &Tenant, projection: &Projection) -> Value {
-    let full = render(kind, stored, &tenant.base_url);
-    let rt = kind.resource_type_in(tenant.enterprise.profile);
-    Value::Object(project(&full, rt, &projection.attributes, &projection.excluded))
+/// The projected representation of a resource; `selector` is the request's projection, resolved once.
+pub fn represent(kind: ResourceKind, stored: StoredResource, tenant: &Tenant, selector: &Selector) -> Value {
+    Value::Object(selector.apply_owned(into_representation(kind, stored, &tenant.base_url)))
+}
+
+/// The request's projection resolved against the tenant's resource type.
+pub fn selector(kind: ResourceKind, tenant: &Tenant, projection: &Projection) -> Selector {
+    Selector::new(kind.resource_type_in(tenant.enterprise.profile), &projection.attributes, &projection.excluded)
 }
 
 fn single(
     status: StatusCode,
     kind: ResourceKind,
-    stored: &StoredResource,
+    stored: StoredResource,
     tenant: &Tenant,
     projection: &Projection,
 ) -> Response {
-    let body = represent(kind, stored, tenant, projection);
+    let tag = etag(stored.version);
+    let location = format!("{}/{}/{}", tenant.base_url, kind.endpoint(), stored.id);
+    let body = represent(kind, stored, tenant, &selector(kind, tenant, projection));
     let mut response = scim_json(status, &body);
-    if let Ok(value) = HeaderValue::from_str(&etag(stored.version)) {
+    if let Ok(value) = HeaderValue::from_str(&tag) {
         response.headers_mut().insert(header::ETAG, value);
     }
     if status == StatusCode::CREATED
-        && let Ok(value) = HeaderValue::from_str(&format!("{}/{}/{}", tenant.base_url, kind.endpoint(), stored.id))
+        && let Ok(value) = HeaderValue::from_str(&location)
     {
         response.headers_mut().insert(header::LOCATION, value);
     }
@@ -112,8 +117,9 @@ fn single(
 pub async fn answer_list(state: &ServerState, tenant: &Tenant, kind: ResourceKind, query: &ListQuery) -> Answer {
     let page = state.provider.list(&tenant.enterprise, kind, query).await?;
     let projection = Projection { attributes: query.attributes.clone(), excluded: query.excluded_attributes.clone() };
+    let chosen = selector(kind, tenant, &projection);
     let resources: Vec<Value> =
-        page.resources.iter().map(|stored| represent(kind, stored, tenant, &projection)).collect();
+        page.resources.into_iter().map(|stored| represent(kind, stored, tenant, &chosen)).collect();
     let body = list_response(page.total_results, query.start_index.max(1), resources);
     Ok(scim_json(StatusCode::OK, &body))
 }
@@ -135,7 +141,7 @@ async fn list(state: &ServerState, tenant: &Tenant, kind: ResourceKind, query: &
 async fn create(state: &ServerState, tenant: &Tenant, kind: ResourceKind, query: &QueryPairs, body: &Value) -> Answer {
     let projection = projection_of(query)?;
     let stored = state.provider.create(&tenant.enterprise, kind, body, projection.relations(kind)).await?;
-    Ok(single(StatusCode::CREATED, kind, &stored, tenant, &projection))
+    Ok(single(StatusCode::CREATED, kind, stored, tenant, &projection))
 }
 
 async fn get(
@@ -155,7 +161,7 @@ async fn get(
         }
         return Ok(response);
     }
-    Ok(single(StatusCode::OK, kind, &stored, tenant, &projection))
+    Ok(single(StatusCode::OK, kind, stored, tenant, &projection))
 }
 
 async fn replace(
@@ -170,7 +176,7 @@ async fn replace(
     let projection = projection_of(query)?;
     let stored =
         state.provider.replace(&tenant.enterprise, kind, id, body, conditions.0, projection.relations(kind)).await?;
-    Ok(single(StatusCode::OK, kind, &stored, tenant, &projection))
+    Ok(single(StatusCode::OK, kind, stored, tenant, &projection))
 }
 
 /// PATCH answers 200 with the resource, except for groups asked without `attributes`/`excludedAttributes`: those
@@ -195,5 +201,5 @@ async fn patch(
         }
         return Ok(response);
     }
-    Ok(single(StatusCode::OK, kind, &stored, tenant, &projection))
+    Ok(single(StatusCode::OK, kind, stored, tenant, &projection))
 }

@@ -7,7 +7,7 @@ use roster_provider::port::ResourceKind;
 use roster_scim_proto::query::{ListQuery, list_response};
 use serde_json::Value;
 
-use super::resources::{answer_list, represent};
+use super::resources::{answer_list, represent, selector};
 use super::scim_json;
 use crate::ServerState;
 use crate::error::ApiError;
@@ -65,7 +65,8 @@ pub async fn search_all(state: State<ServerState>, tenant: Tenant, body: ScimBod
         total += page.total_results;
         skip = skip.saturating_sub(page.total_results);
         remaining -= page.resources.len().min(remaining);
-        resources.extend(page.resources.iter().map(|stored| represent(kind, stored, &tenant, &projection)));
+        let chosen = selector(kind, &tenant, &projection);
+        resources.extend(page.resources.into_iter().map(|stored| represent(kind, stored, &tenant, &chosen)));
     }
     Ok(scim_json(StatusCode::OK, &list_response(total, start_index, resources)))
 }
