@@ -18,8 +18,8 @@ fn user(index: usize) -> Map<String, Value> {
         "displayName": format!("User {index}"),
         "name": {"givenName": "User", "familyName": format!("N{index}")},
         "emails": [{"value": format!("user{index}@example.com"), "type": "work", "primary": true}],
-        "title": if index % 2 == 0 { "Engineer" } else { "Designer" },
-        "active": index % 3 != 0,
+        "title": if index.is_multiple_of(2) { "Engineer" } else { "Designer" },
+        "active": !index.is_multiple_of(3),
         "meta": {"resourceType": "User", "created": "2026-11-29T10:00:00.000Z"},
     });
     value.as_object().cloned().unwrap_or_default()
