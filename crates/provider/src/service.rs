@@ -208,7 +208,7 @@ impl Provider {
         let members = take_member_ids(kind, &mut attributes)?;
         strip_unstored(&mut attributes);
         validate(profile, kind, &attributes)?;
-        let login = self.login_for(enterprise, kind, &attributes)?;
+        let login = login_for(enterprise, kind, &attributes)?;
         let new = NewResource { id: Uuid::new_v4().to_string(), attributes, login, members, at: self.clock.now() };
         self.resources.create(enterprise.id, kind, new, relations).await.map_err(store_error)
     }
@@ -385,15 +385,6 @@ impl Provider {
         let check: crate::port::CheckFn =
             Box::new(move |current: &StoredResource| preconditions.check_write(current.version));
         self.resources.delete(enterprise.id, kind, id, check).await.map_err(resource_error(kind, id))
-    }
-
-    fn login_for(
-        &self,
-        enterprise: &Enterprise,
-        kind: ResourceKind,
-        attributes: &Map<String, Value>,
-    ) -> Result<Option<String>, ScimError> {
-        login_for(enterprise, kind, attributes)
     }
 }
 
