@@ -20,17 +20,18 @@ pub fn render(kind: ResourceKind, stored: &StoredResource, base_url: &str) -> Ma
 
 /// [`render`], taking the stored resource so that its attributes move into the representation uncopied.
 pub fn into_representation(kind: ResourceKind, mut stored: StoredResource, base_url: &str) -> Map<String, Value> {
-    let mut out = Map::with_capacity(stored.attributes.len() + 4);
-    let mut schemas: Vec<Value> = match stored.attributes.shift_remove("schemas") {
+    // The stored attributes become the representation: `schemas` and `id` go in front, the derived attributes
+    // and `meta` after them, and nothing is copied or rehashed.
+    let mut out = std::mem::take(&mut stored.attributes);
+    let mut schemas: Vec<Value> = match out.shift_remove("schemas") {
         Some(Value::Array(schemas)) => schemas,
         _ => vec![json!(kind.resource_type().schema.id)],
     };
     if kind == ResourceKind::User && stored.login.is_some() && !schemas.iter().any(|s| s == GITHUB_USER_URN) {
         schemas.push(json!(GITHUB_USER_URN));
     }
-    out.insert("schemas".into(), Value::Array(schemas));
-    out.insert("id".into(), json!(stored.id));
-    out.extend(std::mem::take(&mut stored.attributes));
+    out.shift_insert(0, "schemas".into(), Value::Array(schemas));
+    out.shift_insert(1, "id".into(), Value::String(stored.id.clone()));
     if let Some(groups) = &stored.groups
         && !groups.is_empty()
     {
