@@ -8,7 +8,7 @@ use roster_scim_proto::filter::Filter;
 use roster_scim_proto::patch::{PatchOpKind, PatchOperation, apply_patch, parse_patch};
 use roster_scim_proto::path::AttrPath;
 use roster_scim_proto::query::{ListQuery, SortOrder};
-use roster_scim_proto::resource::{apply_put, canonicalize, validate_required};
+use roster_scim_proto::resource::{apply_put, at_most_one_primary, canonicalize, validate_required};
 use roster_scim_proto::{ScimError, ScimType};
 use serde_json::{Map, Value};
 use uuid::Uuid;
@@ -411,7 +411,9 @@ fn strip_unstored(attributes: &mut Map<String, Value>) {
 }
 
 fn validate(profile: Profile, kind: ResourceKind, attributes: &Map<String, Value>) -> Result<(), ScimError> {
-    validate_required(attributes, kind.resource_type_in(profile))?;
+    let rt = kind.resource_type_in(profile);
+    validate_required(attributes, rt)?;
+    at_most_one_primary(attributes, rt)?;
     match (profile, kind) {
         (Profile::GithubEmu, ResourceKind::User) => emu::check_user(attributes),
         (Profile::GithubEmu, ResourceKind::Group) => emu::check_group(attributes),

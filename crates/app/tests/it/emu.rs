@@ -367,3 +367,15 @@ async fn entra_custom_extension_paths_are_ignored_not_refused() {
     assert_eq!(user["displayName"], "Cy Renamed");
     assert!(user.get(custom).is_none(), "{user}");
 }
+
+#[tokio::test]
+async fn at_most_one_email_is_primary() {
+    let server = TestServer::start().await;
+    let mut body = user_body("two@example.com", "two");
+    body["emails"] = json!([
+        {"value": "two@example.com", "type": "work", "primary": true},
+        {"value": "two@home.example", "type": "home", "primary": true},
+    ]);
+    server.post("/Users", body).await.assert_error(400, Some("invalidValue"));
+    assert_eq!(server.total("/Users").await, 0);
+}
