@@ -338,11 +338,7 @@ pub fn read_csv(reader: impl Read) -> Result<Directory, ImportError> {
     while csv_reader.read_record(&mut record).map_err(csv_error)? {
         let line = record.position().map_or(0, csv::Position::line);
         let at = Position::Line(line);
-        let attribute_error = |attribute: &str, problem: AttributeProblem| ImportError::Attribute {
-            at,
-            attribute: attribute.to_owned(),
-            problem,
-        };
+        let attribute_error = attribute_error_at(at);
         let cell = |index: usize| record.get(index).unwrap_or("");
         let id = match cell(id_column) {
             "" => return Err(attribute_error("id", AttributeProblem::Missing)),
@@ -481,6 +477,16 @@ fn describe(value: &Value) -> &'static str {
     }
 }
 
+/// The error of one attribute of the object at `at`.
+fn attribute_error_at(at: Position) -> impl Fn(&str, AttributeProblem) -> ImportError {
+    move |attribute, problem| ImportError::Attribute { at, attribute: attribute.to_owned(), problem }
+}
+
+/// The object's `id`, present and a GUID.
+fn required_id(object: &Map<String, Value>) -> Result<ObjectId, AttributeProblem> {
+    Ok(ObjectId::parse(required_string(object, "id")?)?)
+}
+
 fn required_string<'v>(object: &'v Map<String, Value>, name: &str) -> Result<&'v str, AttributeProblem> {
     match object.get(name) {
         None | Some(Value::Null) => Err(AttributeProblem::Missing),
@@ -509,14 +515,8 @@ fn string_list(value: &Value) -> Result<Vec<String>, AttributeProblem> {
 }
 
 fn user_from_object(object: &Map<String, Value>, at: Position) -> Result<User, ImportError> {
-    let attribute_error = |attribute: &str, problem: AttributeProblem| ImportError::Attribute {
-        at,
-        attribute: attribute.to_owned(),
-        problem,
-    };
-    let id = required_string(object, "id")
-        .and_then(|text| Ok(ObjectId::parse(text)?))
-        .map_err(|problem| attribute_error("id", problem))?;
+    let attribute_error = attribute_error_at(at);
+    let id = required_id(object).map_err(|problem| attribute_error("id", problem))?;
     let upn = required_string(object, "userPrincipalName")
         .and_then(|text| Ok(UserPrincipalName::parse(text)?))
         .map_err(|problem| attribute_error("userPrincipalName", problem))?;
@@ -570,14 +570,8 @@ fn extension_value(value: &Value) -> Result<Option<ExtensionValue>, AttributePro
 }
 
 fn group_from_object(object: &Map<String, Value>, at: Position) -> Result<Group, ImportError> {
-    let attribute_error = |attribute: &str, problem: AttributeProblem| ImportError::Attribute {
-        at,
-        attribute: attribute.to_owned(),
-        problem,
-    };
-    let id = required_string(object, "id")
-        .and_then(|text| Ok(ObjectId::parse(text)?))
-        .map_err(|problem| attribute_error("id", problem))?;
+    let attribute_error = attribute_error_at(at);
+    let id = required_id(object).map_err(|problem| attribute_error("id", problem))?;
     let display_name =
         required_string(object, "displayName").map_err(|problem| attribute_error("displayName", problem))?;
     let mut group =

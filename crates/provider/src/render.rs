@@ -5,7 +5,7 @@ use serde_json::{Map, Value, json};
 
 use crate::clock::format_date_time;
 use crate::emu::GITHUB_USER_URN;
-use crate::port::{ResourceKind, StoredResource};
+use crate::port::{MemberRef, ResourceKind, StoredResource};
 
 /// The ETag of a resource version.
 pub fn etag(version: i64) -> String {
@@ -53,19 +53,7 @@ pub fn into_representation(kind: ResourceKind, mut stored: StoredResource, base_
     if let Some(members) = &stored.members
         && !members.is_empty()
     {
-        let members: Vec<Value> = members
-            .iter()
-            .map(|member| {
-                let mut entry = Map::new();
-                entry.insert("value".into(), json!(member.id));
-                entry.insert("$ref".into(), json!(format!("{base_url}/{}/{}", member.kind.endpoint(), member.id)));
-                if let Some(display) = &member.display {
-                    entry.insert("display".into(), json!(display));
-                }
-                entry.insert("type".into(), json!(member.kind.as_str()));
-                Value::Object(entry)
-            })
-            .collect();
+        let members: Vec<Value> = members.iter().map(|member| member_entry(member, Some(base_url))).collect();
         out.insert("members".into(), Value::Array(members));
     }
     if let Some(login) = &stored.login {
@@ -82,6 +70,20 @@ pub fn into_representation(kind: ResourceKind, mut stored: StoredResource, base_
         }),
     );
     out
+}
+
+/// A group member as clients see it in `members`: `value`, `$ref` (when a base URL is given), `display`, `type`.
+pub fn member_entry(member: &MemberRef, base_url: Option<&str>) -> Value {
+    let mut entry = Map::new();
+    entry.insert("value".into(), json!(member.id));
+    if let Some(base_url) = base_url {
+        entry.insert("$ref".into(), json!(format!("{base_url}/{}/{}", member.kind.endpoint(), member.id)));
+    }
+    if let Some(display) = &member.display {
+        entry.insert("display".into(), json!(display));
+    }
+    entry.insert("type".into(), json!(member.kind.as_str()));
+    Value::Object(entry)
 }
 
 /// The representation filters are evaluated on when they cannot run in SQL: the full representation with

@@ -20,7 +20,7 @@ use crate::port::{
     MemberRef, MembershipChange, NewResource, Page, Relations, ResourceKind, ResourceQuery, ResourceStore, StoreError,
     StoredResource, TenantStore, Update,
 };
-use crate::render::etag;
+use crate::render::{etag, member_entry};
 use crate::tenant::{Enterprise, EnterpriseSlug, Profile, TokenHash};
 use crate::token_cache::TokenCache;
 
@@ -324,7 +324,8 @@ impl Provider {
                     let mut directory = directory;
                     directory
                         .extend(current.members.iter().flatten().map(|member| (member.id.clone(), member.clone())));
-                    let current_members: Vec<Value> = current.members.iter().flatten().map(member_entry).collect();
+                    let current_members: Vec<Value> =
+                        current.members.iter().flatten().map(|member| member_entry(member, None)).collect();
                     if !current_members.is_empty() {
                         attributes.insert("members".into(), Value::Array(current_members));
                     }
@@ -421,17 +422,6 @@ fn validate(profile: Profile, kind: ResourceKind, attributes: &Map<String, Value
     }
 }
 
-/// A member as the client sees it in a group's `members`.
-fn member_entry(member: &MemberRef) -> Value {
-    let mut entry = Map::new();
-    entry.insert("value".into(), Value::String(member.id.clone()));
-    if let Some(display) = &member.display {
-        entry.insert("display".into(), Value::String(display.clone()));
-    }
-    entry.insert("type".into(), Value::String(member.kind.as_str().into()));
-    Value::Object(entry)
-}
-
 /// Fills in `display` and `type` of the members that lack them (just added by the request) from the directory.
 fn describe_members(attributes: &mut Map<String, Value>, directory: &BTreeMap<String, MemberRef>) {
     let Some(Value::Array(members)) = attributes.get_mut("members") else { return };
@@ -441,7 +431,7 @@ fn describe_members(attributes: &mut Map<String, Value>, directory: &BTreeMap<St
             continue;
         }
         let known = entry.get("value").and_then(Value::as_str).and_then(|id| directory.get(id));
-        if let Some(Value::Object(described)) = known.map(member_entry) {
+        if let Some(Value::Object(described)) = known.map(|member| member_entry(member, None)) {
             entry.extend(described);
         }
     }
