@@ -276,7 +276,7 @@ async fn create_group(target: &Arc<Target>) -> anyhow::Result<String> {
     Ok(id)
 }
 
-async fn listening_address(server: &mut Child) -> anyhow::Result<String> {
+pub(crate) async fn listening_address(server: &mut Child) -> anyhow::Result<String> {
     let stdout = server.stdout.take().context("server stdout")?;
     let mut lines = BufReader::new(stdout).lines();
     while let Some(line) = lines.next_line().await? {
@@ -293,7 +293,7 @@ fn rss_kib(pid: u32) -> u64 {
     proc_status_kib(pid, "VmRSS:")
 }
 
-fn peak_rss_kib(pid: u32) -> u64 {
+pub(crate) fn peak_rss_kib(pid: u32) -> u64 {
     proc_status_kib(pid, "VmHWM:")
 }
 

@@ -1,5 +1,7 @@
-//! Development automation: `cargo xtask load` measures the whole service provider under load.
+//! Development automation: `cargo xtask load` measures the whole service provider under load; `cargo xtask cycle`
+//! measures the provisioning engine's cycles into it.
 
+mod cycle;
 mod load;
 
 use clap::{Parser, Subcommand};
@@ -15,6 +17,8 @@ struct Cli {
 enum Command {
     /// Start `roster serve` on a fresh database, seed users over HTTP and measure throughput and memory.
     Load(load::LoadArgs),
+    /// Generate a directory, provision it into a `roster serve` with `roster sync`, and time the cycles.
+    Cycle(cycle::CycleArgs),
 }
 
 fn main() -> anyhow::Result<()> {
@@ -22,5 +26,6 @@ fn main() -> anyhow::Result<()> {
     let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;
     match cli.command {
         Command::Load(args) => runtime.block_on(load::run(args)),
+        Command::Cycle(args) => runtime.block_on(cycle::run(args)),
     }
 }

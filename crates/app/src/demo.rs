@@ -1,20 +1,32 @@
-//! `roster serve --demo`: on first start, an enterprise `octo-corp` (shortcode `octo`) with a token and a few
-//! users and a group, provisioned through the service provider as an identity provider would.
+//! `roster serve --demo`: on first start, everything the Entra tutorial sets up, on one machine:
+//! - a directory of 300 synthetic people in 12 groups (reproducible: the same seed every time);
+//! - the enterprise `octo-corp` (shortcode `octo`) in roster's own service provider, with a token;
+//! - the application `github` from the `github-emu` template, pointed at that enterprise with that token, with
+//!   four groups and one enterprise owner assigned, and provisioning on.
+//!
+//! The scheduler then runs the initial cycle at once and an incremental one every two minutes. On later starts
+//! the demo keeps its data and only points the application at the address the server listens on now.
 
 use std::path::{Path, PathBuf};
 
 use anyhow::{Context, anyhow};
-use roster_provider::port::{Relations, ResourceKind};
+use roster_directory::generate::{Directory, GenerateOptions};
+use roster_directory::port::{Assignment, DirectoryStore, PrincipalKind};
+use roster_engine::definition::RateLimit;
+use roster_engine::templates;
+use roster_provider::TenantStore;
 use roster_provider::tenant::EnterpriseSlug;
-use roster_provider::{Limits, TenantStore};
-use serde_json::json;
+use time::OffsetDateTime;
 
-use crate::{Stores, admin};
+use crate::secrets::SecretKey;
+use crate::{Stores, admin, provisioning};
 
 /// The demo enterprise's slug.
 pub const SLUG: &str = "octo-corp";
 /// The demo enterprise's shortcode.
 pub const SHORTCODE: &str = "octo";
+/// The demo application's name.
+pub const APPLICATION: &str = "github";
 
 /// What the demo set up.
 #[derive(Debug, Clone)]
@@ -23,50 +35,50 @@ pub struct Demo {
     pub token_file: PathBuf,
     /// The token.
     pub token: String,
+    /// The SCIM base URL of the demo enterprise, which the demo application provisions into.
+    pub tenant_url: String,
 }
 
-/// Seeds the demo data on first start; on later starts, reads the token back from the data directory.
-pub async fn seed(stores: &Stores, data_dir: &Path) -> anyhow::Result<Demo> {
+/// Seeds the demo on first start; on later starts, reads the token back and points the application at `origin`
+/// (`http://host:port` of this server).
+pub async fn seed(stores: &Stores, data_dir: &Path, origin: &str) -> anyhow::Result<Demo> {
     let token_file = data_dir.join("demo-token");
+    let tenant_url = format!("{origin}/scim/v2/enterprises/{SLUG}");
+    let key = SecretKey::load(data_dir)?;
     let slug = EnterpriseSlug::parse(SLUG)?;
     if stores.sqlite.enterprise(&slug).await.map_err(|e| anyhow!("{e}"))?.is_some() {
         let token = std::fs::read_to_string(&token_file)
             .with_context(|| format!("the demo was seeded before but {} is missing", token_file.display()))?;
-        return Ok(Demo { token_file, token: token.trim().to_owned() });
+        let mut definition = provisioning::definition(stores, APPLICATION).await?;
+        if definition.target.tenant_url != tenant_url {
+            definition.target.tenant_url.clone_from(&tenant_url);
+            provisioning::put(stores, &key, definition, None).await?;
+        }
+        return Ok(Demo { token_file, token: token.trim().to_owned(), tenant_url });
     }
-    let enterprise = admin::create_enterprise(stores, SLUG, SHORTCODE).await?;
+    admin::create_enterprise(stores, SLUG, SHORTCODE).await?;
     let token = admin::create_token(stores, SLUG, "demo", &[]).await?;
     write_secret(&token_file, &token)?;
-    let provider = stores.provider(Limits::default());
-    let people = [
-        ("Mona", "Octocat", "mona@octo-corp.example"),
-        ("Hubot", "Robot", "hubot@octo-corp.example"),
-        ("Ada", "Lovelace", "ada@octo-corp.example"),
-    ];
-    let mut ids = Vec::new();
-    for (index, (given, family, mail)) in people.iter().enumerate() {
-        let user = json!({
-            "schemas": ["urn:ietf:params:scim:schemas:core:2.0:User"],
-            "externalId": format!("00000000-0000-4000-8000-00000000000{index}"),
-            "userName": mail,
-            "displayName": format!("{given} {family}"),
-            "name": {"givenName": given, "familyName": family, "formatted": format!("{given} {family}")},
-            "emails": [{"value": mail, "type": "work", "primary": true}],
-            "roles": [{"value": "user", "primary": false}],
-            "active": true,
-        });
-        let created = provider.create(&enterprise, ResourceKind::User, &user, Relations::default()).await?;
-        ids.push(created.id);
+
+    let directory = Directory::generate(&GenerateOptions { users: 300, groups: 12, members_per_group: 25, seed: 2026 });
+    let port: &dyn DirectoryStore = &*stores.sqlite;
+    port.import(directory.clone(), OffsetDateTime::now_utc()).await?;
+
+    let mut definition = templates::github_emu(APPLICATION, &tenant_url);
+    // The target is this very server: no need for GitHub's rate budget, and a short interval shows incremental
+    // cycles while one watches.
+    definition.target.rate_limit = RateLimit::Unlimited;
+    definition.interval = std::time::Duration::from_secs(120);
+    provisioning::put(stores, &key, definition, Some(&token)).await?;
+    for group in directory.groups.iter().take(4) {
+        let assignment = Assignment { principal: group.id().clone(), kind: PrincipalKind::Group, role: None };
+        port.assign(APPLICATION, assignment).await?;
     }
-    let members: Vec<_> = ids.iter().map(|id| json!({"value": id})).collect();
-    let group = json!({
-        "schemas": ["urn:ietf:params:scim:schemas:core:2.0:Group"],
-        "externalId": "00000000-0000-4000-8000-0000000000aa",
-        "displayName": "Engineering",
-        "members": members,
-    });
-    provider.create(&enterprise, ResourceKind::Group, &group, Relations::default()).await?;
-    Ok(Demo { token_file, token })
+    if let Some(owner) = directory.users.first() {
+        let role = Some("enterprise_owner".to_owned());
+        port.assign(APPLICATION, Assignment { principal: owner.id().clone(), kind: PrincipalKind::User, role }).await?;
+    }
+    Ok(Demo { token_file, token, tenant_url })
 }
 
 fn write_secret(path: &Path, secret: &str) -> anyhow::Result<()> {

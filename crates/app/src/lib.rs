@@ -1,5 +1,6 @@
 //! roster as a library: the typed configuration, the wiring of the concrete adapters (the only place where they
-//! meet), the bound listener, and the administrative operations the command line offers.
+//! meet), the bound listener, and the administrative operations the command line offers ([`admin`] for
+//! enterprises and tokens, [`directory`] for the directory).
 //!
 //! ```no_run
 //! # async fn demo() -> anyhow::Result<()> {
@@ -12,6 +13,9 @@
 
 pub mod admin;
 pub mod demo;
+pub mod directory;
+pub mod provisioning;
+pub mod secrets;
 
 pub use roster_provider::tenant::Profile;
 
@@ -97,12 +101,22 @@ pub struct Config {
     pub max_body_bytes: usize,
     /// Paging and filter limits.
     pub limits: Limits,
+    /// The data directory whose secret key opens the applications' tokens: when set, the provisioning scheduler
+    /// runs the applications' cycles while the server runs.
+    pub scheduler: Option<PathBuf>,
 }
 
 impl Config {
     /// Defaults around a storage and a listen address.
     pub fn new(storage: Storage, listen: SocketAddr) -> Self {
-        Self { storage, listen, public_url: None, max_body_bytes: 1024 * 1024, limits: Limits::default() }
+        Self {
+            storage,
+            listen,
+            public_url: None,
+            max_body_bytes: 1024 * 1024,
+            limits: Limits::default(),
+            scheduler: None,
+        }
     }
 }
 
@@ -111,6 +125,7 @@ pub struct App {
     listener: TcpListener,
     router: axum::Router,
     stores: Stores,
+    secret_key: Option<secrets::SecretKey>,
 }
 
 impl App {
@@ -125,7 +140,8 @@ impl App {
         let router = roster_scim_server::router(state);
         let listener =
             TcpListener::bind(config.listen).await.with_context(|| format!("could not listen on {}", config.listen))?;
-        Ok(Self { listener, router, stores })
+        let secret_key = config.scheduler.as_deref().map(secrets::SecretKey::load).transpose()?;
+        Ok(Self { listener, router, stores, secret_key })
     }
 
     /// The bound address (with the real port when port 0 was asked for).
@@ -138,8 +154,21 @@ impl App {
         &self.stores
     }
 
-    /// Serves until `shutdown` completes, then finishes the requests in flight.
+    /// Serves (and, when configured, runs the provisioning scheduler) until `shutdown` completes, then finishes the
+    /// requests in flight.
     pub async fn run_until_stopped(self, shutdown: impl Future<Output = ()> + Send + 'static) -> anyhow::Result<()> {
-        axum::serve(self.listener, self.router).with_graceful_shutdown(shutdown).await.context("the server failed")
+        let (stop, stopped) = tokio::sync::watch::channel(false);
+        let scheduler = self.secret_key.map(|key| {
+            let owner =
+                format!("serve-{}-{}", std::process::id(), self.listener.local_addr().map(|a| a.port()).unwrap_or(0));
+            tokio::spawn(provisioning::run_scheduler(self.stores.clone(), key, owner, stopped))
+        });
+        let served =
+            axum::serve(self.listener, self.router).with_graceful_shutdown(shutdown).await.context("the server failed");
+        let _ = stop.send(true);
+        if let Some(scheduler) = scheduler {
+            let _ = scheduler.await;
+        }
+        served
     }
 }

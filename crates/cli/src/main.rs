@@ -1,4 +1,7 @@
-//! The `roster` command line: a thin layer over `roster-app`.
+//! The `roster` command line: a thin layer over `roster-app`. The directory's commands are in [`directory`].
+
+mod directory;
+mod provisioning;
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
@@ -46,7 +49,7 @@ impl StorageArgs {
 
 #[derive(Subcommand)]
 enum Command {
-    /// Serve the SCIM service provider (and, later, the admin API and the provisioning scheduler).
+    /// Serve the SCIM service provider and run the provisioning scheduler.
     Serve {
         /// The address to listen on.
         #[arg(long, default_value = "127.0.0.1:8080", env = "ROSTER_LISTEN")]
@@ -64,6 +67,30 @@ enum Command {
     /// Manage personal access tokens.
     #[command(subcommand)]
     Token(TokenCommand),
+    /// Manage the directory: import, generate, users, groups, lists.
+    #[command(subcommand)]
+    Directory(directory::DirectoryCommand),
+    /// Manage applications: create, assign, apply, export, test-connection, enable, disable.
+    #[command(subcommand)]
+    App(provisioning::AppCommand),
+    /// Run one provisioning cycle of an application now, in the foreground, with progress and a summary.
+    Sync {
+        /// The application.
+        name: String,
+        /// One cycle, then exit (the default; accepted for scripts that say it).
+        #[arg(long)]
+        once: bool,
+    },
+    /// Show an application's provisioning job: state, cycles, counts.
+    Status {
+        /// The application.
+        name: String,
+        /// Print JSON.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Show an application's provisioning logs.
+    Logs(provisioning::LogArgs),
 }
 
 #[derive(Subcommand)]
@@ -178,6 +205,22 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             println!("revoked token {id} of {enterprise}");
             Ok(())
         }
+        Command::Directory(command) => directory::run(&cli.storage, command).await,
+        Command::App(command) => {
+            let stores = cli.storage.open()?;
+            let key = roster_app::secrets::SecretKey::load(&cli.storage.data)?;
+            provisioning::app(&stores, &key, command).await
+        }
+        Command::Sync { name, once: _ } => {
+            let stores = cli.storage.open()?;
+            let key = roster_app::secrets::SecretKey::load(&cli.storage.data)?;
+            if !provisioning::sync(&stores, &key, &name).await? {
+                anyhow::bail!("the cycle of {name} ended with failed objects (see above)");
+            }
+            Ok(())
+        }
+        Command::Status { name, json } => provisioning::status(&cli.storage.open()?, &name, json).await,
+        Command::Logs(args) => provisioning::logs(&cli.storage.open()?, args).await,
     }
 }
 
@@ -195,16 +238,27 @@ async fn serve(
         .with_context(|| format!("could not create the data directory {}", storage.data.display()))?;
     let mut config = Config::new(storage.storage()?, listen);
     config.public_url = public_url;
+    config.scheduler = Some(storage.data.clone());
     let app = App::build(config).await?;
     let address = app.local_addr();
     println!("roster listening on http://{address}");
     println!("SCIM service provider: http://{address}/scim/v2/enterprises/{{enterprise}}");
     if with_demo {
-        let seeded = demo::seed(app.stores(), &storage.data).await?;
-        let base = format!("http://{address}/scim/v2/enterprises/{}", demo::SLUG);
-        println!("demo enterprise {} (shortcode {}): {base}", demo::SLUG, demo::SHORTCODE);
+        let seeded = demo::seed(app.stores(), &storage.data, &format!("http://{address}")).await?;
+        let data = storage.data.display();
+        println!("demo enterprise {} (shortcode {}): {}", demo::SLUG, demo::SHORTCODE, seeded.tenant_url);
         println!("demo token in {}", seeded.token_file.display());
-        println!("try: curl -H \"Authorization: Bearer $(cat {})\" {base}/Users", seeded.token_file.display());
+        println!(
+            "demo application {} (github-emu template) provisions the demo directory into it; follow it with:",
+            demo::APPLICATION
+        );
+        println!("  roster --data {data} status {}", demo::APPLICATION);
+        println!("  roster --data {data} logs {}", demo::APPLICATION);
+        println!(
+            "  curl -H \"Authorization: Bearer $(cat {})\" {}/Users",
+            seeded.token_file.display(),
+            seeded.tenant_url
+        );
     }
     app.run_until_stopped(async {
         let _ = tokio::signal::ctrl_c().await;

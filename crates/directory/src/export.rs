@@ -13,9 +13,10 @@ use crate::model::{Directory, ExtensionValue, Group, USER_ATTRIBUTES, User};
 /// Writes `{"users": [...], "groups": [...]}`, pretty-printed, with a final newline.
 pub fn write_json(directory: &Directory, mut writer: impl Write) -> io::Result<()> {
     let mut top = Map::new();
-    let users = directory.users.iter().map(|user| user_to_object(user, false)).collect::<io::Result<_>>()?;
+    let users =
+        directory.users.iter().map(|user| user_object(user, false).map(Value::Object)).collect::<io::Result<_>>()?;
     top.insert("users".to_owned(), Value::Array(users));
-    let groups = directory.groups.iter().map(|group| Value::Object(group_to_object(group, false))).collect();
+    let groups = directory.groups.iter().map(|group| Value::Object(group_object(group, false))).collect();
     top.insert("groups".to_owned(), Value::Array(groups));
     serde_json::to_writer_pretty(&mut writer, &Value::Object(top))?;
     writer.write_all(b"\n")
@@ -24,11 +25,11 @@ pub fn write_json(directory: &Directory, mut writer: impl Write) -> io::Result<(
 /// Writes one object a line, users first, each with its `objectType`.
 pub fn write_jsonl(directory: &Directory, mut writer: impl Write) -> io::Result<()> {
     for user in &directory.users {
-        serde_json::to_writer(&mut writer, &user_to_object(user, true)?)?;
+        serde_json::to_writer(&mut writer, &user_object(user, true)?)?;
         writer.write_all(b"\n")?;
     }
     for group in &directory.groups {
-        serde_json::to_writer(&mut writer, &Value::Object(group_to_object(group, true)))?;
+        serde_json::to_writer(&mut writer, &group_object(group, true))?;
         writer.write_all(b"\n")?;
     }
     Ok(())
@@ -83,11 +84,28 @@ pub fn write_csv(users: &[User], writer: impl Write) -> io::Result<()> {
     csv_writer.flush()
 }
 
+/// A user as its Graph JSON object, as the writers write it but without `objectType`: `id`, `userPrincipalName`,
+/// the attributes that are present in [`USER_ATTRIBUTES`] order (`accountEnabled` always), then the extension
+/// attributes by name. The same user always gives the same object, key order included, so that two serialized
+/// objects are equal exactly when the users are; [`crate::import::user_from_object`] reads it back.
+///
+/// Fails only for a `deletedDateTime` that RFC 3339 cannot express (a year before 0 or after 9999).
+pub fn user_to_object(user: &User) -> io::Result<Map<String, Value>> {
+    user_object(user, false)
+}
+
+/// A group as its Graph JSON object, as the writers write it but without `objectType`: `id`, `displayName`, the
+/// attributes that are present, then `members` (a list of ids, in the group's order);
+/// [`crate::import::group_from_object`] reads it back.
+pub fn group_to_object(group: &Group) -> Map<String, Value> {
+    group_object(group, false)
+}
+
 fn format_timestamp(timestamp: time::OffsetDateTime) -> io::Result<String> {
     timestamp.format(&Rfc3339).map_err(|error| io::Error::new(io::ErrorKind::InvalidData, error))
 }
 
-fn user_to_object(user: &User, with_object_type: bool) -> io::Result<Value> {
+fn user_object(user: &User, with_object_type: bool) -> io::Result<Map<String, Value>> {
     let mut object = Map::new();
     if with_object_type {
         object.insert("objectType".to_owned(), Value::from("user"));
@@ -128,10 +146,10 @@ fn user_to_object(user: &User, with_object_type: bool) -> io::Result<Value> {
         };
         object.insert(name.clone(), value);
     }
-    Ok(Value::Object(object))
+    Ok(object)
 }
 
-fn group_to_object(group: &Group, with_object_type: bool) -> Map<String, Value> {
+fn group_object(group: &Group, with_object_type: bool) -> Map<String, Value> {
     let mut object = Map::new();
     if with_object_type {
         object.insert("objectType".to_owned(), Value::from("group"));

@@ -514,7 +514,10 @@ fn string_list(value: &Value) -> Result<Vec<String>, AttributeProblem> {
     }
 }
 
-fn user_from_object(object: &Map<String, Value>, at: Position) -> Result<User, ImportError> {
+/// Reads one user from its Graph JSON object: an entry of a `.json` file's `users`, a `.jsonl` line (its
+/// `objectType` is ignored here), or what [`crate::export::user_to_object`] wrote. `at` is where the object is,
+/// for the error.
+pub fn user_from_object(object: &Map<String, Value>, at: Position) -> Result<User, ImportError> {
     let attribute_error = attribute_error_at(at);
     let id = required_id(object).map_err(|problem| attribute_error("id", problem))?;
     let upn = required_string(object, "userPrincipalName")
@@ -569,7 +572,10 @@ fn extension_value(value: &Value) -> Result<Option<ExtensionValue>, AttributePro
     }))
 }
 
-fn group_from_object(object: &Map<String, Value>, at: Position) -> Result<Group, ImportError> {
+/// Reads one group, with its members, from its Graph JSON object: an entry of a `.json` file's `groups`, a
+/// `.jsonl` line (its `objectType` is ignored here), or what [`crate::export::group_to_object`] wrote. `at` is
+/// where the object is, for the error.
+pub fn group_from_object(object: &Map<String, Value>, at: Position) -> Result<Group, ImportError> {
     let attribute_error = attribute_error_at(at);
     let id = required_id(object).map_err(|problem| attribute_error("id", problem))?;
     let display_name =

@@ -32,5 +32,6 @@ pub mod export;
 pub mod generate;
 pub mod import;
 pub mod model;
+pub mod port;
 
 pub use model::{Directory, ExtensionValue, Group, ObjectId, User, UserPrincipalName};

@@ -1,5 +1,6 @@
 //! The backend-independent store test suite. Every backend runs it: each function takes the ports of a fresh,
-//! empty database (`&dyn TenantStore`, `&dyn ResourceStore`) and panics on the first wrong answer.
+//! empty database (`&dyn TenantStore`, `&dyn ResourceStore`; [`directory`]'s take `&dyn DirectoryStore`) and
+//! panics on the first wrong answer.
 //!
 //! Compiled for this crate's tests and with the `testing` feature, so that another backend's tests can depend on
 //! `roster-store = { features = ["testing"] }` and call the same functions. The SQLite backend runs it from
@@ -8,6 +9,8 @@
 #![allow(clippy::expect_used, clippy::unwrap_used, reason = "a test suite: a failure is a panic with a message")]
 
 pub mod agreement;
+pub mod directory;
+pub mod engine;
 
 use std::sync::Arc;
 

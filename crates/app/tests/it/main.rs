@@ -4,6 +4,7 @@
 #![allow(clippy::expect_used, reason = "end-to-end tests: a failed step is a test failure with its message")]
 
 mod auth;
+mod client;
 mod emu;
 mod entra;
 mod github;

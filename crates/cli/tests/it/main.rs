@@ -1,8 +1,15 @@
 //! Tests of the real `roster` binary, as a user runs it: commands, exit codes, and conformance suites run against
 //! `roster serve` on a loopback port.
 
-#![allow(clippy::expect_used, reason = "end-to-end tests: a failed step is a test failure with its message")]
+#![allow(
+    clippy::expect_used,
+    clippy::unwrap_used,
+    reason = "end-to-end tests: a failed step is a test failure with its message"
+)]
 
 mod cli;
 mod conformance;
+mod directory;
+mod foreign_target;
+mod provisioning;
 mod support;

@@ -26,6 +26,12 @@ const MIGRATIONS: &[Migration] = &[
         name: "0002_key_buckets.sql",
         sql: include_str!("../../migrations/sqlite/0002_key_buckets.sql"),
     },
+    Migration {
+        version: 3,
+        name: "0003_directory.sql",
+        sql: include_str!("../../migrations/sqlite/0003_directory.sql"),
+    },
+    Migration { version: 4, name: "0004_engine.sql", sql: include_str!("../../migrations/sqlite/0004_engine.sql") },
 ];
 
 /// The schema version this binary writes.

@@ -9,6 +9,8 @@
 //! and its total agree. Reads run in `tokio::task::spawn_blocking`, except reads of a handful of rows by a unique
 //! key, which run on the calling thread when a reader is idle (see [`SqliteStore::point_read`]).
 
+mod directory;
+mod engine;
 mod migrate;
 mod query;
 mod resources;
@@ -19,6 +21,7 @@ use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex, PoisonError};
 use std::time::Duration;
 
+use roster_directory::port::DirectoryError;
 use roster_provider::port::StoreError;
 use rusqlite::{Connection, OpenFlags};
 use tokio::sync::Semaphore;
@@ -154,6 +157,16 @@ impl SqliteStore {
         T: Send + 'static,
         F: FnOnce(&mut Connection) -> Result<T, Failure> + Send + 'static,
     {
+        self.read_as(work).await
+    }
+
+    /// [`SqliteStore::read`], answering with the error of the port `E` (see [`SqliteStore::write_as`]).
+    async fn read_as<T, E, F>(&self, work: F) -> Result<T, E>
+    where
+        T: Send + 'static,
+        E: From<Failure>,
+        F: FnOnce(&mut Connection) -> Result<T, Failure> + Send + 'static,
+    {
         let turn = self.inner.reader_turns.acquire().await.map_err(closed)?;
         let inner = Arc::clone(&self.inner);
         let result = blocking(move || {
@@ -182,6 +195,16 @@ impl SqliteStore {
         T: Send + 'static,
         F: FnOnce(&mut Connection) -> Result<T, Failure> + Send + 'static,
     {
+        self.point_read_as(work).await
+    }
+
+    /// [`SqliteStore::point_read`], answering with the error of the port `E` (see [`SqliteStore::write_as`]).
+    async fn point_read_as<T, E, F>(&self, work: F) -> Result<T, E>
+    where
+        T: Send + 'static,
+        E: From<Failure>,
+        F: FnOnce(&mut Connection) -> Result<T, Failure> + Send + 'static,
+    {
         if let Ok(turn) = self.inner.reader_turns.try_acquire() {
             let popped = self.inner.idle_readers.lock().unwrap_or_else(PoisonError::into_inner).pop();
             if let Some(mut connection) = popped {
@@ -190,10 +213,10 @@ impl SqliteStore {
                     self.inner.idle_readers.lock().unwrap_or_else(PoisonError::into_inner).push(connection);
                 }
                 drop(turn);
-                return result.map_err(Failure::into_store);
+                return result.map_err(E::from);
             }
         }
-        self.read(work).await
+        self.read_as(work).await
     }
 
     /// Runs `work` on the writer connection, in the writer thread's current transaction and inside a savepoint of
@@ -203,7 +226,19 @@ impl SqliteStore {
         T: Send + 'static,
         F: FnOnce(&Connection) -> Result<T, Failure> + Send + 'static,
     {
-        self.inner.writer.write(work).await
+        self.write_as(work).await
+    }
+
+    /// [`SqliteStore::write`], answering with the error of the port `E`: each port has its own error type
+    /// (`StoreError` for the service provider's, `DirectoryError` for the directory's), and a [`Failure`] carries
+    /// any of them through the writer, so that a refusal still rolls its savepoint back.
+    async fn write_as<T, E, F>(&self, work: F) -> Result<T, E>
+    where
+        T: Send + 'static,
+        E: From<Failure>,
+        F: FnOnce(&Connection) -> Result<T, Failure> + Send + 'static,
+    {
+        self.inner.writer.write(work).await.map_err(E::from)
     }
 }
 
@@ -223,18 +258,19 @@ fn in_read_transaction<T>(
     Ok(value)
 }
 
-fn closed(_: tokio::sync::AcquireError) -> StoreError {
-    StoreError::Backend("the store is shutting down".into())
+fn closed(_: tokio::sync::AcquireError) -> Failure {
+    Failure::Store(StoreError::Backend("the store is shutting down".into()))
 }
 
-async fn blocking<T, F>(work: F) -> Result<T, StoreError>
+async fn blocking<T, E, F>(work: F) -> Result<T, E>
 where
     T: Send + 'static,
+    E: From<Failure>,
     F: FnOnce() -> Result<T, Failure> + Send + 'static,
 {
     match tokio::task::spawn_blocking(work).await {
-        Ok(result) => result.map_err(Failure::into_store),
-        Err(error) => Err(StoreError::Backend(format!("the storage task failed: {error}"))),
+        Ok(result) => result.map_err(E::from),
+        Err(error) => Err(E::from(Failure::Store(StoreError::Backend(format!("the storage task failed: {error}"))))),
     }
 }
 
@@ -269,11 +305,15 @@ fn open_reader(path: &Path) -> rusqlite::Result<Connection> {
     Ok(connection)
 }
 
-/// A failure inside a storage task: SQL, or a store answer (not found, conflict, rejected).
+/// A failure inside a storage task: SQL, or a port's answer (not found, conflict, rejected), which the port's
+/// method hands to its caller.
 #[derive(Debug)]
 pub(crate) enum Failure {
     Sql(rusqlite::Error),
+    /// An answer of the service provider's ports.
     Store(StoreError),
+    /// An answer of the directory's port.
+    Directory(DirectoryError),
 }
 
 impl Failure {
@@ -281,6 +321,17 @@ impl Failure {
         match self {
             Failure::Sql(error) => StoreError::Backend(error.to_string()),
             Failure::Store(error) => error,
+            Failure::Directory(error) => StoreError::Backend(error.to_string()),
+        }
+    }
+
+    /// The directory port's error: its own answers as they are, anything else as a backend failure.
+    pub(super) fn into_directory(self) -> DirectoryError {
+        match self {
+            Failure::Sql(error) => DirectoryError::Backend(error.to_string()),
+            Failure::Store(StoreError::Backend(message)) => DirectoryError::Backend(message),
+            Failure::Store(error) => DirectoryError::Backend(error.to_string()),
+            Failure::Directory(error) => error,
         }
     }
 
@@ -299,6 +350,24 @@ impl From<rusqlite::Error> for Failure {
 impl From<StoreError> for Failure {
     fn from(error: StoreError) -> Self {
         Failure::Store(error)
+    }
+}
+
+impl From<DirectoryError> for Failure {
+    fn from(error: DirectoryError) -> Self {
+        Failure::Directory(error)
+    }
+}
+
+impl From<Failure> for StoreError {
+    fn from(failure: Failure) -> Self {
+        failure.into_store()
+    }
+}
+
+impl From<Failure> for DirectoryError {
+    fn from(failure: Failure) -> Self {
+        failure.into_directory()
     }
 }
 

@@ -474,11 +474,12 @@ pub(super) fn load_relations(
 /// The members of the groups, as `(group_pk, member)` in the order of `group_pks`, then members in order. The
 /// group keys travel as one JSON array, so that the statement is the same for every page.
 fn members_of(connection: &Connection, group_pks: &[i64]) -> Result<Vec<(i64, MemberRef)>, Failure> {
+    // CROSS JOIN: the keys first, each looked up by the primary key (see `groups_of`).
     let sql = "SELECT m.group_pk, m.member_kind, \
                    CASE m.member_kind WHEN 0 THEN u.id ELSE g.id END, \
                    CASE m.member_kind WHEN 0 THEN u.display_name ELSE g.display_name END \
                FROM json_each(?1) AS k \
-               JOIN scim_memberships AS m ON m.group_pk = k.value \
+               CROSS JOIN scim_memberships AS m ON m.group_pk = k.value \
                LEFT JOIN scim_users AS u ON m.member_kind = 0 AND u.pk = m.member_pk \
                LEFT JOIN scim_groups AS g ON m.member_kind = 1 AND g.pk = m.member_pk \
                ORDER BY k.key, m.member_kind, m.member_pk";
@@ -499,9 +500,12 @@ fn members_of(connection: &Connection, group_pks: &[i64]) -> Result<Vec<(i64, Me
 
 /// The groups of the users, as `(user_pk, group)` in the order of `user_pks`, then groups in creation order.
 fn groups_of(connection: &Connection, user_pks: &[i64]) -> Result<Vec<(i64, GroupRef)>, Failure> {
+    // CROSS JOIN fixes the join order: the keys first, each looked up in the member index. With a plain JOIN the
+    // planner scanned every membership and probed the keys, which made a user PATCH in an enterprise with 10,000
+    // memberships cost 5 ms.
     let sql = "SELECT m.member_pk, g.id, g.display_name \
                FROM json_each(?1) AS k \
-               JOIN scim_memberships AS m ON m.member_kind = 0 AND m.member_pk = k.value \
+               CROSS JOIN scim_memberships AS m ON m.member_kind = 0 AND m.member_pk = k.value \
                JOIN scim_groups AS g ON g.pk = m.group_pk \
                ORDER BY k.key, m.group_pk";
     let keys = keys_json(user_pks);

@@ -52,11 +52,11 @@ trait Job: Send {
     fn finish(self: Box<Self>, batch: Result<(), StoreError>);
 }
 
-/// A job for work returning `T`.
+/// A job for work returning `T`. Its outcome stays a [`Failure`], so that each port maps it to its own error.
 struct Pending<T, F> {
     work: Option<F>,
-    outcome: Option<Result<T, StoreError>>,
-    reply: oneshot::Sender<Result<T, StoreError>>,
+    outcome: Option<Result<T, Failure>>,
+    reply: oneshot::Sender<Result<T, Failure>>,
 }
 
 impl<T, F> Job for Pending<T, F>
@@ -69,8 +69,11 @@ where
         // The work only borrows the connection, whose state the savepoint restores, so unwinding out of it leaves
         // nothing half-changed behind.
         let outcome = match catch_unwind(AssertUnwindSafe(|| work(connection))) {
-            Ok(result) => result.map_err(Failure::into_store),
-            Err(panic) => Err(StoreError::Backend(format!("the write panicked: {}", panic_message(panic.as_ref())))),
+            Ok(result) => result,
+            Err(panic) => Err(Failure::Store(StoreError::Backend(format!(
+                "the write panicked: {}",
+                panic_message(panic.as_ref())
+            )))),
         };
         let succeeded = outcome.is_ok();
         self.outcome = Some(outcome);
@@ -80,8 +83,8 @@ where
     fn finish(self: Box<Self>, batch: Result<(), StoreError>) {
         let result = match (batch, self.outcome) {
             (Ok(()), Some(outcome)) => outcome,
-            (Ok(()), None) => Err(StoreError::Backend("the write did not run".into())),
-            (Err(error), _) => Err(error),
+            (Ok(()), None) => Err(Failure::Store(StoreError::Backend("the write did not run".into()))),
+            (Err(error), _) => Err(Failure::Store(error)),
         };
         // The caller may have gone away (a cancelled request); its result then has nowhere to go.
         let _ = self.reply.send(result);
@@ -111,12 +114,12 @@ impl Writer {
 
     /// Queues `work` for the writer at once (jobs run in the order of the calls) and answers, when awaited, once
     /// the batch that ran it has committed.
-    pub(super) fn write<T, F>(&self, work: F) -> impl Future<Output = Result<T, StoreError>> + use<T, F>
+    pub(super) fn write<T, F>(&self, work: F) -> impl Future<Output = Result<T, Failure>> + use<T, F>
     where
         T: Send + 'static,
         F: FnOnce(&Connection) -> Result<T, Failure> + Send + 'static,
     {
-        let stopped = || StoreError::Backend("the store's writer has stopped".into());
+        let stopped = || Failure::Store(StoreError::Backend("the store's writer has stopped".into()));
         let (reply, answer) = oneshot::channel();
         let job = Box::new(Pending { work: Some(work), outcome: None, reply });
         let queued = self.jobs.as_ref().ok_or_else(stopped).and_then(|jobs| jobs.send(job).map_err(|_| stopped()));
@@ -233,6 +236,16 @@ mod tests {
 
     use super::*;
 
+    /// Queues `work` and answers with the service provider's error, as [`super::super::SqliteStore`] does.
+    fn write<T, F>(writer: &Writer, work: F) -> impl Future<Output = Result<T, StoreError>> + use<T, F>
+    where
+        T: Send + 'static,
+        F: FnOnce(&Connection) -> Result<T, Failure> + Send + 'static,
+    {
+        let answer = writer.write(work);
+        async move { answer.await.map_err(Failure::into_store) }
+    }
+
     /// A writer on an in-memory database, whose batches are bounded by job count only. Table `t` has a unique
     /// column; a row of `c` must name a row of `p`, checked at commit.
     fn writer() -> Writer {
@@ -262,13 +275,13 @@ mod tests {
         // The first job holds the writer until every other job is queued; the batch then takes them all (its only
         // bound here is the job count), so that they share one transaction.
         let (release, held) = mpsc::channel::<()>();
-        let blocker = writer.write(move |_: &Connection| {
+        let blocker = write(&writer, move |_: &Connection| {
             held.recv().map_err(|_| Failure::Store(StoreError::Backend("never released".into())))
         });
         let answers: Vec<_> = [1, 2, 1, 3, 4, 5, 2, 6]
             .into_iter()
             .map(|x| {
-                writer.write(move |connection: &Connection| {
+                write(&writer, move |connection: &Connection| {
                     assert!(!connection.is_autocommit(), "every job runs inside the batch's transaction");
                     match x {
                         4 => {
@@ -299,14 +312,13 @@ mod tests {
         assert!(matches!(&results[5], Err(StoreError::Backend(message)) if message.contains("panicked")));
         assert!(conflict(&results[6]), "{:?}", results[6]);
         assert_eq!(results[7], Ok(6));
-        let rows = writer
-            .write(|connection: &Connection| {
-                let mut statement = connection.prepare("SELECT x FROM t ORDER BY x")?;
-                let rows = statement.query_map(params![], |row| row.get::<_, i64>(0))?;
-                Ok(rows.collect::<Result<Vec<_>, _>>()?)
-            })
-            .await
-            .unwrap();
+        let rows = write(&writer, |connection: &Connection| {
+            let mut statement = connection.prepare("SELECT x FROM t ORDER BY x")?;
+            let rows = statement.query_map(params![], |row| row.get::<_, i64>(0))?;
+            Ok(rows.collect::<Result<Vec<_>, _>>()?)
+        })
+        .await
+        .unwrap();
         assert_eq!(rows, [1, 2, 3, 6]);
     }
 
@@ -316,20 +328,21 @@ mod tests {
         let writer = writer();
         // The orphan row of `c` breaks a deferred foreign key, which SQLite only checks at COMMIT.
         let (release, held) = mpsc::channel::<()>();
-        let blocker = writer.write(move |connection: &Connection| {
+        let blocker = write(&writer, move |connection: &Connection| {
             held.recv().map_err(|_| Failure::Store(StoreError::Backend("never released".into())))?;
             insert(1)(connection)
         });
-        let orphan = writer.write(|connection: &Connection| {
+        let orphan = write(&writer, |connection: &Connection| {
             connection.execute("INSERT INTO c (p) VALUES (99)", [])?;
             Ok(())
         });
         release.send(()).unwrap();
         assert!(matches!(blocker.await, Err(StoreError::Backend(message)) if message.contains("commit failed")));
         assert!(matches!(orphan.await, Err(StoreError::Backend(message)) if message.contains("commit failed")));
-        let count = writer
-            .write(|connection: &Connection| Ok(connection.query_row("SELECT count(*) FROM t", [], |row| row.get(0))?))
-            .await;
+        let count = write(&writer, |connection: &Connection| {
+            Ok(connection.query_row("SELECT count(*) FROM t", [], |row| row.get(0))?)
+        })
+        .await;
         assert_eq!(count, Ok(0_i64));
     }
 }

@@ -1,8 +1,11 @@
-//! The integration tests of roster-store: the backend-independent suite ([`roster_store::suite`]) on SQLite,
-//! the SQL/in-memory agreement property, and what is specific to SQLite (files, migrations, versions).
+//! The integration tests of roster-store: the backend-independent suite ([`roster_store::suite`]) on SQLite (the
+//! directory's part in `directory`), the SQL/in-memory agreement property, and what is specific to SQLite (files,
+//! migrations, versions).
 
 mod agreement;
 mod batches;
+mod directory;
+mod engine;
 mod sqlite;
 mod suite;
 

@@ -1,0 +1,168 @@
+//! Directory operations behind `roster directory ...`: import and generate files, users' lifecycle, groups and
+//! their members, lists and single objects. Each takes ids as typed on a command line and answers with errors
+//! that say what to fix.
+
+use std::fs::File;
+use std::io::{BufReader, BufWriter, Write};
+use std::path::Path;
+
+use anyhow::{Context, anyhow, bail};
+use roster_directory::import::{self, Format};
+use roster_directory::port::{DirectoryError, DirectoryStore};
+use roster_directory::{Directory, export};
+use roster_provider::{Clock, SystemClock};
+use serde_json::Value;
+
+use crate::Stores;
+
+pub use roster_directory::generate::GenerateOptions;
+pub use roster_directory::port::{ImportSummary, Lifecycle};
+pub use roster_directory::{Group, ObjectId, User};
+
+/// How many users or groups a list reads at a time.
+const PAGE: usize = 1000;
+
+/// Reads an import file (`.json`, `.jsonl` or `.csv`, by its extension) and upserts its users and groups by id,
+/// all or nothing. Errors name the file, and for a file that cannot be read, where in it and what is wrong.
+pub async fn import_file(stores: &Stores, path: &Path) -> anyhow::Result<ImportSummary> {
+    let format = import::format_from_path(path)?;
+    let file = File::open(path).with_context(|| format!("cannot open {}", path.display()))?;
+    let name = path.display().to_string();
+    // Parsing 100,000 users is CPU work: off the async runtime.
+    let parsed = tokio::task::spawn_blocking(move || import::read(format, BufReader::new(file)))
+        .await
+        .context("the import task failed")?;
+    let directory = parsed.map_err(|error| anyhow!("{name}: {error}"))?;
+    stores
+        .sqlite
+        .import(directory, SystemClock.now())
+        .await
+        .map_err(|error| anyhow!("{name}: {error}; nothing was imported"))
+}
+
+/// What [`generate_file`] wrote.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Generated {
+    /// Users written.
+    pub users: usize,
+    /// Groups written.
+    pub groups: usize,
+    /// Group members written, over all groups.
+    pub memberships: usize,
+}
+
+/// Generates a synthetic directory and writes it to `path`, in the format its extension names. A `.csv` file holds
+/// users only, so it refuses groups.
+pub fn generate_file(options: &GenerateOptions, path: &Path) -> anyhow::Result<Generated> {
+    let format = import::format_from_path(path)?;
+    if format == Format::Csv && options.groups > 0 {
+        bail!("a .csv file holds users only: use --groups 0, or a .json or .jsonl file");
+    }
+    let directory = Directory::generate(options);
+    let file = File::create(path).with_context(|| format!("cannot create {}", path.display()))?;
+    let mut writer = BufWriter::new(file);
+    match format {
+        Format::Json => export::write_json(&directory, &mut writer),
+        Format::Jsonl => export::write_jsonl(&directory, &mut writer),
+        Format::Csv => export::write_csv(&directory.users, &mut writer),
+    }
+    .and_then(|()| writer.flush())
+    .with_context(|| format!("cannot write {}", path.display()))?;
+    Ok(Generated {
+        users: directory.users.len(),
+        groups: directory.groups.len(),
+        memberships: directory.groups.iter().map(|group| group.members.len()).sum(),
+    })
+}
+
+/// Changes a user's lifecycle state; answers whether it changed anything (disabling a disabled user does not).
+pub async fn set_user_lifecycle(stores: &Stores, id: &str, change: Lifecycle) -> anyhow::Result<bool> {
+    let id = parse_id(id)?;
+    let user =
+        stores.sqlite.user(&id).await?.ok_or_else(|| DirectoryError::NotFound { kind: "user", id: id.to_string() })?;
+    let deleted = user.deleted_date_time.is_some();
+    // The store refuses what is not allowed (restoring a user who is not deleted, enabling a deleted one); this
+    // only tells a change from a repeat, for the message.
+    let changes = match change {
+        Lifecycle::Disable => user.account_enabled || deleted,
+        Lifecycle::Enable => !user.account_enabled || deleted,
+        Lifecycle::SoftDelete => !deleted,
+        Lifecycle::Restore | Lifecycle::HardDelete => true,
+    };
+    stores.sqlite.set_lifecycle(&id, change, SystemClock.now()).await?;
+    Ok(changes)
+}
+
+/// Deletes a group for good, with its memberships and assignments.
+pub async fn delete_group(stores: &Stores, id: &str) -> anyhow::Result<()> {
+    Ok(stores.sqlite.delete_group(&parse_id(id)?).await?)
+}
+
+/// Adds a user or group to a group.
+pub async fn add_member(stores: &Stores, group: &str, member: &str) -> anyhow::Result<()> {
+    Ok(stores.sqlite.add_member(&parse_id(group)?, &parse_id(member)?).await?)
+}
+
+/// Removes a user or group from a group.
+pub async fn remove_member(stores: &Stores, group: &str, member: &str) -> anyhow::Result<()> {
+    Ok(stores.sqlite.remove_member(&parse_id(group)?, &parse_id(member)?).await?)
+}
+
+/// Calls `visit` on every user (soft-deleted included), in id order, a page at a time.
+pub async fn for_each_user(stores: &Stores, mut visit: impl FnMut(&User) -> anyhow::Result<()>) -> anyhow::Result<()> {
+    let mut after: Option<ObjectId> = None;
+    loop {
+        let page = stores.sqlite.users_after(after.as_ref(), PAGE).await?;
+        for user in &page {
+            visit(user)?;
+        }
+        match page.last() {
+            Some(last) if page.len() == PAGE => after = Some(last.id().clone()),
+            _ => return Ok(()),
+        }
+    }
+}
+
+/// Calls `visit` on every group, with its members, in id order, a page at a time.
+pub async fn for_each_group(
+    stores: &Stores,
+    mut visit: impl FnMut(&Group) -> anyhow::Result<()>,
+) -> anyhow::Result<()> {
+    let mut after: Option<ObjectId> = None;
+    loop {
+        let page = stores.sqlite.groups_after(after.as_ref(), PAGE).await?;
+        for group in &page {
+            visit(group)?;
+        }
+        match page.last() {
+            Some(last) if page.len() == PAGE => after = Some(last.id().clone()),
+            _ => return Ok(()),
+        }
+    }
+}
+
+/// The Microsoft Graph JSON of the user or group with this id.
+pub async fn show(stores: &Stores, id: &str) -> anyhow::Result<Value> {
+    let id = parse_id(id)?;
+    if let Some(user) = stores.sqlite.user(&id).await? {
+        return Ok(Value::Object(user_object(&user)?));
+    }
+    if let Some(group) = stores.sqlite.group(&id).await? {
+        return Ok(Value::Object(export::group_to_object(&group)));
+    }
+    Err(DirectoryError::NotFound { kind: "user or group", id: id.to_string() }.into())
+}
+
+/// A user's Graph JSON object.
+pub fn user_object(user: &User) -> anyhow::Result<serde_json::Map<String, Value>> {
+    export::user_to_object(user).with_context(|| format!("cannot render user {}", user.id()))
+}
+
+/// A group's Graph JSON object, with its members.
+pub fn group_object(group: &Group) -> serde_json::Map<String, Value> {
+    export::group_to_object(group)
+}
+
+fn parse_id(text: &str) -> anyhow::Result<ObjectId> {
+    Ok(ObjectId::parse(text)?)
+}

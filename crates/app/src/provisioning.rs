@@ -1,0 +1,439 @@
+//! Applications and their provisioning jobs, behind `roster app ...`, `roster sync`, `roster status`, `roster logs`
+//! and the scheduler of `roster serve`: definitions from templates or files, the sealed secret token, assignments,
+//! the SCIM client a job exports with, one cycle under the job's lease, and the job's status and logs.
+
+use std::path::Path;
+use std::sync::Arc;
+use std::time::Duration;
+
+use anyhow::{Context as _, anyhow, bail};
+use roster_directory::ObjectId;
+use roster_directory::port::{Assignment, DirectoryStore, PrincipalKind};
+use roster_engine::cycle::{self, Job, Progress};
+use roster_engine::definition::{Definition, Dialect, RateLimit, Scope};
+use roster_engine::log::{LogEntry, ObjectKind};
+use roster_engine::mapping::Mapper;
+use roster_engine::scoping::CompiledScoping;
+use roster_engine::state::{Cycle, EngineStore, JobState, LogQuery, ShadowState};
+use roster_engine::templates;
+use roster_scim_client::{Budget, ClientConfig, ConnectionProblem, ScimClient, Secret};
+use time::OffsetDateTime;
+
+use crate::Stores;
+use crate::secrets::SecretKey;
+
+/// How long a job's lease lasts without renewal.
+const LEASE: Duration = Duration::from_secs(60);
+
+/// The file formats of `roster app apply` and `roster app export`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum DefinitionFormat {
+    /// TOML.
+    Toml,
+    /// JSON.
+    Json,
+}
+
+impl DefinitionFormat {
+    /// By the file's extension (`.toml`, `.json`).
+    pub fn from_path(path: &Path) -> anyhow::Result<DefinitionFormat> {
+        match path.extension().and_then(|extension| extension.to_str()).map(str::to_ascii_lowercase).as_deref() {
+            Some("toml") => Ok(DefinitionFormat::Toml),
+            Some("json") => Ok(DefinitionFormat::Json),
+            _ => bail!("{}: an application definition is a .toml or .json file", path.display()),
+        }
+    }
+}
+
+/// The directory and engine ports of the opened stores.
+pub(crate) fn ports(stores: &Stores) -> (Arc<dyn DirectoryStore>, Arc<dyn EngineStore>) {
+    let directory: Arc<dyn DirectoryStore> = stores.sqlite.clone();
+    let engine: Arc<dyn EngineStore> = stores.sqlite.clone();
+    (directory, engine)
+}
+
+/// Checks a definition as a cycle would use it: the name, the tenant URL, the mappings, the scoping filters.
+pub fn validate(definition: &Definition) -> anyhow::Result<()> {
+    let name = &definition.name;
+    if name.is_empty() || !name.chars().all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.')) {
+        bail!("application name {name:?}: use letters, digits, '-', '_' and '.'");
+    }
+    let url = &definition.target.tenant_url;
+    if !(url.starts_with("https://") || url.starts_with("http://")) {
+        bail!(
+            "tenant URL {url:?}: expected an http:// or https:// URL, such as https://api.github.com/scim/v2/enterprises/octo-corp"
+        );
+    }
+    if definition.target.concurrency == 0 || definition.target.members_per_patch == 0 {
+        bail!("target.concurrency and target.members_per_patch must be at least 1");
+    }
+    Mapper::compile(&definition.users.mappings).context("users.mappings")?;
+    Mapper::compile(&definition.groups.mappings).context("groups.mappings")?;
+    CompiledScoping::compile(&definition.users.scoping_filters).context("users.scoping_filters")?;
+    CompiledScoping::compile(&definition.groups.scoping_filters).context("groups.scoping_filters")?;
+    if Mapper::compile(&definition.users.mappings)?.matching().is_empty() {
+        bail!("users.mappings: at least one mapping needs a matching precedence (match = 1)");
+    }
+    Ok(())
+}
+
+/// Parses a definition file's text.
+pub fn parse_definition(text: &str, format: DefinitionFormat) -> anyhow::Result<Definition> {
+    let definition: Definition = match format {
+        DefinitionFormat::Toml => toml::from_str(text).map_err(|error| anyhow!("{error}"))?,
+        DefinitionFormat::Json => serde_json::from_str(text).map_err(|error| anyhow!("{error}"))?,
+    };
+    validate(&definition)?;
+    Ok(definition)
+}
+
+/// Prints a definition (the secret token is never part of it).
+pub fn print_definition(definition: &Definition, format: DefinitionFormat) -> anyhow::Result<String> {
+    Ok(match format {
+        DefinitionFormat::Toml => {
+            let body = toml::to_string_pretty(definition).context("could not print the definition as TOML")?;
+            format!("# The secret token is not exported: add secret_token = \"...\" to set it.\n{body}")
+        }
+        DefinitionFormat::Json => serde_json::to_string_pretty(definition)? + "\n",
+    })
+}
+
+/// Stores a definition and, when given, its sealed token. Returns whether the application is new.
+pub async fn put(
+    stores: &Stores,
+    key: &SecretKey,
+    mut definition: Definition,
+    token: Option<&str>,
+) -> anyhow::Result<bool> {
+    validate(&definition)?;
+    let (directory, _) = ports(stores);
+    let existing = directory.application(&definition.name).await?;
+    let token = token.map(str::to_owned).or_else(|| definition.secret_token.take().map(|secret| secret.0));
+    if existing.is_none() && token.is_none() {
+        bail!(
+            "application {}: a secret token is needed (--secret-token, or secret_token in the file)",
+            definition.name
+        );
+    }
+    let sealed = token.map(|token| key.seal(&token)).transpose()?;
+    let json = serde_json::to_value(&definition)?;
+    directory.put_application(&definition.name, json, sealed, OffsetDateTime::now_utc()).await?;
+    Ok(existing.is_none())
+}
+
+/// Creates an application from a template.
+pub async fn create(
+    stores: &Stores,
+    key: &SecretKey,
+    name: &str,
+    template: &str,
+    tenant_url: &str,
+    token: &str,
+    scope: Scope,
+) -> anyhow::Result<()> {
+    let (directory, _) = ports(stores);
+    if directory.application(name).await?.is_some() {
+        bail!("application {name} already exists; change it with `roster app apply FILE`");
+    }
+    let mut definition = templates::from_template(template, name, tenant_url)
+        .ok_or_else(|| anyhow!("unknown template {template:?}; use one of {}", templates::TEMPLATES.join(", ")))?;
+    definition.scope = scope;
+    put(stores, key, definition, Some(token)).await?;
+    Ok(())
+}
+
+/// Applies a definition file (creating or replacing the application).
+pub async fn apply_file(stores: &Stores, key: &SecretKey, path: &Path) -> anyhow::Result<(String, bool)> {
+    let format = DefinitionFormat::from_path(path)?;
+    let text = std::fs::read_to_string(path).with_context(|| format!("cannot read {}", path.display()))?;
+    let definition = parse_definition(&text, format).with_context(|| format!("{}", path.display()))?;
+    let name = definition.name.clone();
+    let created = put(stores, key, definition, None).await?;
+    Ok((name, created))
+}
+
+/// An application's definition.
+pub async fn definition(stores: &Stores, name: &str) -> anyhow::Result<Definition> {
+    let (directory, _) = ports(stores);
+    let record = directory.application(name).await?.ok_or_else(|| no_such_application(name))?;
+    serde_json::from_value(record.definition).with_context(|| format!("the stored definition of {name} is damaged"))
+}
+
+fn no_such_application(name: &str) -> anyhow::Error {
+    anyhow!("application {name} does not exist; create it with `roster app create` or `roster app apply`")
+}
+
+/// Every application's definition.
+pub async fn definitions(stores: &Stores) -> anyhow::Result<Vec<Definition>> {
+    let (directory, _) = ports(stores);
+    directory
+        .applications()
+        .await?
+        .into_iter()
+        .map(|record| serde_json::from_value(record.definition).context("a stored definition is damaged"))
+        .collect()
+}
+
+/// Turns provisioning on or off.
+pub async fn set_enabled(stores: &Stores, key: &SecretKey, name: &str, enabled: bool) -> anyhow::Result<()> {
+    let mut definition = definition(stores, name).await?;
+    definition.enabled = enabled;
+    put(stores, key, definition, None).await?;
+    Ok(())
+}
+
+/// Assigns a user or group (found by id) to an application, with an app role value.
+pub async fn assign(
+    stores: &Stores,
+    application: &str,
+    principal: &str,
+    role: Option<&str>,
+) -> anyhow::Result<PrincipalKind> {
+    let definition = definition(stores, application).await?;
+    let (directory, _) = ports(stores);
+    let id = ObjectId::parse(principal).map_err(|error| anyhow!("{principal:?} is not an object id: {error}"))?;
+    let kind = if directory.user(&id).await?.is_some() {
+        PrincipalKind::User
+    } else if directory.group(&id).await?.is_some() {
+        PrincipalKind::Group
+    } else {
+        bail!("no user or group has the id {id}");
+    };
+    if let Some(role) = role
+        && !definition.app_roles.is_empty()
+        && !definition.app_roles.iter().any(|app_role| app_role.value == role)
+    {
+        let values: Vec<&str> = definition.app_roles.iter().map(|app_role| app_role.value.as_str()).collect();
+        bail!("application {application} has no app role {role:?}; use one of {}", values.join(", "));
+    }
+    directory.assign(application, Assignment { principal: id, kind, role: role.map(str::to_owned) }).await?;
+    Ok(kind)
+}
+
+/// Removes an assignment.
+pub async fn unassign(stores: &Stores, application: &str, principal: &str) -> anyhow::Result<()> {
+    definition(stores, application).await?;
+    let id = ObjectId::parse(principal).map_err(|error| anyhow!("{principal:?} is not an object id: {error}"))?;
+    let (directory, _) = ports(stores);
+    directory.unassign(application, &id).await?;
+    Ok(())
+}
+
+/// The SCIM client of an application, with its sealed token opened.
+pub async fn client(stores: &Stores, key: &SecretKey, definition: &Definition) -> anyhow::Result<ScimClient> {
+    let (directory, _) = ports(stores);
+    let record = directory.application(&definition.name).await?.ok_or_else(|| no_such_application(&definition.name))?;
+    let sealed = record.sealed_secret.ok_or_else(|| anyhow!("application {} has no secret token", definition.name))?;
+    let token = key.open(&sealed)?;
+    let mut config = ClientConfig::new(definition.target.tenant_url.clone(), Secret::new(token));
+    config.dialect = match definition.target.dialect {
+        Dialect::Rfc => roster_scim_client::Dialect::Rfc,
+        Dialect::EntraLegacy => roster_scim_client::Dialect::EntraLegacy,
+    };
+    config.budget = match definition.target.rate_limit {
+        RateLimit::Unlimited => Budget::unlimited(),
+        RateLimit::Github => Budget::github(),
+    };
+    config.max_concurrency = definition.target.concurrency;
+    config.max_members_per_patch = definition.target.members_per_patch;
+    config.timeout = Duration::from_secs(definition.target.timeout_seconds);
+    ScimClient::new(config).map_err(|error| anyhow!("{error}"))
+}
+
+/// Test Connection: one query for a user that cannot exist.
+pub async fn test_connection(
+    stores: &Stores,
+    key: &SecretKey,
+    name: &str,
+) -> anyhow::Result<Result<(), ConnectionProblem>> {
+    let definition = definition(stores, name).await?;
+    let client = client(stores, key, &definition).await?;
+    Ok(client.test_connection().await)
+}
+
+/// Runs one cycle of an application now, under its lease (renewed while the cycle runs).
+pub async fn sync_once(
+    stores: &Stores,
+    key: &SecretKey,
+    name: &str,
+    owner: &str,
+    progress: Arc<dyn Progress>,
+) -> anyhow::Result<Cycle> {
+    let definition = Arc::new(definition(stores, name).await?);
+    let client = client(stores, key, &definition).await?;
+    let (directory, state) = ports(stores);
+    let now = OffsetDateTime::now_utc();
+    if !state.lease(name, owner, now, now + LEASE).await? {
+        return Err(cycle::CycleError::Busy(name.to_owned()).into());
+    }
+    let renewer = {
+        let state = Arc::clone(&state);
+        let (name, owner) = (name.to_owned(), owner.to_owned());
+        tokio::spawn(async move {
+            loop {
+                tokio::time::sleep(LEASE / 3).await;
+                let now = OffsetDateTime::now_utc();
+                if !matches!(state.lease(&name, &owner, now, now + LEASE).await, Ok(true)) {
+                    tracing::warn!(application = %name, "lost the job's lease");
+                }
+            }
+        })
+    };
+    let job = Job {
+        definition: Arc::clone(&definition),
+        client,
+        directory,
+        state: Arc::clone(&state),
+        now: OffsetDateTime::now_utc,
+    };
+    let result = cycle::run_cycle(job, progress).await;
+    renewer.abort();
+    // The next scheduled cycle is one interval after this one.
+    if let Ok(mut job_state) = state.job(name).await {
+        job_state.next_run = Some(OffsetDateTime::now_utc() + definition.interval);
+        job_state.run_requested = false;
+        if let Err(error) = state.put_job(name, &job_state).await {
+            tracing::warn!(%error, "could not schedule the next cycle");
+        }
+    }
+    state.release(name, owner).await?;
+    Ok(result?)
+}
+
+/// What `roster status` shows.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct Status {
+    /// The application.
+    pub application: String,
+    /// Provisioning on or off.
+    pub enabled: bool,
+    /// The job's state.
+    pub job: JobState,
+    /// A cycle that is running now, if any.
+    pub current_cycle: Option<Cycle>,
+    /// Provisioned objects by kind and state.
+    pub objects: Vec<ObjectCount>,
+}
+
+/// A count of provisioned objects.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct ObjectCount {
+    /// `User` or `Group`.
+    pub kind: &'static str,
+    /// `Active` or `Disabled`.
+    pub state: &'static str,
+    /// How many.
+    pub count: u64,
+}
+
+/// The status of an application's job.
+pub async fn status(stores: &Stores, name: &str) -> anyhow::Result<Status> {
+    let definition = definition(stores, name).await?;
+    let (_, state) = ports(stores);
+    let job = state.job(name).await?;
+    let current_cycle = state.cycles(name, 1).await?.into_iter().find(|cycle| cycle.ended.is_none());
+    let objects = state
+        .shadow_counts(name)
+        .await?
+        .into_iter()
+        .map(|(kind, shadow_state, count): (ObjectKind, ShadowState, u64)| ObjectCount {
+            kind: kind.as_str(),
+            state: match shadow_state {
+                ShadowState::Active => "Active",
+                ShadowState::Disabled => "Disabled",
+            },
+            count,
+        })
+        .collect();
+    Ok(Status { application: name.to_owned(), enabled: definition.enabled, job, current_cycle, objects })
+}
+
+/// An application's provisioning log entries, newest first.
+pub async fn logs(stores: &Stores, name: &str, query: &LogQuery) -> anyhow::Result<Vec<LogEntry>> {
+    definition(stores, name).await?;
+    let (_, state) = ports(stores);
+    Ok(state.logs(name, query).await?)
+}
+
+/// The scheduler of `roster serve`: every few seconds, runs the cycles that are due (provisioning on, and the
+/// interval passed since the last cycle, or a cycle was asked for), one at a time per application, under its
+/// lease, until `shutdown` resolves.
+pub async fn run_scheduler(
+    stores: Stores,
+    key: SecretKey,
+    owner: String,
+    shutdown: tokio::sync::watch::Receiver<bool>,
+) {
+    let mut running: std::collections::HashMap<String, tokio::task::JoinHandle<()>> = std::collections::HashMap::new();
+    let mut shutdown = shutdown;
+    loop {
+        running.retain(|_, task| !task.is_finished());
+        match due_applications(&stores).await {
+            Ok(due) => {
+                for name in due {
+                    if running.contains_key(&name) {
+                        continue;
+                    }
+                    let (stores, key, owner) = (stores.clone(), key.clone(), owner.clone());
+                    let task_name = name.clone();
+                    running.insert(
+                        name,
+                        tokio::spawn(async move {
+                            let progress: Arc<dyn Progress> = Arc::new(cycle::NoProgress);
+                            match sync_once(&stores, &key, &task_name, &owner, progress).await {
+                                Ok(cycle) => tracing::info!(
+                                    application = %task_name,
+                                    kind = cycle.kind.as_str(),
+                                    outcome = %cycle.outcome,
+                                    created = cycle.counts.created,
+                                    updated = cycle.counts.updated,
+                                    disabled = cycle.counts.disabled,
+                                    deleted = cycle.counts.deleted,
+                                    failed = cycle.counts.failed,
+                                    "provisioning cycle ended"
+                                ),
+                                Err(error) => tracing::warn!(application = %task_name, error = %format!("{error:#}"), "provisioning cycle failed"),
+                            }
+                        }),
+                    );
+                }
+            }
+            Err(error) => {
+                tracing::warn!(error = %format!("{error:#}"), "the scheduler could not read the applications");
+            }
+        }
+        tokio::select! {
+            () = tokio::time::sleep(Duration::from_secs(2)) => {}
+            _ = shutdown.changed() => break,
+        }
+    }
+    for (_, task) in running {
+        task.abort();
+    }
+}
+
+async fn due_applications(stores: &Stores) -> anyhow::Result<Vec<String>> {
+    let (_, state) = ports(stores);
+    let now = OffsetDateTime::now_utc();
+    let mut due = Vec::new();
+    for definition in definitions(stores).await? {
+        if !definition.enabled {
+            continue;
+        }
+        let job = state.job(&definition.name).await?;
+        if job.run_requested || job.next_run.is_none_or(|next| next <= now) {
+            due.push(definition.name);
+        }
+    }
+    Ok(due)
+}
+
+/// Asks the scheduler for a cycle of an application as soon as possible.
+pub async fn request_cycle(stores: &Stores, name: &str) -> anyhow::Result<()> {
+    definition(stores, name).await?;
+    let (_, state) = ports(stores);
+    let mut job = state.job(name).await?;
+    job.run_requested = true;
+    state.put_job(name, &job).await?;
+    Ok(())
+}

@@ -1,0 +1,446 @@
+//! `roster app ...`, `roster sync`, `roster status` and `roster logs`.
+
+use std::io::{IsTerminal, Write};
+use std::path::PathBuf;
+use std::sync::{Arc, Mutex, PoisonError};
+use std::time::{Duration, Instant};
+
+use anyhow::{Context, anyhow, bail};
+use clap::{Args, Subcommand};
+use indicatif::{ProgressBar, ProgressStyle};
+use roster_app::Stores;
+use roster_app::provisioning::{self, DefinitionFormat};
+use roster_app::secrets::SecretKey;
+use roster_engine::cycle::{Progress, ProgressReport};
+use roster_engine::definition::Scope;
+use roster_engine::log::{Action, LogEntry, Status};
+use roster_engine::state::{Cycle, LogQuery};
+
+#[derive(Subcommand)]
+pub enum AppCommand {
+    /// Create an application from a template.
+    Create {
+        /// The application's name.
+        name: String,
+        /// github-emu (GitHub Enterprise Managed Users) or scim (a generic SCIM 2.0 app).
+        #[arg(long)]
+        template: String,
+        /// The SCIM base URL, e.g. https://api.github.com/scim/v2/enterprises/octo-corp.
+        #[arg(long)]
+        tenant_url: String,
+        /// The bearer token roster sends (stored encrypted). Also read from ROSTER_SECRET_TOKEN.
+        #[arg(long, env = "ROSTER_SECRET_TOKEN", hide_env_values = true)]
+        secret_token: String,
+        /// Who is provisioned: assigned (users and groups assigned to the app) or all.
+        #[arg(long, default_value = "assigned")]
+        scope: String,
+    },
+    /// Assign a user or group to an application.
+    Assign {
+        /// The application.
+        name: String,
+        #[command(flatten)]
+        principal: Principal,
+        /// The app role's value (for github-emu: user, enterprise_owner, billing_manager, guest_collaborator).
+        #[arg(long)]
+        role: Option<String>,
+    },
+    /// Remove a user's or group's assignment.
+    Unassign {
+        /// The application.
+        name: String,
+        #[command(flatten)]
+        principal: Principal,
+    },
+    /// Create or replace an application from a definition file (.toml or .json).
+    Apply {
+        /// The file.
+        file: PathBuf,
+    },
+    /// Print an application's definition.
+    Export {
+        /// The application.
+        name: String,
+        /// toml or json.
+        #[arg(long, default_value = "toml")]
+        format: String,
+    },
+    /// List applications.
+    List,
+    /// Check that the target answers SCIM with the stored token.
+    TestConnection {
+        /// The application.
+        name: String,
+    },
+    /// Turn provisioning on.
+    Enable {
+        /// The application.
+        name: String,
+    },
+    /// Turn provisioning off (cycles stop; a running cycle completes).
+    Disable {
+        /// The application.
+        name: String,
+    },
+}
+
+#[derive(Args)]
+#[group(required = true, multiple = false)]
+pub struct Principal {
+    /// A user's object id.
+    #[arg(long)]
+    user: Option<String>,
+    /// A group's object id.
+    #[arg(long)]
+    group: Option<String>,
+}
+
+impl Principal {
+    fn id(&self) -> &str {
+        self.user.as_deref().or(self.group.as_deref()).unwrap_or_default()
+    }
+}
+
+pub async fn app(stores: &Stores, key: &SecretKey, command: AppCommand) -> anyhow::Result<()> {
+    match command {
+        AppCommand::Create { name, template, tenant_url, secret_token, scope } => {
+            let scope = parse_scope(&scope)?;
+            provisioning::create(stores, key, &name, &template, &tenant_url, &secret_token, scope).await?;
+            println!(
+                "created application {name} from the {template} template; assign users and groups, then run `roster sync {name}`"
+            );
+        }
+        AppCommand::Assign { name, principal, role } => {
+            let kind = provisioning::assign(stores, &name, principal.id(), role.as_deref()).await?;
+            let kind = if kind == roster_directory::port::PrincipalKind::User { "user" } else { "group" };
+            println!(
+                "assigned {kind} {} to {name}{}",
+                principal.id(),
+                role.map(|role| format!(" as {role}")).unwrap_or_default()
+            );
+        }
+        AppCommand::Unassign { name, principal } => {
+            provisioning::unassign(stores, &name, principal.id()).await?;
+            println!("unassigned {} from {name}", principal.id());
+        }
+        AppCommand::Apply { file } => {
+            let (name, created) = provisioning::apply_file(stores, key, &file).await?;
+            println!("{} application {name}", if created { "created" } else { "updated" });
+        }
+        AppCommand::Export { name, format } => {
+            let format = match format.as_str() {
+                "toml" => DefinitionFormat::Toml,
+                "json" => DefinitionFormat::Json,
+                other => bail!("unknown format {other:?}; use toml or json"),
+            };
+            let definition = provisioning::definition(stores, &name).await?;
+            print!("{}", provisioning::print_definition(&definition, format)?);
+        }
+        AppCommand::List => {
+            println!("{:<24} {:<12} {:<8} TENANT URL", "NAME", "TEMPLATE", "ENABLED");
+            for definition in provisioning::definitions(stores).await? {
+                println!(
+                    "{:<24} {:<12} {:<8} {}",
+                    definition.name, definition.template, definition.enabled, definition.target.tenant_url
+                );
+            }
+        }
+        AppCommand::TestConnection { name } => match provisioning::test_connection(stores, key, &name).await? {
+            Ok(()) => println!("success: {name}'s target answered the test query as a SCIM service provider should"),
+            Err(problem) => bail!("the connection test of {name} failed: {problem}"),
+        },
+        AppCommand::Enable { name } => {
+            provisioning::set_enabled(stores, key, &name, true).await?;
+            println!("provisioning of {name} is on");
+        }
+        AppCommand::Disable { name } => {
+            provisioning::set_enabled(stores, key, &name, false).await?;
+            println!("provisioning of {name} is off");
+        }
+    }
+    Ok(())
+}
+
+fn parse_scope(text: &str) -> anyhow::Result<Scope> {
+    match text {
+        "assigned" => Ok(Scope::Assigned),
+        "all" => Ok(Scope::All),
+        other => bail!("unknown scope {other:?}; use assigned or all"),
+    }
+}
+
+/// `roster sync NAME`: one cycle in the foreground, with progress, and a summary.
+pub async fn sync(stores: &Stores, key: &SecretKey, name: &str) -> anyhow::Result<bool> {
+    let owner = format!("cli-{}", std::process::id());
+    let progress: Arc<ProgressView> = Arc::new(ProgressView::new());
+    let cycle = provisioning::sync_once(stores, key, name, &owner, progress.clone()).await;
+    progress.finish();
+    let cycle = cycle?;
+    print_summary(name, &cycle);
+    Ok(cycle.outcome == "Succeeded")
+}
+
+fn print_summary(name: &str, cycle: &Cycle) {
+    let counts = &cycle.counts;
+    let seconds = cycle.ended.map_or(0.0, |ended| (ended - cycle.began).as_seconds_f64());
+    println!("{} cycle of {name}: {} in {seconds:.1} s", cycle.kind.as_str().to_lowercase(), cycle.outcome);
+    println!(
+        "  created {}, updated {}, disabled {}, deleted {}, unchanged {}, skipped {}, failed {}",
+        counts.created,
+        counts.updated,
+        counts.disabled,
+        counts.deleted,
+        counts.unchanged,
+        counts.skipped,
+        counts.failed
+    );
+    println!(
+        "  members added {}, removed {}; {} requests ({} writes)",
+        counts.members_added, counts.members_removed, counts.requests, counts.writes
+    );
+    if counts.failed > 0 {
+        println!("  see the failures with: roster logs {name} --status failure");
+    }
+}
+
+/// A progress bar on a terminal, plain lines (at most one every 2 s) otherwise.
+struct ProgressView {
+    bar: Option<ProgressBar>,
+    last_line: Mutex<Option<Instant>>,
+}
+
+impl ProgressView {
+    fn new() -> ProgressView {
+        let bar = std::io::stderr().is_terminal().then(|| {
+            let bar = ProgressBar::new(0);
+            let style = ProgressStyle::with_template("{spinner} {msg:<40} [{bar:30}] {pos}/{len} ({eta})")
+                .unwrap_or_else(|_| ProgressStyle::default_bar())
+                .progress_chars("=> ");
+            bar.set_style(style);
+            bar.enable_steady_tick(Duration::from_millis(120));
+            bar
+        });
+        ProgressView { bar, last_line: Mutex::new(None) }
+    }
+
+    fn finish(&self) {
+        if let Some(bar) = &self.bar {
+            bar.finish_and_clear();
+        }
+    }
+}
+
+impl Progress for ProgressView {
+    fn report(&self, report: &ProgressReport) {
+        let counts = &report.counts;
+        let budget = report.budget_eta.map(|eta| format!(", rate budget ETA {}", human(eta))).unwrap_or_default();
+        let message = format!(
+            "{} {}: +{} ~{} -{} !{}{budget}",
+            report.kind.as_str(),
+            report.phase,
+            counts.created,
+            counts.updated,
+            counts.disabled + counts.deleted,
+            counts.failed
+        );
+        match &self.bar {
+            Some(bar) => {
+                bar.set_length(report.total);
+                bar.set_position(report.done);
+                bar.set_message(message);
+            }
+            None => {
+                let mut last = self.last_line.lock().unwrap_or_else(PoisonError::into_inner);
+                let due = last.is_none_or(|at| at.elapsed() >= Duration::from_secs(2)) || report.phase == "done";
+                if due {
+                    *last = Some(Instant::now());
+                    let _ = writeln!(std::io::stderr(), "progress: {}/{} {message}", report.done, report.total);
+                }
+            }
+        }
+    }
+}
+
+fn human(duration: Duration) -> String {
+    let seconds = duration.as_secs();
+    if seconds >= 3600 {
+        format!("{}h{:02}m", seconds / 3600, seconds % 3600 / 60)
+    } else if seconds >= 60 {
+        format!("{}m{:02}s", seconds / 60, seconds % 60)
+    } else {
+        format!("{seconds}s")
+    }
+}
+
+/// `roster status NAME`.
+pub async fn status(stores: &Stores, name: &str, json: bool) -> anyhow::Result<()> {
+    let status = provisioning::status(stores, name).await?;
+    if json {
+        println!("{}", serde_json::to_string_pretty(&status)?);
+        return Ok(());
+    }
+    let job = &status.job;
+    println!("application:   {}", status.application);
+    println!("provisioning:  {}", if status.enabled { "on" } else { "off" });
+    println!("status:        {}", job.status.as_str());
+    if let Some(cycle) = &status.current_cycle {
+        println!("current cycle: {} {} since {}", cycle.kind.as_str(), cycle.id, cycle.began);
+    }
+    match &job.last_cycle {
+        Some(cycle) => {
+            let seconds = cycle.ended.map_or(0.0, |ended| (ended - cycle.began).as_seconds_f64());
+            println!(
+                "last cycle:    {} {} {} at {} ({seconds:.1} s)",
+                cycle.kind.as_str(),
+                cycle.outcome,
+                cycle.id,
+                cycle.began
+            );
+            let counts = &cycle.counts;
+            println!(
+                "               created {}, updated {}, disabled {}, deleted {}, failed {}, members +{} -{}",
+                counts.created,
+                counts.updated,
+                counts.disabled,
+                counts.deleted,
+                counts.failed,
+                counts.members_added,
+                counts.members_removed
+            );
+        }
+        None => println!("last cycle:    none"),
+    }
+    for count in &status.objects {
+        println!("objects:       {} {} {}", count.count, count.kind, count.state);
+    }
+    if let Some(at) = job.steady_state_first {
+        println!(
+            "steady state:  first {at}, last {}",
+            job.steady_state_last.map(|at| at.to_string()).unwrap_or_default()
+        );
+    }
+    if let Some(next) = job.next_run {
+        println!("next cycle:    {next}");
+    }
+    if !job.retry_users.is_empty() || !job.retry_groups.is_empty() {
+        println!("to retry:      {} users, {} groups", job.retry_users.len(), job.retry_groups.len());
+    }
+    Ok(())
+}
+
+#[derive(Args)]
+pub struct LogArgs {
+    /// The application.
+    name: String,
+    /// success, failure, skipped or warning.
+    #[arg(long)]
+    status: Option<String>,
+    /// Create, Update, Delete, Disable, StagedDelete or Other.
+    #[arg(long)]
+    action: Option<String>,
+    /// Only this cycle.
+    #[arg(long)]
+    cycle: Option<String>,
+    /// Only this source id, target id or name.
+    #[arg(long)]
+    identity: Option<String>,
+    /// At most this many entries, newest first.
+    #[arg(long, default_value_t = 100)]
+    limit: usize,
+    /// table, json or csv.
+    #[arg(long, default_value = "table")]
+    format: String,
+}
+
+/// `roster logs NAME`.
+pub async fn logs(stores: &Stores, args: LogArgs) -> anyhow::Result<()> {
+    let status = args
+        .status
+        .as_deref()
+        .map(|text| {
+            Status::parse(text)
+                .ok_or_else(|| anyhow!("unknown status {text:?}; use success, failure, skipped or warning"))
+        })
+        .transpose()?;
+    let action = args
+        .action
+        .as_deref()
+        .map(|text| {
+            Action::parse(text).ok_or_else(|| {
+                anyhow!("unknown action {text:?}; use Create, Update, Delete, Disable, StagedDelete or Other")
+            })
+        })
+        .transpose()?;
+    let query = LogQuery { cycle: args.cycle, status, action, identity: args.identity, since: None, limit: args.limit };
+    let entries = provisioning::logs(stores, &args.name, &query).await?;
+    match args.format.as_str() {
+        "json" => println!("{}", serde_json::to_string_pretty(&entries)?),
+        "csv" => write_csv(&entries)?,
+        "table" => write_table(&entries),
+        other => bail!("unknown format {other:?}; use table, json or csv"),
+    }
+    Ok(())
+}
+
+fn write_table(entries: &[LogEntry]) {
+    println!("{:<20} {:<6} {:<13} {:<8} {:<36} {:<36} DETAIL", "TIME", "KIND", "ACTION", "STATUS", "SOURCE", "TARGET");
+    for entry in entries {
+        let time = entry.at.format(&time::format_description::well_known::Rfc3339).unwrap_or_default();
+        let source = entry.source_name.clone().unwrap_or_else(|| entry.source_id.clone());
+        let detail = match (&entry.error_code, &entry.error_reason) {
+            (Some(code), Some(reason)) => format!("{code}: {reason}"),
+            _ => entry.modified.iter().map(|property| property.name.as_str()).collect::<Vec<_>>().join(", "),
+        };
+        println!(
+            "{:<20} {:<6} {:<13} {:<8} {:<36} {:<36} {detail}",
+            &time[..time.len().min(19)],
+            entry.kind.as_str(),
+            entry.action.as_str(),
+            entry.status.as_str(),
+            source,
+            entry.target_id.as_deref().unwrap_or("-"),
+        );
+    }
+}
+
+fn write_csv(entries: &[LogEntry]) -> anyhow::Result<()> {
+    let mut writer = csv::Writer::from_writer(std::io::stdout());
+    writer.write_record([
+        "time",
+        "application",
+        "cycle",
+        "change",
+        "kind",
+        "source_id",
+        "source_name",
+        "target_id",
+        "action",
+        "status",
+        "error_code",
+        "error_reason",
+        "modified",
+        "duration_ms",
+    ])?;
+    for entry in entries {
+        let time = entry.at.format(&time::format_description::well_known::Rfc3339).unwrap_or_default();
+        let modified = serde_json::to_string(&entry.modified)?;
+        writer.write_record([
+            time.as_str(),
+            &entry.application,
+            &entry.cycle,
+            &entry.change,
+            entry.kind.as_str(),
+            &entry.source_id,
+            entry.source_name.as_deref().unwrap_or(""),
+            entry.target_id.as_deref().unwrap_or(""),
+            entry.action.as_str(),
+            entry.status.as_str(),
+            entry.error_code.as_deref().unwrap_or(""),
+            entry.error_reason.as_deref().unwrap_or(""),
+            &modified,
+            &entry.duration_ms.to_string(),
+        ])?;
+    }
+    writer.flush().context("could not write the CSV")?;
+    Ok(())
+}

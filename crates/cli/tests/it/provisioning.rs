@@ -1,0 +1,297 @@
+//! The provisioning engine end to end: the real `roster` binary syncs a directory into the real service provider
+//! (`roster serve` in another data directory, as a separate company would run it) over loopback, and every
+//! expectation is checked by reading the target over SCIM.
+
+use std::path::Path;
+
+use serde_json::{Value, json};
+
+use crate::support::{Server, run, run_ok};
+
+const U1: &str = "00000000-0000-4000-8000-000000000001";
+const U2: &str = "00000000-0000-4000-8000-000000000002";
+const U3: &str = "00000000-0000-4000-8000-000000000003";
+const U4: &str = "00000000-0000-4000-8000-000000000004";
+const U5: &str = "00000000-0000-4000-8000-000000000005";
+const U6: &str = "00000000-0000-4000-8000-000000000006";
+const ENGINEERING: &str = "00000000-0000-4000-8000-0000000000a1";
+const SALES: &str = "00000000-0000-4000-8000-0000000000a2";
+
+fn user(id: &str, login: &str, given: &str, surname: &str, department: &str) -> Value {
+    json!({
+        "id": id, "userPrincipalName": format!("{login}@contoso.example"), "mail": format!("{login}@contoso.example"),
+        "displayName": format!("{given} {surname}"), "givenName": given, "surname": surname, "department": department,
+    })
+}
+
+fn directory() -> Value {
+    json!({
+        "users": [
+            user(U1, "ada", "Ada", "Lovelace", "Engineering"),
+            user(U2, "alan", "Alan", "Turing", "Engineering"),
+            user(U3, "grace", "Grace", "Hopper", "Engineering"),
+            user(U4, "linus", "Linus", "Pauling", "Sales"),
+            user(U5, "marie", "Marie", "Curie", "Sales"),
+            user(U6, "niels", "Niels", "Bohr", "Research"),
+        ],
+        "groups": [
+            {"id": ENGINEERING, "displayName": "Engineering", "securityEnabled": true, "members": [U1, U2, U3]},
+            {"id": SALES, "displayName": "Sales", "securityEnabled": true, "members": [U4, U5]},
+        ],
+    })
+}
+
+fn import(data: &Path, directory: &Value) {
+    let file = data.join("directory.json");
+    std::fs::write(&file, serde_json::to_vec(directory).unwrap()).unwrap();
+    run_ok(data, &["directory", "import", file.to_str().unwrap()]);
+}
+
+/// A SCIM reader of the target.
+struct Target {
+    base: String,
+    token: String,
+    http: reqwest::blocking::Client,
+}
+
+impl Target {
+    fn get(&self, path: &str) -> (u16, Value) {
+        let response = self.http.get(format!("{}{path}", self.base)).bearer_auth(&self.token).send().unwrap();
+        let status = response.status().as_u16();
+        (status, response.json().unwrap_or(Value::Null))
+    }
+
+    fn users(&self) -> Vec<Value> {
+        let (status, body) = self.get("/Users?count=1000");
+        assert_eq!(status, 200, "{body}");
+        body["Resources"].as_array().cloned().unwrap_or_default()
+    }
+
+    fn user_by_external_id(&self, id: &str) -> Option<Value> {
+        self.users().into_iter().find(|user| user["externalId"] == id)
+    }
+
+    fn group(&self, name: &str) -> Option<Value> {
+        let (status, body) = self.get("/Groups?count=1000");
+        assert_eq!(status, 200, "{body}");
+        body["Resources"].as_array().unwrap().iter().find(|group| group["displayName"] == name).cloned()
+    }
+
+    fn member_ids(&self, group: &Value) -> Vec<String> {
+        let users = self.users();
+        let mut ids: Vec<String> = group["members"]
+            .as_array()
+            .map(|members| {
+                members
+                    .iter()
+                    .filter_map(|member| {
+                        let target = member["value"].as_str()?;
+                        users.iter().find(|user| user["id"] == target).and_then(|user| user["externalId"].as_str())
+                    })
+                    .map(str::to_owned)
+                    .collect()
+            })
+            .unwrap_or_default();
+        ids.sort();
+        ids
+    }
+}
+
+/// The last cycle's counters, from `roster status --json`.
+fn last_counts(data: &Path, app: &str) -> Value {
+    let status: Value = serde_json::from_str(&run_ok(data, &["status", app, "--json"])).unwrap();
+    status["job"]["last_cycle"]["counts"].clone()
+}
+
+fn sync(data: &Path, app: &str) -> Value {
+    run_ok(data, &["sync", app, "--once"]);
+    last_counts(data, app)
+}
+
+struct Setup {
+    _target_data: tempfile::TempDir,
+    source: tempfile::TempDir,
+    _server: Server,
+    target: Target,
+}
+
+/// A target enterprise served by `roster serve`, and a source directory with a github-emu application pointed at
+/// it, with the Engineering group and Linus assigned.
+fn setup() -> Setup {
+    let target_data = tempfile::tempdir().unwrap();
+    run_ok(target_data.path(), &["enterprise", "create", "octo-corp", "--shortcode", "octo"]);
+    let token = run_ok(target_data.path(), &["token", "create", "--enterprise", "octo-corp"]).trim().to_owned();
+    let server = Server::start(target_data.path(), &[]);
+    let base = format!("{}/scim/v2/enterprises/octo-corp", server.origin);
+
+    let source = tempfile::tempdir().unwrap();
+    import(source.path(), &directory());
+    run_ok(
+        source.path(),
+        &["app", "create", "github", "--template", "github-emu", "--tenant-url", &base, "--secret-token", &token],
+    );
+    run_ok(source.path(), &["app", "assign", "github", "--group", ENGINEERING]);
+    run_ok(source.path(), &["app", "assign", "github", "--user", U4, "--role", "enterprise_owner"]);
+    let target = Target { base, token, http: reqwest::blocking::Client::new() };
+    Setup { _target_data: target_data, source, _server: server, target }
+}
+
+#[test]
+fn cycles_keep_the_target_in_step() {
+    let setup = setup();
+    let (data, target) = (setup.source.path(), &setup.target);
+    assert!(run_ok(data, &["app", "test-connection", "github"]).starts_with("success"));
+
+    // Initial cycle: exactly the in-scope users (Engineering's members and Linus), the group and its members.
+    let counts = sync(data, "github");
+    assert_eq!((counts["created"].as_u64(), counts["failed"].as_u64()), (Some(5), Some(0)), "{counts}");
+    let users = target.users();
+    let mut external: Vec<&str> = users.iter().filter_map(|user| user["externalId"].as_str()).collect();
+    external.sort_unstable();
+    assert_eq!(external, vec![U1, U2, U3, U4]);
+    let ada = target.user_by_external_id(U1).unwrap();
+    assert_eq!(ada["userName"], "ada@contoso.example");
+    assert_eq!(ada["displayName"], "Ada Lovelace");
+    assert_eq!(ada["name"], json!({"givenName": "Ada", "familyName": "Lovelace", "formatted": "Ada Lovelace"}));
+    assert_eq!(ada["emails"][0]["value"], "ada@contoso.example");
+    assert_eq!(ada["active"], true);
+    let linus = target.user_by_external_id(U4).unwrap();
+    assert_eq!(linus["roles"][0]["value"], "enterprise_owner", "{linus}");
+    let engineering = target.group("Engineering").unwrap();
+    assert_eq!(engineering["externalId"], ENGINEERING);
+    assert_eq!(target.member_ids(&engineering), vec![U1, U2, U3]);
+    assert!(target.group("Sales").is_none());
+
+    // Nothing changed: no request at all.
+    let counts = sync(data, "github");
+    assert_eq!(counts["requests"], 0, "{counts}");
+
+    // Two attribute changes: exactly two PATCHes.
+    let mut changed = directory();
+    changed["users"][0]["displayName"] = json!("Ada King");
+    changed["users"][1]["surname"] = json!("Mathison");
+    import(data, &changed);
+    let counts = sync(data, "github");
+    assert_eq!((counts["updated"].as_u64(), counts["writes"].as_u64()), (Some(2), Some(2)), "{counts}");
+    assert_eq!(target.user_by_external_id(U1).unwrap()["displayName"], "Ada King");
+    assert_eq!(target.user_by_external_id(U2).unwrap()["name"]["familyName"], "Mathison");
+
+    // Unassign gives a disable.
+    run_ok(data, &["app", "unassign", "github", "--user", U4]);
+    let counts = sync(data, "github");
+    assert_eq!(counts["disabled"], 1, "{counts}");
+    assert_eq!(target.user_by_external_id(U4).unwrap()["active"], false);
+
+    // Soft delete gives a disable (and the user leaves the group); restore an enable (and it comes back).
+    run_ok(data, &["directory", "user", "delete", U3]);
+    let counts = sync(data, "github");
+    assert_eq!((counts["disabled"].as_u64(), counts["members_removed"].as_u64()), (Some(1), Some(1)), "{counts}");
+    assert_eq!(target.user_by_external_id(U3).unwrap()["active"], false);
+    assert_eq!(target.member_ids(&target.group("Engineering").unwrap()), vec![U1, U2]);
+    run_ok(data, &["directory", "user", "restore", U3]);
+    let counts = sync(data, "github");
+    assert_eq!((counts["updated"].as_u64(), counts["members_added"].as_u64()), (Some(1), Some(1)), "{counts}");
+    assert_eq!(target.user_by_external_id(U3).unwrap()["active"], true);
+    assert_eq!(target.member_ids(&target.group("Engineering").unwrap()), vec![U1, U2, U3]);
+
+    // Hard delete gives a DELETE.
+    let alan_id = target.user_by_external_id(U2).unwrap()["id"].as_str().unwrap().to_owned();
+    run_ok(data, &["directory", "user", "delete", U2, "--hard"]);
+    let counts = sync(data, "github");
+    assert_eq!(counts["deleted"], 1, "{counts}");
+    assert_eq!(target.get(&format!("/Users/{alan_id}")).0, 404);
+    assert_eq!(target.member_ids(&target.group("Engineering").unwrap()), vec![U1, U3]);
+
+    // A group rename, a member added (Niels, who thereby comes into scope) and one removed (Ada).
+    let mut renamed = changed.clone();
+    renamed["users"].as_array_mut().unwrap().remove(1);
+    renamed["groups"][0]["displayName"] = json!("Engineering & Research");
+    renamed["groups"][0]["members"] = json!([U3, U6]);
+    import(data, &renamed);
+    let counts = sync(data, "github");
+    assert_eq!(counts["failed"], 0, "{counts}");
+    let group = target.group("Engineering & Research").unwrap();
+    assert_eq!(target.member_ids(&group), vec![U3, U6]);
+    assert_eq!(target.user_by_external_id(U1).unwrap()["active"], false, "Ada left the only assigned group");
+    assert_eq!(target.user_by_external_id(U6).unwrap()["active"], true);
+
+    // The logs tell the story, with failures (none) and actions filterable.
+    let logs: Value =
+        serde_json::from_str(&run_ok(data, &["logs", "github", "--format", "json", "--limit", "500"])).unwrap();
+    let actions: Vec<&str> = logs.as_array().unwrap().iter().filter_map(|entry| entry["action"].as_str()).collect();
+    for action in ["Create", "Update", "Disable", "Delete"] {
+        assert!(actions.contains(&action), "{action} missing from {actions:?}");
+    }
+    let failures = run_ok(data, &["logs", "github", "--status", "failure", "--format", "csv"]);
+    assert_eq!(failures.lines().count(), 1, "only the header: {failures}");
+    let disables = run_ok(data, &["logs", "github", "--action", "disable"]);
+    assert!(disables.contains("linus@contoso.example"), "{disables}");
+}
+
+#[test]
+fn scoping_filters_leave_users_out_and_definitions_round_trip() {
+    let setup = setup();
+    let (data, target) = (setup.source.path(), &setup.target);
+    // Export, add a scoping filter, apply: only Engineering's members who are not named Grace.
+    let exported = run_ok(data, &["app", "export", "github"]);
+    let filtered = format!(
+        "{exported}\n[[users.scoping_filters]]\ntitle = \"not Grace\"\n\
+         clauses = [{{ attribute = \"givenName\", operator = \"not_equals\", value = \"Grace\" }}]\n"
+    );
+    let file = data.join("github.toml");
+    std::fs::write(&file, &filtered).unwrap();
+    assert_eq!(run_ok(data, &["app", "apply", file.to_str().unwrap()]).trim(), "updated application github");
+    let applied = run_ok(data, &["app", "export", "github"]);
+    assert!(applied.contains("operator = \"NOT EQUALS\""), "{applied}");
+    // The export applies back to itself.
+    std::fs::write(&file, &applied).unwrap();
+    run_ok(data, &["app", "apply", file.to_str().unwrap()]);
+    assert_eq!(run_ok(data, &["app", "export", "github"]), applied);
+
+    let counts = sync(data, "github");
+    // Created: Ada, Alan, Linus and the group; skipped: Grace (filtered), Marie, Niels and Sales (not assigned).
+    assert_eq!((counts["created"].as_u64(), counts["skipped"].as_u64()), (Some(4), Some(4)), "{counts}");
+    assert!(target.user_by_external_id(U3).is_none(), "Grace is left out by the scoping filter");
+    let skipped = run_ok(data, &["logs", "github", "--status", "skipped"]);
+    assert!(skipped.contains("grace@contoso.example") && skipped.contains("NotEffectivelyEntitled"), "{skipped}");
+
+    // Bad definitions are refused with the reason, and change nothing.
+    let broken = applied.replace("NOT EQUALS", "RESEMBLES");
+    std::fs::write(&file, broken).unwrap();
+    let output = run(data, &["app", "apply", file.to_str().unwrap()]);
+    assert!(!output.status.success());
+    let error = String::from_utf8_lossy(&output.stderr);
+    assert!(error.contains("unknown scoping operator \"RESEMBLES\""), "{error}");
+    assert_eq!(run_ok(data, &["app", "export", "github"]), applied);
+}
+
+#[test]
+fn test_connection_explains_failures() {
+    let data = tempfile::tempdir().unwrap();
+    let closed = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap();
+    let url = format!("http://{closed}/scim/v2/enterprises/x");
+    run_ok(
+        data.path(),
+        &["app", "create", "nowhere", "--template", "scim", "--tenant-url", &url, "--secret-token", "t0ken-value"],
+    );
+    let output = run(data.path(), &["app", "test-connection", "nowhere"]);
+    assert!(!output.status.success());
+    let error = String::from_utf8_lossy(&output.stderr);
+    assert!(error.contains("unreachable"), "{error}");
+    assert!(!error.contains("t0ken-value"));
+
+    let target_data = tempfile::tempdir().unwrap();
+    run_ok(target_data.path(), &["enterprise", "create", "octo-corp", "--shortcode", "octo"]);
+    let server = Server::start(target_data.path(), &[]);
+    let url = format!("{}/scim/v2/enterprises/octo-corp", server.origin);
+    run_ok(
+        data.path(),
+        &["app", "create", "wrong-token", "--template", "github-emu", "--tenant-url", &url, "--secret-token", "nope"],
+    );
+    let output = run(data.path(), &["app", "test-connection", "wrong-token"]);
+    let error = String::from_utf8_lossy(&output.stderr);
+    assert!(error.contains("token"), "{error}");
+    // The secret is stored sealed: the database file does not contain it.
+    let database = std::fs::read(data.path().join("roster.db")).unwrap();
+    assert!(!database.windows(11).any(|window| window == b"t0ken-value"));
+}

@@ -1,0 +1,402 @@
+//! One provisioning cycle of one application (DESIGN.md stages 1 to 8):
+//! 1. import: every directory object (initial cycle) or the objects the change log names since the watermark,
+//!    plus the objects whose export failed last time (incremental);
+//! 2. scope: assignments ([`crate::entitlement`]), scoping filters ([`crate::scoping`]), `IsSoftDeleted`;
+//! 3. map ([`crate::mapping`]); 4. match: the shadow, else the matching attributes in precedence order;
+//! 5. diff ([`crate::diff`]); 6. plan: users, then groups, then memberships, then disables and deletes;
+//! 7. export through the SCIM client, concurrently within its limits; each result is recorded with its shadow
+//!    and log entry in one transaction;
+//! 8. record: counters, the cycle, the watermark.
+//!
+//! A cycle with no change since the watermark reads the change log once and sends nothing.
+
+mod members;
+mod objects;
+mod plan;
+
+use std::collections::{BTreeSet, HashMap};
+use std::sync::{Arc, Mutex, PoisonError};
+use std::time::Duration;
+
+use roster_directory::port::{Changed, DirectoryError, DirectoryStore, Seq};
+use roster_directory::{Group, ObjectId};
+use roster_scim_client::{ClientError, ScimClient};
+use sha2::{Digest, Sha256};
+use time::OffsetDateTime;
+
+use crate::definition::{Definition, Scope};
+use crate::entitlement::Entitlements;
+use crate::log::ObjectKind;
+use crate::mapping::{Mapper, MappingError};
+use crate::scoping::{CompiledScoping, ScopingError};
+use crate::state::{Counts, Cycle, CycleKind, EngineStore, JobState, JobStatus, StateError};
+
+/// How many directory objects are read per page, and evaluated and exported as one batch.
+const PAGE: usize = 1000;
+
+/// Why a cycle could not run or stopped.
+#[derive(Debug, thiserror::Error)]
+pub enum CycleError {
+    /// The definition's mappings do not compile.
+    #[error(transparent)]
+    Mapping(#[from] MappingError),
+    /// The definition's scoping filters do not compile.
+    #[error(transparent)]
+    Scoping(#[from] ScopingError),
+    /// The directory could not be read.
+    #[error("reading the directory: {0}")]
+    Directory(#[from] DirectoryError),
+    /// The engine's state could not be read or written.
+    #[error("engine state: {0}")]
+    State(#[from] StateError),
+    /// The target failed in a way that makes every further request pointless (credentials refused, unreachable).
+    #[error("the target failed: {0}")]
+    Target(ClientError),
+    /// Another process holds the job's lease.
+    #[error("another roster process is running a cycle of {0}; try again when it has finished")]
+    Busy(String),
+}
+
+/// What a cycle reports as it goes.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ProgressReport {
+    /// Initial or incremental.
+    pub kind: CycleKind,
+    /// `users`, `groups`, `memberships`, `deprovisioning`, or `done`.
+    pub phase: &'static str,
+    /// Objects done, across phases.
+    pub done: u64,
+    /// Objects to do, across phases (an estimate until the phases have read their candidates).
+    pub total: u64,
+    /// The counters so far.
+    pub counts: Counts,
+    /// How long the target's rate budget alone needs for what is left, when a budget applies.
+    pub budget_eta: Option<Duration>,
+}
+
+/// Receives progress reports (a progress bar, plain lines, or nothing).
+pub trait Progress: Send + Sync {
+    /// Called after each batch and at the end.
+    fn report(&self, report: &ProgressReport);
+}
+
+/// A progress sink that drops every report.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct NoProgress;
+
+impl Progress for NoProgress {
+    fn report(&self, _: &ProgressReport) {}
+}
+
+/// Everything a cycle needs.
+#[derive(Clone)]
+pub struct Job {
+    /// The application's definition.
+    pub definition: Arc<Definition>,
+    /// The client for its target.
+    pub client: ScimClient,
+    /// The directory.
+    pub directory: Arc<dyn DirectoryStore>,
+    /// The engine's state.
+    pub state: Arc<dyn EngineStore>,
+    /// The current time.
+    pub now: fn() -> OffsetDateTime,
+}
+
+/// The compiled definition and the entitlements of this cycle.
+pub(crate) struct Context {
+    pub(crate) job: Job,
+    pub(crate) application: String,
+    pub(crate) cycle: String,
+    pub(crate) users: Mapper,
+    pub(crate) groups: Mapper,
+    pub(crate) user_scoping: CompiledScoping,
+    pub(crate) group_scoping: CompiledScoping,
+    pub(crate) entitlements: Entitlements,
+    /// Groups loaded for entitlement and membership: assigned ones (and nested), or every group with "all".
+    pub(crate) group_index: HashMap<ObjectId, Group>,
+    pub(crate) counts: Mutex<Counts>,
+    pub(crate) done: Mutex<u64>,
+    pub(crate) progress: Arc<dyn Progress>,
+    pub(crate) kind: CycleKind,
+    pub(crate) total: Mutex<u64>,
+    /// Objects whose export failed, for the next cycle.
+    pub(crate) failed_users: Mutex<BTreeSet<String>>,
+    pub(crate) failed_groups: Mutex<BTreeSet<String>>,
+    /// A failure that stops the cycle.
+    pub(crate) fatal: Mutex<Option<ClientError>>,
+}
+
+impl Context {
+    pub(crate) fn count(&self, update: impl FnOnce(&mut Counts)) {
+        update(&mut self.counts.lock().unwrap_or_else(PoisonError::into_inner));
+    }
+
+    pub(crate) fn advance(&self, objects: u64) {
+        *self.done.lock().unwrap_or_else(PoisonError::into_inner) += objects;
+    }
+
+    pub(crate) fn add_total(&self, objects: u64) {
+        *self.total.lock().unwrap_or_else(PoisonError::into_inner) += objects;
+    }
+
+    pub(crate) fn report(&self, phase: &'static str) {
+        let counts = *self.counts.lock().unwrap_or_else(PoisonError::into_inner);
+        let done = *self.done.lock().unwrap_or_else(PoisonError::into_inner);
+        let total = (*self.total.lock().unwrap_or_else(PoisonError::into_inner)).max(done);
+        let done = if phase == "done" { total } else { done };
+        let left = total.saturating_sub(done);
+        let eta = self.job.client.budget_eta(left, left);
+        let budget_eta = (!eta.is_zero()).then_some(eta);
+        self.progress.report(&ProgressReport { kind: self.kind, phase, done, total, counts, budget_eta });
+    }
+
+    /// Remembers a failure that makes the rest of the cycle pointless.
+    pub(crate) fn stop(&self, error: ClientError) {
+        let mut fatal = self.fatal.lock().unwrap_or_else(PoisonError::into_inner);
+        if fatal.is_none() {
+            *fatal = Some(error);
+        }
+    }
+
+    pub(crate) fn stopped(&self) -> bool {
+        self.fatal.lock().unwrap_or_else(PoisonError::into_inner).is_some()
+    }
+
+    pub(crate) fn now(&self) -> OffsetDateTime {
+        (self.job.now)()
+    }
+
+    pub(crate) fn failed(&self, kind: ObjectKind, id: &ObjectId) {
+        let set = match kind {
+            ObjectKind::User => &self.failed_users,
+            ObjectKind::Group => &self.failed_groups,
+        };
+        set.lock().unwrap_or_else(PoisonError::into_inner).insert(id.as_str().to_owned());
+    }
+}
+
+/// Whether an export error means the whole target is unusable (bad credentials, unreachable), so the cycle stops
+/// instead of failing every object the same way.
+pub(crate) fn is_wholesale(error: &ClientError) -> bool {
+    use roster_scim_client::ErrorKind;
+    matches!(error.status(), Some(401 | 403)) && error.code() != "TooManyRequests"
+        || matches!(error.kind, ErrorKind::Connect { .. } | ErrorKind::Tls { .. })
+}
+
+/// A digest of what decides the target's state (scope, scoping filters, mappings, roles): when it changes, the
+/// next cycle is an initial one, as Entra restarts after a change of mappings or scoping.
+pub fn definition_digest(definition: &Definition) -> String {
+    let relevant = serde_json::json!({
+        "scope": definition.scope,
+        "nested": definition.include_nested_members,
+        "roles": definition.app_roles,
+        "users": definition.users,
+        "groups": definition.groups,
+    });
+    let digest = Sha256::digest(relevant.to_string().as_bytes());
+    digest.iter().take(16).map(|byte| format!("{byte:02x}")).collect()
+}
+
+/// Runs one cycle: initial when the job has no watermark or the definition changed since, else incremental.
+/// Returns the cycle as recorded. The caller holds the job's lease.
+pub async fn run_cycle(job: Job, progress: Arc<dyn Progress>) -> Result<Cycle, CycleError> {
+    let definition = Arc::clone(&job.definition);
+    let application = definition.name.clone();
+    let mut state = job.state.job(&application).await?;
+    let digest = definition_digest(&definition);
+    let incremental_from = match (&state.watermark, &state.definition_digest) {
+        (Some(watermark), Some(previous)) if *previous == digest => Some(Seq(*watermark)),
+        _ => None,
+    };
+    let head = job.directory.head().await?;
+    let kind = if incremental_from.is_some() { CycleKind::Incremental } else { CycleKind::Initial };
+    let began = (job.now)();
+    let mut cycle = Cycle {
+        id: uuid::Uuid::new_v4().to_string(),
+        kind,
+        began,
+        ended: None,
+        from: incremental_from.map_or(0, |seq| seq.0),
+        to: head.0,
+        counts: Counts::default(),
+        outcome: "Running".to_owned(),
+    };
+
+    // An incremental cycle reads what changed; nothing changed and nothing to retry: nothing to send.
+    let changes = match incremental_from {
+        Some(from) => Some(read_changes(&*job.directory, from, head).await?),
+        None => None,
+    };
+    if let Some(changes) = &changes
+        && changes.is_empty()
+        && state.retry_users.is_empty()
+        && state.retry_groups.is_empty()
+    {
+        let now = (job.now)();
+        cycle.ended = Some(now);
+        cycle.outcome = "Succeeded".to_owned();
+        finish(&job, &mut state, &cycle, &digest, true).await?;
+        progress.report(&ProgressReport {
+            kind,
+            phase: "done",
+            done: 0,
+            total: 0,
+            counts: Counts::default(),
+            budget_eta: None,
+        });
+        return Ok(cycle);
+    }
+    job.state.put_cycle(&application, &cycle).await?;
+
+    let users = Mapper::compile(&definition.users.mappings)?;
+    let groups = Mapper::compile(&definition.groups.mappings)?;
+    let user_scoping = CompiledScoping::compile(&definition.users.scoping_filters)?;
+    let group_scoping = CompiledScoping::compile(&definition.groups.scoping_filters)?;
+    let assignments = job.directory.assignments(&application).await?;
+    let group_index = load_groups(&job, &assignments).await?;
+    let entitlements = Entitlements::build(
+        definition.scope,
+        definition.include_nested_members,
+        &definition.app_roles,
+        &assignments,
+        &group_index,
+    );
+    let context = Arc::new(Context {
+        job: job.clone(),
+        application: application.clone(),
+        cycle: cycle.id.clone(),
+        users,
+        groups,
+        user_scoping,
+        group_scoping,
+        entitlements,
+        group_index,
+        counts: Mutex::new(Counts::default()),
+        done: Mutex::new(0),
+        progress,
+        kind,
+        total: Mutex::new(0),
+        failed_users: Mutex::new(BTreeSet::new()),
+        failed_groups: Mutex::new(BTreeSet::new()),
+        fatal: Mutex::new(None),
+    });
+
+    let work = match changes {
+        None => plan::Work::everything(),
+        Some(changes) => plan::Work::from_changes(&changes, &state, &context).await?,
+    };
+    let outcome = plan::run(&context, work).await;
+
+    let counts = *context.counts.lock().unwrap_or_else(PoisonError::into_inner);
+    let stats = job.client.stats();
+    cycle.counts = Counts { requests: stats.requests(), writes: stats.posts + stats.patches + stats.deletes, ..counts };
+    cycle.ended = Some((job.now)());
+    let fatal = context.fatal.lock().unwrap_or_else(PoisonError::into_inner).take();
+    let failed_users: Vec<String> =
+        context.failed_users.lock().unwrap_or_else(PoisonError::into_inner).iter().cloned().collect();
+    let failed_groups: Vec<String> =
+        context.failed_groups.lock().unwrap_or_else(PoisonError::into_inner).iter().cloned().collect();
+    context.report("done");
+    match (outcome, fatal) {
+        (Err(error), _) => {
+            cycle.outcome = "Failed".to_owned();
+            job.state.put_cycle(&application, &cycle).await?;
+            Err(error)
+        }
+        (Ok(()), Some(error)) => {
+            cycle.outcome = "Failed".to_owned();
+            job.state.put_cycle(&application, &cycle).await?;
+            state.last_cycle = Some(cycle);
+            job.state.put_job(&application, &state).await?;
+            Err(CycleError::Target(error))
+        }
+        (Ok(()), None) => {
+            let clean = failed_users.is_empty() && failed_groups.is_empty();
+            cycle.outcome = if clean { "Succeeded" } else { "EntryLevelErrors" }.to_owned();
+            state.retry_users = failed_users;
+            state.retry_groups = failed_groups;
+            let steady = clean && counts.created + counts.updated + counts.disabled + counts.deleted == 0;
+            finish(&job, &mut state, &cycle, &digest, steady).await?;
+            Ok(cycle)
+        }
+    }
+}
+
+/// Records the ended cycle and moves the watermark.
+async fn finish(job: &Job, state: &mut JobState, cycle: &Cycle, digest: &str, steady: bool) -> Result<(), CycleError> {
+    let application = &job.definition.name;
+    job.state.put_cycle(application, cycle).await?;
+    state.watermark = Some(cycle.to);
+    state.definition_digest = Some(digest.to_owned());
+    state.status = if job.definition.enabled { JobStatus::Active } else { JobStatus::Paused };
+    state.last_cycle = Some(cycle.clone());
+    if steady {
+        let at = cycle.ended.unwrap_or(cycle.began);
+        state.steady_state_first.get_or_insert(at);
+        state.steady_state_last = Some(at);
+    }
+    job.state.put_job(application, state).await?;
+    Ok(())
+}
+
+/// Every change after `from` up to `head`.
+async fn read_changes(directory: &dyn DirectoryStore, from: Seq, head: Seq) -> Result<Vec<Changed>, DirectoryError> {
+    let mut changes = Vec::new();
+    let mut after = from;
+    loop {
+        let page = directory.changes_after(after, 10_000).await?;
+        let Some(last) = page.last() else { break };
+        after = last.seq;
+        let full = page.len() == 10_000;
+        changes.extend(page.into_iter().filter(|change| change.seq <= head).map(|change| change.object));
+        if !full || after >= head {
+            break;
+        }
+    }
+    Ok(changes)
+}
+
+/// The groups entitlement and membership need: with "all" scope every group; else the assigned groups and, with
+/// nesting, the groups nested in them.
+async fn load_groups(
+    job: &Job,
+    assignments: &[roster_directory::port::Assignment],
+) -> Result<HashMap<ObjectId, Group>, DirectoryError> {
+    let mut groups = HashMap::new();
+    if job.definition.scope == Scope::All {
+        let mut after: Option<ObjectId> = None;
+        loop {
+            let page = job.directory.groups_after(after.as_ref(), PAGE).await?;
+            let Some(last) = page.last() else { break };
+            after = Some(last.id().clone());
+            let full = page.len() == PAGE;
+            groups.extend(page.into_iter().map(|group| (group.id().clone(), group)));
+            if !full {
+                break;
+            }
+        }
+        return Ok(groups);
+    }
+    let mut pending: Vec<ObjectId> = assignments
+        .iter()
+        .filter(|assignment| assignment.kind == roster_directory::port::PrincipalKind::Group)
+        .map(|assignment| assignment.principal.clone())
+        .collect();
+    while let Some(id) = pending.pop() {
+        if groups.contains_key(&id) {
+            continue;
+        }
+        let Some(group) = job.directory.group(&id).await? else { continue };
+        if job.definition.include_nested_members {
+            // Members that are groups are loaded too; a member that is not a group answers None.
+            for member in &group.members {
+                if !groups.contains_key(member) && job.directory.user(member).await?.is_none() {
+                    pending.push(member.clone());
+                }
+            }
+        }
+        groups.insert(id, group);
+    }
+    Ok(groups)
+}

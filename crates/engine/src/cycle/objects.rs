@@ -1,0 +1,673 @@
+//! Users and groups, one object at a time: scope, map, match, diff, export, record.
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
+use std::time::Instant;
+
+use rand::SeedableRng;
+use rand::rngs::StdRng;
+use roster_directory::{Group, ObjectId, User};
+use roster_scim_client::{Change, ClientError, Kind};
+use serde_json::Value;
+
+use super::{Context, is_wholesale};
+use crate::definition::ObjectMapping;
+use crate::diff::{AttributeChange, apply_changes, attribute_changes};
+use crate::log::{Action, LogEntry, ModifiedProperty, ObjectKind, Status, Step, StepKind};
+use crate::mapping::{Desired, Mapper};
+use crate::source::{GroupSource, UserSource};
+use crate::state::{Origin, Record, Shadow, ShadowState};
+
+/// A source object with what scoping and mapping decided about it.
+pub(crate) struct Subject {
+    pub(crate) kind: ObjectKind,
+    pub(crate) id: ObjectId,
+    pub(crate) name: Option<String>,
+    pub(crate) verdict: Verdict,
+    pub(crate) steps: Vec<Step>,
+}
+
+pub(crate) enum Verdict {
+    /// Hard-deleted from the directory.
+    Gone,
+    /// Not to be provisioned (or to be deprovisioned): the reason in words, and whether it is worth a log entry
+    /// when the object was never provisioned (a scoping filter or a disabled account: yes; not assigned: no).
+    OutOfScope { reason: String, loggable: bool },
+    /// The mappings failed for this object.
+    Broken { code: &'static str, reason: String },
+    /// To be provisioned with these values (and these on create).
+    InScope { update: Desired, create: Desired },
+}
+
+/// A disable or delete, held until users, groups and memberships are done.
+pub(crate) struct Deprovision {
+    pub(crate) subject_name: Option<String>,
+    pub(crate) shadow: Shadow,
+    pub(crate) delete: bool,
+    pub(crate) reason: String,
+}
+
+fn kind_of(kind: ObjectKind) -> Kind {
+    match kind {
+        ObjectKind::User => Kind::User,
+        ObjectKind::Group => Kind::Group,
+    }
+}
+
+fn core_schema(kind: ObjectKind) -> &'static str {
+    match kind {
+        ObjectKind::User => "urn:ietf:params:scim:schemas:core:2.0:User",
+        ObjectKind::Group => "urn:ietf:params:scim:schemas:core:2.0:Group",
+    }
+}
+
+impl Context {
+    pub(crate) fn mapper(&self, kind: ObjectKind) -> &Mapper {
+        match kind {
+            ObjectKind::User => &self.users,
+            ObjectKind::Group => &self.groups,
+        }
+    }
+
+    pub(crate) fn object_mapping(&self, kind: ObjectKind) -> &ObjectMapping {
+        match kind {
+            ObjectKind::User => &self.job.definition.users,
+            ObjectKind::Group => &self.job.definition.groups,
+        }
+    }
+
+    /// Scopes and maps a user (`None`: hard-deleted).
+    pub(crate) fn user_subject(&self, id: ObjectId, user: Option<&User>, rng: &mut StdRng) -> Subject {
+        let Some(user) = user else {
+            return Subject { kind: ObjectKind::User, id, name: None, verdict: Verdict::Gone, steps: Vec::new() };
+        };
+        let name = Some(user.user_principal_name().to_string());
+        let roles = self.entitlements.user(&id);
+        let entitled = roles.is_some();
+        let roles = roles.unwrap_or(&[]);
+        let probe = UserSource { user, is_soft_deleted: false, roles };
+        let filtered_out = !self.user_scoping.passes(&probe);
+        let reason = if !entitled {
+            Some(("the user is not assigned to the application".to_owned(), false))
+        } else if filtered_out {
+            Some(("the user does not pass the scoping filters".to_owned(), true))
+        } else if user.deleted_date_time.is_some() {
+            Some(("the user is soft-deleted".to_owned(), true))
+        } else if !user.account_enabled {
+            Some(("the user is disabled (accountEnabled is false)".to_owned(), true))
+        } else {
+            None
+        };
+        let mut steps = vec![Step {
+            kind: StepKind::Import,
+            status: Status::Success,
+            description: format!("Retrieved {} from the directory", user.user_principal_name()),
+            details: Vec::new(),
+        }];
+        let scoping_details = self
+            .user_scoping
+            .explain(&probe, &self.job.definition.users.scoping_filters)
+            .into_iter()
+            .map(|clause| (clause.description, if clause.passed { "True" } else { "False" }.to_owned()))
+            .collect();
+        if let Some((reason, loggable)) = reason {
+            steps.push(Step {
+                kind: StepKind::Scoping,
+                status: Status::Skipped,
+                description: format!("Out of scope: {reason}"),
+                details: scoping_details,
+            });
+            return Subject {
+                kind: ObjectKind::User,
+                id,
+                name,
+                verdict: Verdict::OutOfScope { reason, loggable },
+                steps,
+            };
+        }
+        steps.push(Step {
+            kind: StepKind::Scoping,
+            status: Status::Success,
+            description: "In scope: assigned, enabled and passing the scoping filters".to_owned(),
+            details: scoping_details,
+        });
+        let source = UserSource { user, is_soft_deleted: false, roles };
+        let verdict = self.map(ObjectKind::User, &source, rng);
+        Subject { kind: ObjectKind::User, id, name, verdict, steps }
+    }
+
+    /// Scopes and maps a group (`None`: hard-deleted).
+    pub(crate) fn group_subject(&self, id: ObjectId, group: Option<&Group>, rng: &mut StdRng) -> Subject {
+        let Some(group) = group else {
+            return Subject { kind: ObjectKind::Group, id, name: None, verdict: Verdict::Gone, steps: Vec::new() };
+        };
+        let name = Some(group.display_name().to_owned());
+        let probe = GroupSource { group, is_soft_deleted: false };
+        let reason = if !self.entitlements.group(&id) {
+            Some(("the group is not assigned to the application".to_owned(), false))
+        } else if !self.group_scoping.passes(&probe) {
+            Some(("the group does not pass the scoping filters".to_owned(), true))
+        } else {
+            None
+        };
+        let mut steps = vec![Step {
+            kind: StepKind::Import,
+            status: Status::Success,
+            description: format!("Retrieved group {} from the directory", group.display_name()),
+            details: Vec::new(),
+        }];
+        if let Some((reason, loggable)) = reason {
+            steps.push(Step {
+                kind: StepKind::Scoping,
+                status: Status::Skipped,
+                description: format!("Out of scope: {reason}"),
+                details: Vec::new(),
+            });
+            return Subject {
+                kind: ObjectKind::Group,
+                id,
+                name,
+                verdict: Verdict::OutOfScope { reason, loggable },
+                steps,
+            };
+        }
+        steps.push(Step {
+            kind: StepKind::Scoping,
+            status: Status::Success,
+            description: "In scope".to_owned(),
+            details: Vec::new(),
+        });
+        let verdict = self.map(ObjectKind::Group, &probe, rng);
+        Subject { kind: ObjectKind::Group, id, name, verdict, steps }
+    }
+
+    fn map(&self, kind: ObjectKind, source: &dyn roster_expr::Source, rng: &mut StdRng) -> Verdict {
+        let mapper = self.mapper(kind);
+        let now = self.now();
+        let evaluate = |creating: bool, rng: &mut StdRng| mapper.evaluate(source, creating, now, rng);
+        match (evaluate(false, rng), evaluate(true, rng)) {
+            (Ok(update), Ok(create)) => Verdict::InScope { update, create },
+            (Err((path, error)), _) | (_, Err((path, error))) => Verdict::Broken {
+                code: "AttributeMappingFailed",
+                reason: format!("the mapping to {path} failed: {error}"),
+            },
+        }
+    }
+}
+
+/// A random source for mapping evaluation (`Guid()`, `RandomString()`), seeded per batch.
+pub(crate) fn rng() -> StdRng {
+    StdRng::from_entropy()
+}
+
+/// What processing one object produced.
+pub(crate) struct Processed {
+    /// A disable or delete to run at the end.
+    pub(crate) deprovision: Option<Deprovision>,
+}
+
+/// Processes one scoped and mapped object against its shadow: create, match, update, or a queued deprovision.
+pub(crate) async fn process(context: Arc<Context>, subject: Subject, shadow: Option<Shadow>) -> Processed {
+    let started = Instant::now();
+    let nothing = Processed { deprovision: None };
+    if context.stopped() {
+        return nothing;
+    }
+    let mapping = context.object_mapping(subject.kind);
+    let Subject { kind, id, name, verdict, mut steps } = subject;
+    let mut entry = Entry { context: &context, kind, id: &id, name: name.clone(), started };
+    match (verdict, shadow) {
+        (Verdict::Gone, None) => {
+            context.count(|counts| counts.skipped += 1);
+            nothing
+        }
+        (Verdict::Gone, Some(shadow)) => {
+            if mapping.actions.delete {
+                let reason = "deleted from the directory".to_owned();
+                Processed { deprovision: Some(Deprovision { subject_name: name, shadow, delete: true, reason }) }
+            } else {
+                context.count(|counts| counts.skipped += 1);
+                nothing
+            }
+        }
+        (Verdict::OutOfScope { reason, loggable }, None) => {
+            context.count(|counts| counts.skipped += 1);
+            if loggable {
+                entry
+                    .log(
+                        Action::Other,
+                        Status::Skipped,
+                        None,
+                        steps,
+                        Vec::new(),
+                        Some(("NotEffectivelyEntitled", reason)),
+                    )
+                    .await;
+            }
+            nothing
+        }
+        (Verdict::OutOfScope { reason, .. }, Some(shadow)) => {
+            if shadow.state == ShadowState::Disabled {
+                context.count(|counts| counts.unchanged += 1);
+                return nothing;
+            }
+            let can_disable =
+                kind == ObjectKind::User && context.mapper(kind).mapping("active").is_some() && mapping.actions.update;
+            if can_disable || mapping.actions.delete {
+                Processed {
+                    deprovision: Some(Deprovision { subject_name: name, shadow, delete: !can_disable, reason }),
+                }
+            } else {
+                context.count(|counts| counts.skipped += 1);
+                nothing
+            }
+        }
+        (Verdict::Broken { code, reason }, shadow) => {
+            context.count(|counts| counts.failed += 1);
+            context.failed(kind, &id);
+            steps.push(Step {
+                kind: StepKind::Processing,
+                status: Status::Failure,
+                description: reason.clone(),
+                details: Vec::new(),
+            });
+            let target = shadow.map(|shadow| shadow.target_id);
+            entry.log(Action::Other, Status::Failure, target, steps, Vec::new(), Some((code, reason))).await;
+            nothing
+        }
+        (Verdict::InScope { update, .. }, Some(shadow)) => {
+            let changes = attribute_changes(&shadow.exported, &update);
+            if changes.is_empty() {
+                context.count(|counts| counts.unchanged += 1);
+                return nothing;
+            }
+            if !mapping.actions.update {
+                context.count(|counts| counts.skipped += 1);
+                return nothing;
+            }
+            steps.push(matching_step(format!("Matched by the shadow to {}", shadow.target_id)));
+            let patch: Vec<Change> = changes.iter().map(to_change).collect();
+            match context.job.client.patch(kind_of(kind), &shadow.target_id, &patch).await {
+                Ok(()) => {
+                    let exported = apply_changes(&shadow.exported, &changes);
+                    let updated = Shadow { exported, state: ShadowState::Active, ..shadow };
+                    context.count(|counts| counts.updated += 1);
+                    steps.push(export_step(Status::Success, "Updated the object in the target"));
+                    let record = Record::PutShadow(updated.clone());
+                    entry
+                        .log_with(
+                            record,
+                            Action::Update,
+                            Status::Success,
+                            Some(updated.target_id),
+                            steps,
+                            modified(&changes),
+                            None,
+                        )
+                        .await;
+                }
+                Err(error) => {
+                    let forget = error.is_not_found();
+                    entry.fail(&error, Action::Update, Some(shadow.target_id.clone()), steps, modified(&changes)).await;
+                    if forget {
+                        // The target object is gone: forget it, so that the next cycle matches or creates again.
+                        let record = Record::DeleteShadow { kind, source_id: id.clone() };
+                        let _ = context.job.state.record(&context.application, vec![record]).await;
+                    }
+                }
+            }
+            nothing
+        }
+        (Verdict::InScope { update, create }, None) => {
+            match find_match(&context, kind, &update).await {
+                Err(error) => {
+                    entry.fail(&error, Action::Other, None, steps, Vec::new()).await;
+                }
+                Ok(Match::NoMatchingValue) => {
+                    context.count(|counts| counts.skipped += 1);
+                    let reason = "the object has no value for any matching attribute".to_owned();
+                    entry
+                        .log(Action::Other, Status::Skipped, None, steps, Vec::new(), Some(("ImportSkipped", reason)))
+                        .await;
+                }
+                Ok(Match::Several { attribute, count }) => {
+                    context.count(|counts| counts.failed += 1);
+                    context.failed(kind, &id);
+                    let reason = format!("{count} target objects have this {attribute}; roster matches exactly one");
+                    steps.push(matching_step(reason.clone()));
+                    entry
+                        .log(
+                            Action::Other,
+                            Status::Failure,
+                            None,
+                            steps,
+                            Vec::new(),
+                            Some(("DuplicateTargetEntries", reason)),
+                        )
+                        .await;
+                }
+                Ok(Match::None { tried }) => {
+                    steps.push(matching_step(format!("No target object matched ({tried})")));
+                    if !mapping.actions.create {
+                        context.count(|counts| counts.skipped += 1);
+                        return nothing;
+                    }
+                    let body = create.create_body(context.mapper(kind), core_schema(kind));
+                    match context.job.client.create(kind_of(kind), &body).await {
+                        Ok(created) => {
+                            let Some(target_id) = created.get("id").and_then(Value::as_str).map(str::to_owned) else {
+                                return nothing;
+                            };
+                            let shadow = Shadow {
+                                kind,
+                                source_id: id.clone(),
+                                target_id: target_id.clone(),
+                                exported: create.exported(),
+                                state: ShadowState::Active,
+                                origin: Origin::Created,
+                            };
+                            context.count(|counts| counts.created += 1);
+                            steps.push(export_step(Status::Success, "Created the object in the target"));
+                            let changes = attribute_changes(&BTreeMap::new(), &create);
+                            entry
+                                .log_with(
+                                    Record::PutShadow(shadow),
+                                    Action::Create,
+                                    Status::Success,
+                                    Some(target_id),
+                                    steps,
+                                    modified(&changes),
+                                    None,
+                                )
+                                .await;
+                        }
+                        Err(error) => entry.fail(&error, Action::Create, None, steps, Vec::new()).await,
+                    }
+                }
+                Ok(Match::One { attribute, resource }) => {
+                    let Some(target_id) = resource.get("id").and_then(Value::as_str).map(str::to_owned) else {
+                        return nothing;
+                    };
+                    steps.push(matching_step(format!("Matched target object {target_id} by {attribute}")));
+                    let previous = read_values(context.mapper(kind), &resource);
+                    let changes = attribute_changes(&previous, &update);
+                    let patched = if changes.is_empty() || !mapping.actions.update {
+                        Ok(())
+                    } else {
+                        context
+                            .job
+                            .client
+                            .patch(kind_of(kind), &target_id, &changes.iter().map(to_change).collect::<Vec<_>>())
+                            .await
+                    };
+                    match patched {
+                        Ok(()) => {
+                            let exported =
+                                if mapping.actions.update { apply_changes(&previous, &changes) } else { previous };
+                            let shadow = Shadow {
+                                kind,
+                                source_id: id.clone(),
+                                target_id: target_id.clone(),
+                                exported,
+                                state: ShadowState::Active,
+                                origin: Origin::Matched,
+                            };
+                            let action = if changes.is_empty() { Action::Other } else { Action::Update };
+                            if changes.is_empty() {
+                                context.count(|counts| counts.unchanged += 1);
+                            } else {
+                                context.count(|counts| counts.updated += 1);
+                            }
+                            steps.push(export_step(Status::Success, "Took over the matched object"));
+                            entry
+                                .log_with(
+                                    Record::PutShadow(shadow),
+                                    action,
+                                    Status::Success,
+                                    Some(target_id),
+                                    steps,
+                                    modified(&changes),
+                                    None,
+                                )
+                                .await;
+                        }
+                        Err(error) => {
+                            entry.fail(&error, Action::Update, Some(target_id), steps, modified(&changes)).await;
+                        }
+                    }
+                }
+            }
+            nothing
+        }
+    }
+}
+
+/// Runs a queued disable or delete.
+pub(crate) async fn deprovision(context: Arc<Context>, work: Deprovision) {
+    if context.stopped() {
+        return;
+    }
+    let started = Instant::now();
+    let Deprovision { subject_name, shadow, delete, reason } = work;
+    let kind = shadow.kind;
+    let source_id = shadow.source_id.clone();
+    let mut entry = Entry { context: &context, kind, id: &source_id, name: subject_name, started };
+    let steps = vec![Step {
+        kind: StepKind::Scoping,
+        status: Status::Success,
+        description: format!("To be {}: {reason}", if delete { "deleted" } else { "disabled" }),
+        details: Vec::new(),
+    }];
+    if delete {
+        match context.job.client.delete(kind_of(kind), &shadow.target_id).await {
+            Ok(()) => {}
+            Err(error) if error.is_not_found() => {}
+            Err(error) => {
+                return entry.fail(&error, Action::Delete, Some(shadow.target_id.clone()), steps, Vec::new()).await;
+            }
+        }
+        context.count(|counts| counts.deleted += 1);
+        let record = Record::DeleteShadow { kind, source_id: shadow.source_id.clone() };
+        entry.log_with(record, Action::Delete, Status::Success, Some(shadow.target_id), steps, Vec::new(), None).await;
+    } else {
+        let changes = vec![AttributeChange {
+            path: "active".to_owned(),
+            old: shadow.exported.get("active").cloned(),
+            new: Some(Value::Bool(false)),
+            secret: false,
+        }];
+        let patch: Vec<Change> = changes.iter().map(to_change).collect();
+        if let Err(error) = context.job.client.patch(kind_of(kind), &shadow.target_id, &patch).await {
+            return entry
+                .fail(&error, Action::Disable, Some(shadow.target_id.clone()), steps, modified(&changes))
+                .await;
+        }
+        context.count(|counts| counts.disabled += 1);
+        let exported = apply_changes(&shadow.exported, &changes);
+        let target_id = shadow.target_id.clone();
+        let record = Record::PutShadow(Shadow { exported, state: ShadowState::Disabled, ..shadow });
+        entry
+            .log_with(record, Action::Disable, Status::Success, Some(target_id), steps, modified(&changes), None)
+            .await;
+    }
+}
+
+enum Match {
+    NoMatchingValue,
+    None { tried: String },
+    One { attribute: String, resource: serde_json::Map<String, Value> },
+    Several { attribute: String, count: usize },
+}
+
+/// Queries the target on the matching attributes in precedence order; the first that finds something decides.
+async fn find_match(context: &Context, kind: ObjectKind, desired: &Desired) -> Result<Match, ClientError> {
+    let mut tried = Vec::new();
+    for mapping in context.mapper(kind).matching() {
+        let path = mapping.path.as_str();
+        let Some(Some(Value::String(value))) = desired.values.get(path).map(|desired| &desired.value) else {
+            continue;
+        };
+        let found = context.job.client.find(kind_of(kind), path, value).await?;
+        match found.len() {
+            0 => tried.push(format!("{path} eq \"{value}\"")),
+            1 => {
+                let resource = found.into_iter().next().and_then(|resource| match resource {
+                    Value::Object(object) => Some(object),
+                    _ => None,
+                });
+                if let Some(resource) = resource {
+                    return Ok(Match::One { attribute: path.to_owned(), resource });
+                }
+            }
+            count => return Ok(Match::Several { attribute: path.to_owned(), count }),
+        }
+    }
+    if tried.is_empty() {
+        return Ok(Match::NoMatchingValue);
+    }
+    Ok(Match::None { tried: tried.join(", ") })
+}
+
+/// What a matched target object holds at each mapped path.
+fn read_values(mapper: &Mapper, resource: &serde_json::Map<String, Value>) -> BTreeMap<String, Value> {
+    mapper
+        .mappings()
+        .iter()
+        .filter_map(|mapping| mapping.path.get(resource).map(|value| (mapping.path.to_string(), value.clone())))
+        .collect()
+}
+
+pub(crate) fn to_change(change: &AttributeChange) -> Change {
+    match &change.new {
+        Some(value) => Change::Replace { path: change.path.clone(), value: value.clone() },
+        None => Change::Remove { path: change.path.clone() },
+    }
+}
+
+pub(crate) fn modified(changes: &[AttributeChange]) -> Vec<ModifiedProperty> {
+    let text = |value: &Option<Value>, secret: bool| {
+        value.as_ref().map(|value| match value {
+            _ if secret => "[Redact]".to_owned(),
+            Value::String(text) => text.clone(),
+            other => other.to_string(),
+        })
+    };
+    changes
+        .iter()
+        .map(|change| ModifiedProperty {
+            name: change.path.clone(),
+            old: text(&change.old, change.secret),
+            new: text(&change.new, change.secret),
+        })
+        .collect()
+}
+
+fn matching_step(description: String) -> Step {
+    Step { kind: StepKind::Matching, status: Status::Success, description, details: Vec::new() }
+}
+
+pub(crate) fn export_step(status: Status, description: &str) -> Step {
+    Step { kind: StepKind::Export, status, description: description.to_owned(), details: Vec::new() }
+}
+
+/// Builds and records one object's log entry.
+pub(crate) struct Entry<'a> {
+    pub(crate) context: &'a Context,
+    pub(crate) kind: ObjectKind,
+    pub(crate) id: &'a ObjectId,
+    pub(crate) name: Option<String>,
+    pub(crate) started: Instant,
+}
+
+impl Entry<'_> {
+    fn build(
+        &self,
+        action: Action,
+        status: Status,
+        target_id: Option<String>,
+        steps: Vec<Step>,
+        modified: Vec<ModifiedProperty>,
+        error: Option<(&str, String)>,
+    ) -> LogEntry {
+        let (error_code, error_reason) = match error {
+            Some((code, reason)) => (Some(code.to_owned()), Some(reason)),
+            None => (None, None),
+        };
+        LogEntry {
+            at: self.context.now(),
+            application: self.context.application.clone(),
+            cycle: self.context.cycle.clone(),
+            change: uuid::Uuid::new_v4().to_string(),
+            kind: self.kind,
+            source_id: self.id.as_str().to_owned(),
+            source_name: self.name.clone(),
+            target_id,
+            action,
+            status,
+            steps,
+            modified,
+            error_code,
+            error_reason,
+            duration_ms: u64::try_from(self.started.elapsed().as_millis()).unwrap_or(u64::MAX),
+            initiator: crate::log::Initiator::System,
+        }
+    }
+
+    /// Records a log entry alone.
+    pub(crate) async fn log(
+        &mut self,
+        action: Action,
+        status: Status,
+        target_id: Option<String>,
+        steps: Vec<Step>,
+        modified: Vec<ModifiedProperty>,
+        error: Option<(&str, String)>,
+    ) {
+        let entry = self.build(action, status, target_id, steps, modified, error);
+        self.write(vec![Record::Log(Box::new(entry))]).await;
+    }
+
+    /// Records a state change with its log entry, in one transaction.
+    #[allow(clippy::too_many_arguments)]
+    pub(crate) async fn log_with(
+        &mut self,
+        record: Record,
+        action: Action,
+        status: Status,
+        target_id: Option<String>,
+        steps: Vec<Step>,
+        modified: Vec<ModifiedProperty>,
+        error: Option<(&str, String)>,
+    ) {
+        let entry = self.build(action, status, target_id, steps, modified, error);
+        self.write(vec![record, Record::Log(Box::new(entry))]).await;
+    }
+
+    /// Records a failed export: counts it, remembers the object for the next cycle, and stops the cycle when the
+    /// target is unusable as a whole.
+    pub(crate) async fn fail(
+        &mut self,
+        error: &ClientError,
+        action: Action,
+        target_id: Option<String>,
+        mut steps: Vec<Step>,
+        modified: Vec<ModifiedProperty>,
+    ) {
+        self.context.count(|counts| counts.failed += 1);
+        self.context.failed(self.kind, self.id);
+        if is_wholesale(error) {
+            self.context.stop(error.clone());
+        }
+        steps.push(export_step(Status::Failure, &error.to_string()));
+        self.log(action, Status::Failure, target_id, steps, modified, Some((error.code(), error.to_string()))).await;
+    }
+
+    async fn write(&self, batch: Vec<Record>) {
+        if let Err(error) = self.context.job.state.record(&self.context.application, batch).await {
+            // The target changed but the shadow could not be written: the next cycle matches the object again
+            // (by its matching attributes), so nothing is created twice.
+            tracing::error!(%error, object = self.id.as_str(), "could not record an export");
+            self.context.failed(self.kind, self.id);
+        }
+    }
+}

@@ -1,0 +1,85 @@
+//! The engine's storage port ([`roster_store::suite::engine`]) on SQLite, one fresh database file per test, and the
+//! record-rate measurement.
+
+use std::sync::Arc;
+
+use roster_store::suite::engine;
+
+use crate::fresh_store;
+
+#[tokio::test]
+async fn shadows() {
+    let (store, _dir) = fresh_store();
+    engine::shadows(&store).await;
+}
+
+#[tokio::test]
+async fn target_id_conflicts() {
+    let (store, _dir) = fresh_store();
+    engine::target_id_conflicts(&store).await;
+}
+
+#[tokio::test]
+async fn record_is_atomic() {
+    let (store, _dir) = fresh_store();
+    engine::record_is_atomic(&store).await;
+}
+
+#[tokio::test]
+async fn members() {
+    let (store, _dir) = fresh_store();
+    engine::members(&store).await;
+}
+
+#[tokio::test]
+async fn leases() {
+    let (store, _dir) = fresh_store();
+    engine::leases(&store).await;
+}
+
+#[tokio::test]
+async fn job_states() {
+    let (store, _dir) = fresh_store();
+    engine::job_states(&store).await;
+}
+
+#[tokio::test]
+async fn cycles() {
+    let (store, _dir) = fresh_store();
+    engine::cycles(&store).await;
+}
+
+#[tokio::test]
+async fn logs() {
+    let (store, _dir) = fresh_store();
+    engine::logs(&store).await;
+}
+
+#[tokio::test]
+async fn forget_shadows() {
+    let (store, _dir) = fresh_store();
+    engine::forget_shadows(&store).await;
+}
+
+/// Concurrent small batches all land (a quick check in every run).
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn concurrent_records() {
+    let (store, _dir) = fresh_store();
+    engine::record_rate(Arc::new(store), 2_000, 32).await;
+}
+
+/// The record rate of a cycle: 100,000 batches of a `PutShadow` and a `Log` from 32 concurrent tasks. A
+/// measurement, reported and not asserted; run it in a release build:
+/// `cargo test --release -p roster-store --test it -- --ignored --nocapture record_rate`.
+#[tokio::test(flavor = "multi_thread")]
+#[ignore = "a measurement; run it in a release build"]
+async fn record_rate() {
+    let (store, _dir) = fresh_store();
+    let rate = engine::record_rate(Arc::new(store), 100_000, 32).await;
+    println!(
+        "recorded {} batches (PutShadow + Log) from 32 tasks in {:.2?}: {:.0} batches/s",
+        rate.batches,
+        rate.elapsed,
+        rate.per_second()
+    );
+}

@@ -1,0 +1,196 @@
+//! The whole-engine benchmark: a real `roster serve` (the target, roster's own service provider) and a real
+//! `roster sync` (the engine) on another data directory, both on loopback. Phases: an initial cycle of a generated
+//! directory (every user and group in scope), an incremental cycle after N users changed, and a cycle with no
+//! change. Each `roster sync` is timed from outside; its peak resident memory is sampled from /proc while it runs.
+
+use std::path::{Path, PathBuf};
+use std::process::Stdio;
+use std::time::{Duration, Instant};
+
+use anyhow::{Context, bail};
+use roster_directory::export::write_jsonl;
+use roster_directory::generate::{Directory, GenerateOptions};
+use tokio::process::Command;
+
+use crate::load::{listening_address, peak_rss_kib};
+
+/// Arguments of `cargo xtask cycle`.
+#[derive(clap::Args)]
+pub struct CycleArgs {
+    /// The roster binary (build it with `cargo build --release -p roster-cli`).
+    #[arg(long, default_value = "target/release/roster")]
+    roster: PathBuf,
+    /// Users in the directory.
+    #[arg(long, default_value_t = 100_000)]
+    users: usize,
+    /// Groups in the directory.
+    #[arg(long, default_value_t = 1_000)]
+    groups: usize,
+    /// Mean members per group.
+    #[arg(long, default_value_t = 100)]
+    members_per_group: usize,
+    /// Users changed before the incremental cycle.
+    #[arg(long, default_value_t = 1_000)]
+    changes: usize,
+    /// Requests in flight at most.
+    #[arg(long, default_value_t = 32)]
+    concurrency: usize,
+}
+
+struct Measured {
+    name: String,
+    elapsed: Duration,
+    peak_rss_kib: u64,
+    summary: String,
+}
+
+/// Runs the benchmark and prints a Markdown table.
+pub async fn run(args: CycleArgs) -> anyhow::Result<()> {
+    if !args.roster.exists() {
+        bail!("{} does not exist; build it with `cargo build --release -p roster-cli`", args.roster.display());
+    }
+    let root = std::env::temp_dir().join(format!("roster-cycle-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&root);
+    let (target_data, source_data) = (root.join("target"), root.join("source"));
+    let roster = |data: &Path, arguments: &[&str]| {
+        let mut command = std::process::Command::new(&args.roster);
+        command.arg("--data").arg(data).args(arguments);
+        command
+    };
+    let ok = |mut command: std::process::Command, what: &str| -> anyhow::Result<String> {
+        let output = command.output().with_context(|| what.to_owned())?;
+        if !output.status.success() {
+            bail!("{what} failed: {}", String::from_utf8_lossy(&output.stderr));
+        }
+        Ok(String::from_utf8_lossy(&output.stdout).into_owned())
+    };
+
+    ok(roster(&target_data, &["enterprise", "create", "bench", "--shortcode", "bnch"]), "enterprise create")?;
+    let token =
+        ok(roster(&target_data, &["token", "create", "--enterprise", "bench"]), "token create")?.trim().to_owned();
+    let mut server = Command::new(&args.roster)
+        .arg("--data")
+        .arg(&target_data)
+        .args(["serve", "--listen", "127.0.0.1:0"])
+        .env("ROSTER_LOG", "warn")
+        .stdout(Stdio::piped())
+        .kill_on_drop(true)
+        .spawn()?;
+    let address = listening_address(&mut server).await?;
+    let server_pid = server.id().context("server pid")?;
+
+    // The directory, and the same directory with `changes` users renamed.
+    let options =
+        GenerateOptions { users: args.users, groups: args.groups, members_per_group: args.members_per_group, seed: 7 };
+    let mut directory = Directory::generate(&options);
+    let memberships: usize = directory.groups.iter().map(|group| group.members.len()).sum();
+    std::fs::create_dir_all(&source_data)?;
+    let initial_file = source_data.join("directory.jsonl");
+    write_jsonl(&directory, std::io::BufWriter::new(std::fs::File::create(&initial_file)?))?;
+    for user in directory.users.iter_mut().take(args.changes) {
+        user.display_name = Some(format!("{} (renamed)", user.display_name.clone().unwrap_or_default()));
+    }
+    let changed_file = source_data.join("changed.jsonl");
+    write_jsonl(&directory, std::io::BufWriter::new(std::fs::File::create(&changed_file)?))?;
+    drop(directory);
+
+    let started = Instant::now();
+    ok(roster(&source_data, &["directory", "import", path(&initial_file)?]), "directory import")?;
+    let import_time = started.elapsed();
+    let tenant_url = format!("http://{address}/scim/v2/enterprises/bench");
+    ok(
+        roster(
+            &source_data,
+            &[
+                "app",
+                "create",
+                "bench",
+                "--template",
+                "github-emu",
+                "--tenant-url",
+                &tenant_url,
+                "--secret-token",
+                &token,
+                "--scope",
+                "all",
+            ],
+        ),
+        "app create",
+    )?;
+    // Roster's own service provider is the target: no GitHub budget; the benchmark's concurrency.
+    let exported = ok(roster(&source_data, &["app", "export", "bench"]), "app export")?;
+    let definition = exported
+        .replace("rate_limit = \"github\"", "rate_limit = \"unlimited\"")
+        .replace("concurrency = 16", &format!("concurrency = {}", args.concurrency))
+        .replace("members_per_patch = 100", "members_per_patch = 1000");
+    let definition_file = source_data.join("bench.toml");
+    std::fs::write(&definition_file, definition)?;
+    ok(roster(&source_data, &["app", "apply", path(&definition_file)?]), "app apply")?;
+
+    let mut phases = Vec::new();
+    phases.push(sync(&args.roster, &source_data, "initial cycle").await?);
+    ok(roster(&source_data, &["directory", "import", path(&changed_file)?]), "directory import (changes)")?;
+    phases.push(sync(&args.roster, &source_data, &format!("incremental, {} changes", args.changes)).await?);
+    phases.push(sync(&args.roster, &source_data, "no change").await?);
+
+    println!(
+        "directory: {} users, {} groups, {memberships} memberships (imported in {:.1} s); concurrency {}",
+        args.users,
+        args.groups,
+        import_time.as_secs_f64(),
+        args.concurrency
+    );
+    println!();
+    println!("| cycle | wall time | engine peak RSS | summary |");
+    println!("|---|---|---|---|");
+    for phase in &phases {
+        println!(
+            "| {} | {:.2} s | {} MiB | {} |",
+            phase.name,
+            phase.elapsed.as_secs_f64(),
+            phase.peak_rss_kib / 1024,
+            phase.summary.replace('\n', " ")
+        );
+    }
+    println!();
+    println!("service provider (target) peak RSS: {} MiB", peak_rss_kib(server_pid) / 1024);
+    let _ = server.kill().await;
+    let _ = std::fs::remove_dir_all(&root);
+    Ok(())
+}
+
+fn path(file: &Path) -> anyhow::Result<&str> {
+    file.to_str().context("a temporary path is not UTF-8")
+}
+
+/// Runs `roster sync bench`, timing it and sampling its peak resident memory until it exits.
+async fn sync(roster: &Path, data: &Path, name: &str) -> anyhow::Result<Measured> {
+    let started = Instant::now();
+    let mut child = Command::new(roster)
+        .arg("--data")
+        .arg(data)
+        .args(["sync", "bench"])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()?;
+    let pid = child.id().context("sync pid")?;
+    let mut peak = 0;
+    let status = loop {
+        peak = peak.max(peak_rss_kib(pid));
+        tokio::select! {
+            status = child.wait() => break status?,
+            () = tokio::time::sleep(Duration::from_millis(50)) => {}
+        }
+    };
+    let elapsed = started.elapsed();
+    let mut stdout = String::new();
+    if let Some(mut out) = child.stdout.take() {
+        use tokio::io::AsyncReadExt;
+        out.read_to_string(&mut stdout).await?;
+    }
+    if !status.success() {
+        bail!("roster sync failed in the {name} phase: {stdout}");
+    }
+    let summary = stdout.lines().skip(1).map(str::trim).collect::<Vec<_>>().join("; ");
+    Ok(Measured { name: name.to_owned(), elapsed, peak_rss_kib: peak, summary })
+}
