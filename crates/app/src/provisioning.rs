@@ -392,7 +392,13 @@ pub async fn run_scheduler(
                                     failed = cycle.counts.failed,
                                     "provisioning cycle ended"
                                 ),
-                                Err(error) => tracing::warn!(application = %task_name, error = %format!("{error:#}"), "provisioning cycle failed"),
+                                Err(error) => {
+                                    tracing::warn!(application = %task_name, error = %format!("{error:#}"), "provisioning cycle failed");
+                                    // Try again in a minute, not at every tick.
+                                    if let Err(error) = postpone(&stores, &task_name, RETRY_AFTER_FAILURE).await {
+                                        tracing::warn!(error = %format!("{error:#}"), "could not postpone the next cycle");
+                                    }
+                                }
                             }
                         }),
                     );
@@ -426,6 +432,22 @@ async fn due_applications(stores: &Stores) -> anyhow::Result<Vec<String>> {
         }
     }
     Ok(due)
+}
+
+/// How long the scheduler waits after a cycle that could not run or failed as a whole.
+const RETRY_AFTER_FAILURE: Duration = Duration::from_secs(60);
+
+/// Sets the next scheduled cycle `after` from now (no sooner than an interval already set).
+async fn postpone(stores: &Stores, name: &str, after: Duration) -> anyhow::Result<()> {
+    let (_, state) = ports(stores);
+    let mut job = state.job(name).await?;
+    let next = OffsetDateTime::now_utc() + after;
+    if job.next_run.is_none_or(|scheduled| scheduled < next) {
+        job.next_run = Some(next);
+    }
+    job.run_requested = false;
+    state.put_job(name, &job).await?;
+    Ok(())
 }
 
 /// Asks the scheduler for a cycle of an application as soon as possible.

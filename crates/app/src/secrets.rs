@@ -75,7 +75,7 @@ impl SecretKey {
         let plaintext = self.cipher.decrypt(Nonce::from_slice(nonce), ciphertext).map_err(|_| {
             anyhow!(
                 "the stored secret token cannot be decrypted with the key from {}: it was sealed with another key; \
-                 restore that key, or set the token again with `roster app apply` or `roster app set-token`",
+                 restore that key, or set the token again (secret_token in a file given to `roster app apply`)",
                 self.origin
             )
         })?;

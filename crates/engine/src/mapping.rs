@@ -179,6 +179,9 @@ impl Mapper {
             };
             let value = match (value, &mapping.default) {
                 (None, Some(default)) if creating => Some(coerce(&mapping.path, Value::String(default.clone()))),
+                // A None mapping leaves the target attribute alone, and so does a null source where a default was
+                // sent on create: roster does not remove what only the create gave.
+                (None, _) if !creating && (mapping.expression.is_none() || mapping.default.is_some()) => continue,
                 (value, _) => value,
             };
             desired.values.insert(mapping.path.to_string(), DesiredValue { value, secret, apply: mapping.apply });
@@ -329,7 +332,8 @@ mod tests {
         assert_eq!(value(&created, "title"), Some(Some(json!("Staff"))));
         assert_eq!(value(&created, "locale"), None);
         let updated = evaluate(&mappings, &source, false);
-        assert_eq!(value(&updated, "title"), Some(None));
+        assert_eq!(value(&updated, "title"), None, "the default stays: not removed on update");
+        assert_eq!(value(&updated, "nickName"), None, "a None mapping leaves the attribute alone");
         let mapper = Mapper::compile(&mappings).unwrap();
         assert_eq!(
             created.create_body(&mapper, "urn:ietf:params:scim:schemas:core:2.0:User"),

@@ -55,6 +55,17 @@ pub struct Shadow {
     pub origin: Origin,
 }
 
+/// The identity and state of a shadow, without its exported values: what membership reconciliation needs.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ShadowRef {
+    /// The directory object.
+    pub source_id: ObjectId,
+    /// The target's SCIM `id`.
+    pub target_id: String,
+    /// Active or disabled.
+    pub state: ShadowState,
+}
+
 /// The job's status, as Graph's `synchronizationStatus.code` names it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, Default)]
 pub enum JobStatus {
@@ -267,6 +278,15 @@ pub trait EngineStore: Send + Sync {
         kind: ObjectKind,
         source_ids: &[ObjectId],
     ) -> Result<Vec<Shadow>, StateError>;
+
+    /// The identities and states of these source objects' shadows (those that have one), in any order: like
+    /// [`EngineStore::shadows`] without the exported values, for reading thousands at a time.
+    async fn shadow_refs(
+        &self,
+        application: &str,
+        kind: ObjectKind,
+        source_ids: &[ObjectId],
+    ) -> Result<Vec<ShadowRef>, StateError>;
 
     /// Up to `limit` shadows with source ids greater than `after`, in source id order: keyset paging over all of
     /// them (an initial cycle visits the shadows whose source left the directory).

@@ -200,6 +200,19 @@ impl ScimClient {
         Ok(resources.1)
     }
 
+    /// How many resources of a kind the target holds: `GET {base}/Users?count=1` (for groups also
+    /// `excludedAttributes=members`), answering the ListResponse's `totalResults`.
+    pub async fn total(&self, kind: Kind) -> Result<u64, ClientError> {
+        let mut query = vec![("count", "1".to_owned())];
+        if kind == Kind::Group {
+            query.push(("excludedAttributes", "members".to_owned()));
+        }
+        let request = self.request(Operation::Find, Verb::Get, &[kind.endpoint()], &query, None);
+        let (answer, attempts) = self.send(&request, &self.inner.retry).await?;
+        let (total, _) = json_object(&answer).and_then(list_resources).map_err(|kind| request.error(attempts, kind))?;
+        Ok(total)
+    }
+
     /// Reads `{base}/Users/{id}`; `None` on 404. `attributes` becomes the `attributes` parameter; without it a
     /// group is read with `excludedAttributes=members` (as Entra does: the engine tracks members itself, and a
     /// large group's member list is large).

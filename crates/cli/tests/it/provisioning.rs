@@ -295,3 +295,65 @@ fn test_connection_explains_failures() {
     let database = std::fs::read(data.path().join("roster.db")).unwrap();
     assert!(!database.windows(11).any(|window| window == b"t0ken-value"));
 }
+
+/// `roster serve --demo`: the demo directory, enterprise, token and application are seeded, and the scheduler
+/// provisions the assigned users and groups into the server's own service provider at once.
+#[test]
+fn serve_demo_provisions_end_to_end() {
+    use std::io::{BufRead, BufReader};
+    use std::process::Stdio;
+
+    let data = tempfile::tempdir().unwrap();
+    let mut child = crate::support::roster(data.path())
+        .args(["serve", "--demo", "--listen", "127.0.0.1:0"])
+        .env("ROSTER_LOG", "info")
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    struct Kill(std::process::Child);
+    impl Drop for Kill {
+        fn drop(&mut self) {
+            let _ = self.0.kill();
+            let _ = self.0.wait();
+        }
+    }
+    let stdout = child.stdout.take().unwrap();
+    let stderr = child.stderr.take().unwrap();
+    let _child = Kill(child);
+    let mut out_lines = BufReader::new(stdout).lines();
+    let tenant_url = loop {
+        let line = out_lines.next().expect("the demo printed its enterprise").unwrap();
+        if let Some(rest) = line.strip_prefix("demo enterprise octo-corp (shortcode octo): ") {
+            break rest.trim().to_owned();
+        }
+    };
+    std::thread::spawn(move || for _ in out_lines {});
+    // The scheduler logs the end of each cycle: wait for the first one.
+    let mut err_lines = BufReader::new(stderr).lines();
+    let ended = loop {
+        let line = err_lines.next().expect("the initial cycle ended").unwrap();
+        if line.contains("provisioning cycle") {
+            break line;
+        }
+    };
+    std::thread::spawn(move || for _ in err_lines {});
+    assert!(ended.contains("provisioning cycle ended") && ended.contains("Succeeded"), "{ended}");
+
+    let status: Value = serde_json::from_str(&run_ok(data.path(), &["status", "github", "--json"])).unwrap();
+    let counts = &status["job"]["last_cycle"]["counts"];
+    assert_eq!(status["job"]["status"], "Active");
+    assert_eq!(counts["failed"], 0, "{status}");
+    let created = counts["created"].as_u64().unwrap();
+    assert!(created > 10, "{status}");
+
+    let token = std::fs::read_to_string(data.path().join("demo-token")).unwrap();
+    let target = Target { base: tenant_url, token: token.trim().to_owned(), http: reqwest::blocking::Client::new() };
+    let (_, groups) = target.get("/Groups?count=100");
+    let groups = groups["totalResults"].as_u64().unwrap();
+    assert_eq!(groups, 4, "the four assigned groups");
+    let users = target.users();
+    assert_eq!(users.len() as u64 + groups, created);
+    assert!(users.iter().all(|user| user["active"] == true));
+    assert!(users.iter().any(|user| user["roles"][0]["value"] == "enterprise_owner"));
+}

@@ -13,22 +13,31 @@ use super::Context;
 use super::objects::{Entry, export_step};
 use crate::diff::member_changes;
 use crate::log::{Action, ModifiedProperty, ObjectKind, Status, Step, StepKind};
-use crate::state::{Record, Shadow, ShadowState};
+use crate::state::{Record, Shadow, ShadowRef, ShadowState};
 
-/// Brings one target group's members in step. `leaving` holds users about to be disabled or deleted.
-pub(crate) async fn reconcile(context: Arc<Context>, group: Shadow, leaving: Arc<HashSet<ObjectId>>) {
+/// Brings one target group's members in step. `leaving` holds users about to be disabled or deleted. With `only`,
+/// just these members are compared (the group itself did not change, these users did); else every member.
+pub(crate) async fn reconcile(
+    context: Arc<Context>,
+    group: Shadow,
+    leaving: Arc<HashSet<ObjectId>>,
+    only: Option<Arc<BTreeSet<ObjectId>>>,
+) {
     if context.stopped() || group.state != ShadowState::Active {
         return;
     }
     let started = Instant::now();
     let application = &context.application;
     let state = &context.job.state;
-    let directory_members = match context.group_index.get(&group.source_id) {
-        Some(source) => context.entitlements.members(source, &context.group_index),
+    let relevant = |member: &ObjectId| only.as_ref().is_none_or(|only| only.contains(member));
+    let directory_members: Vec<ObjectId> = match context.group_index.get(&group.source_id) {
+        Some(source) => {
+            context.entitlements.members(source, &context.group_index).into_iter().filter(relevant).collect()
+        }
         None => Vec::new(),
     };
-    let exported = match state.members(application, &group.source_id).await {
-        Ok(members) => members,
+    let exported: Vec<ObjectId> = match state.members(application, &group.source_id).await {
+        Ok(members) => members.into_iter().filter(relevant).collect(),
         Err(error) => {
             tracing::error!(%error, "could not read exported members");
             context.failed(ObjectKind::Group, &group.source_id);
@@ -40,9 +49,9 @@ pub(crate) async fn reconcile(context: Arc<Context>, group: Shadow, leaving: Arc
     ids.extend(exported.iter().cloned());
     ids.sort();
     ids.dedup();
-    let mut shadows: HashMap<ObjectId, Shadow> = HashMap::new();
+    let mut shadows: HashMap<ObjectId, ShadowRef> = HashMap::new();
     for chunk in ids.chunks(1000) {
-        match state.shadows(application, ObjectKind::User, chunk).await {
+        match state.shadow_refs(application, ObjectKind::User, chunk).await {
             Ok(found) => shadows.extend(found.into_iter().map(|shadow| (shadow.source_id.clone(), shadow))),
             Err(error) => {
                 tracing::error!(%error, "could not read member shadows");
@@ -88,8 +97,8 @@ pub(crate) async fn reconcile(context: Arc<Context>, group: Shadow, leaving: Arc
     }];
     let modified = vec![ModifiedProperty {
         name: "members".to_owned(),
-        old: Some(format!("{} members", exported.len())),
-        new: Some(format!("{} members (+{} −{})", wanted.len(), added.len(), removed.len())),
+        old: None,
+        new: Some(format!("+{} −{}", added.len(), removed.len())),
     }];
     if !changes.is_empty()
         && let Err(error) = context.job.client.patch(Kind::Group, &group.target_id, &changes).await
@@ -99,7 +108,7 @@ pub(crate) async fn reconcile(context: Arc<Context>, group: Shadow, leaving: Arc
     }
     context.count(|counts| {
         counts.members_added += add_ids.len() as u64;
-        counts.members_removed += removed.len() as u64;
+        counts.members_removed += remove_ids.len() as u64;
     });
     let mut steps = steps;
     steps.push(export_step(Status::Success, "Updated the group's members in the target"));

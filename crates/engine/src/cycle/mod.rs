@@ -13,6 +13,7 @@
 mod members;
 mod objects;
 mod plan;
+mod recorder;
 
 use std::collections::{BTreeSet, HashMap};
 use std::sync::{Arc, Mutex, PoisonError};
@@ -125,6 +126,11 @@ pub(crate) struct Context {
     pub(crate) failed_groups: Mutex<BTreeSet<String>>,
     /// A failure that stops the cycle.
     pub(crate) fatal: Mutex<Option<ClientError>>,
+    /// Whether the target held no user (and no group) when this initial cycle of a job without shadows began:
+    /// then nothing can match, and creates need no matching query first (a conflict still falls back to one).
+    pub(crate) empty_target: [bool; 2],
+    /// Writes shadows and log entries in batches.
+    pub(crate) recorder: recorder::Recorder,
 }
 
 impl Context {
@@ -163,6 +169,13 @@ impl Context {
         self.fatal.lock().unwrap_or_else(PoisonError::into_inner).is_some()
     }
 
+    pub(crate) fn target_was_empty(&self, kind: ObjectKind) -> bool {
+        match kind {
+            ObjectKind::User => self.empty_target[0],
+            ObjectKind::Group => self.empty_target[1],
+        }
+    }
+
     pub(crate) fn now(&self) -> OffsetDateTime {
         (self.job.now)()
     }
@@ -178,10 +191,13 @@ impl Context {
 
 /// Whether an export error means the whole target is unusable (bad credentials, unreachable), so the cycle stops
 /// instead of failing every object the same way.
+/// A query that answers 404 means the tenant URL does not point at a SCIM endpoint: every request would fail, and
+/// a 404 on an object would wrongly read as "already gone".
 pub(crate) fn is_wholesale(error: &ClientError) -> bool {
-    use roster_scim_client::ErrorKind;
+    use roster_scim_client::{ErrorKind, Operation};
     matches!(error.status(), Some(401 | 403)) && error.code() != "TooManyRequests"
         || matches!(error.kind, ErrorKind::Connect { .. } | ErrorKind::Tls { .. })
+        || error.status() == Some(404) && matches!(error.operation, Operation::Find)
 }
 
 /// A digest of what decides the target's state (scope, scoping filters, mappings, roles): when it changes, the
@@ -247,6 +263,24 @@ pub async fn run_cycle(job: Job, progress: Arc<dyn Progress>) -> Result<Cycle, C
         });
         return Ok(cycle);
     }
+    let probed = match kind {
+        CycleKind::Initial => match (empty(&job, ObjectKind::User).await, empty(&job, ObjectKind::Group).await) {
+            (Ok(users), Ok(groups)) => Ok([users, groups]),
+            (Err(error), _) | (_, Err(error)) => Err(error),
+        },
+        CycleKind::Incremental => Ok([false, false]),
+    };
+    let empty_target = match probed {
+        Ok(empty_target) => empty_target,
+        Err(error) => {
+            cycle.ended = Some((job.now)());
+            cycle.outcome = "Failed".to_owned();
+            job.state.put_cycle(&application, &cycle).await?;
+            state.last_cycle = Some(cycle);
+            job.state.put_job(&application, &state).await?;
+            return Err(error);
+        }
+    };
     job.state.put_cycle(&application, &cycle).await?;
 
     let users = Mapper::compile(&definition.users.mappings)?;
@@ -280,6 +314,8 @@ pub async fn run_cycle(job: Job, progress: Arc<dyn Progress>) -> Result<Cycle, C
         failed_users: Mutex::new(BTreeSet::new()),
         failed_groups: Mutex::new(BTreeSet::new()),
         fatal: Mutex::new(None),
+        empty_target,
+        recorder: recorder::Recorder::start(Arc::clone(&job.state), application.clone()),
     });
 
     let work = match changes {
@@ -287,6 +323,10 @@ pub async fn run_cycle(job: Job, progress: Arc<dyn Progress>) -> Result<Cycle, C
         Some(changes) => plan::Work::from_changes(&changes, &state, &context).await?,
     };
     let outcome = plan::run(&context, work).await;
+    context.recorder.close().await;
+    for (kind, id) in context.recorder.failed() {
+        context.failed(kind, &id);
+    }
 
     let counts = *context.counts.lock().unwrap_or_else(PoisonError::into_inner);
     let stats = job.client.stats();
@@ -320,6 +360,24 @@ pub async fn run_cycle(job: Job, progress: Arc<dyn Progress>) -> Result<Cycle, C
             finish(&job, &mut state, &cycle, &digest, steady).await?;
             Ok(cycle)
         }
+    }
+}
+
+/// Whether the job has no shadow of this kind and the target holds no object of it. A target that cannot say
+/// (an error other than a wholesale failure) is not known to be empty.
+async fn empty(job: &Job, kind: ObjectKind) -> Result<bool, CycleError> {
+    let shadows = job.state.shadow_counts(&job.definition.name).await?;
+    if shadows.iter().any(|(shadow_kind, _, count)| *shadow_kind == kind && *count > 0) {
+        return Ok(false);
+    }
+    let client_kind = match kind {
+        ObjectKind::User => roster_scim_client::Kind::User,
+        ObjectKind::Group => roster_scim_client::Kind::Group,
+    };
+    match job.client.total(client_kind).await {
+        Ok(total) => Ok(total == 0),
+        Err(error) if is_wholesale(&error) => Err(CycleError::Target(error)),
+        Err(_) => Ok(false),
     }
 }
 

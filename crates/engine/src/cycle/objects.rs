@@ -214,6 +214,7 @@ pub(crate) async fn process(context: Arc<Context>, subject: Subject, shadow: Opt
         return nothing;
     }
     let mapping = context.object_mapping(subject.kind);
+    context.count(|counts| counts.evaluated += 1);
     let Subject { kind, id, name, verdict, mut steps } = subject;
     let mut entry = Entry { context: &context, kind, id: &id, name: name.clone(), started };
     match (verdict, shadow) {
@@ -312,14 +313,19 @@ pub(crate) async fn process(context: Arc<Context>, subject: Subject, shadow: Opt
                     if forget {
                         // The target object is gone: forget it, so that the next cycle matches or creates again.
                         let record = Record::DeleteShadow { kind, source_id: id.clone() };
-                        let _ = context.job.state.record(&context.application, vec![record]).await;
+                        context.recorder.write(kind, &id, vec![record]).await;
                     }
                 }
             }
             nothing
         }
         (Verdict::InScope { update, create }, None) => {
-            match find_match(&context, kind, &update).await {
+            let found = if context.target_was_empty(kind) {
+                Ok(Match::None { tried: "none needed: the target held no object when the cycle began".to_owned() })
+            } else {
+                find_match(&context, kind, &update).await
+            };
+            match found {
                 Err(error) => {
                     entry.fail(&error, Action::Other, None, steps, Vec::new()).await;
                 }
@@ -381,65 +387,77 @@ pub(crate) async fn process(context: Arc<Context>, subject: Subject, shadow: Opt
                                 )
                                 .await;
                         }
+                        // A conflict: the object appeared since the match (or a retried POST had landed): match it
+                        // again and take it over.
+                        Err(error) if error.status() == Some(409) => match find_match(&context, kind, &update).await {
+                            Ok(Match::One { attribute, resource }) => {
+                                take_over(&context, &mut entry, &update, steps, &attribute, &resource).await;
+                            }
+                            _ => entry.fail(&error, Action::Create, None, steps, Vec::new()).await,
+                        },
                         Err(error) => entry.fail(&error, Action::Create, None, steps, Vec::new()).await,
                     }
                 }
                 Ok(Match::One { attribute, resource }) => {
-                    let Some(target_id) = resource.get("id").and_then(Value::as_str).map(str::to_owned) else {
-                        return nothing;
-                    };
-                    steps.push(matching_step(format!("Matched target object {target_id} by {attribute}")));
-                    let previous = read_values(context.mapper(kind), &resource);
-                    let changes = attribute_changes(&previous, &update);
-                    let patched = if changes.is_empty() || !mapping.actions.update {
-                        Ok(())
-                    } else {
-                        context
-                            .job
-                            .client
-                            .patch(kind_of(kind), &target_id, &changes.iter().map(to_change).collect::<Vec<_>>())
-                            .await
-                    };
-                    match patched {
-                        Ok(()) => {
-                            let exported =
-                                if mapping.actions.update { apply_changes(&previous, &changes) } else { previous };
-                            let shadow = Shadow {
-                                kind,
-                                source_id: id.clone(),
-                                target_id: target_id.clone(),
-                                exported,
-                                state: ShadowState::Active,
-                                origin: Origin::Matched,
-                            };
-                            let action = if changes.is_empty() { Action::Other } else { Action::Update };
-                            if changes.is_empty() {
-                                context.count(|counts| counts.unchanged += 1);
-                            } else {
-                                context.count(|counts| counts.updated += 1);
-                            }
-                            steps.push(export_step(Status::Success, "Took over the matched object"));
-                            entry
-                                .log_with(
-                                    Record::PutShadow(shadow),
-                                    action,
-                                    Status::Success,
-                                    Some(target_id),
-                                    steps,
-                                    modified(&changes),
-                                    None,
-                                )
-                                .await;
-                        }
-                        Err(error) => {
-                            entry.fail(&error, Action::Update, Some(target_id), steps, modified(&changes)).await;
-                        }
-                    }
+                    take_over(&context, &mut entry, &update, steps, &attribute, &resource).await;
                 }
             }
             nothing
         }
     }
+}
+
+/// Takes over a target object found by a matching attribute: sends what differs from the mapped values, then
+/// records the shadow (origin `Matched`).
+async fn take_over(
+    context: &Context,
+    entry: &mut Entry<'_>,
+    update: &Desired,
+    mut steps: Vec<Step>,
+    attribute: &str,
+    resource: &serde_json::Map<String, Value>,
+) {
+    let kind = entry.kind;
+    let mapping = context.object_mapping(kind);
+    let Some(target_id) = resource.get("id").and_then(Value::as_str).map(str::to_owned) else {
+        let reason = "the matched target object has no id".to_owned();
+        context.count(|counts| counts.failed += 1);
+        context.failed(kind, entry.id);
+        let code = "SystemForCrossDomainIdentityManagementServiceIncompatible";
+        entry.log(Action::Other, Status::Failure, None, steps, Vec::new(), Some((code, reason))).await;
+        return;
+    };
+    steps.push(matching_step(format!("Matched target object {target_id} by {attribute}")));
+    let previous = read_values(context.mapper(kind), resource);
+    let changes = attribute_changes(&previous, update);
+    let patched = if changes.is_empty() || !mapping.actions.update {
+        Ok(())
+    } else {
+        let patch: Vec<Change> = changes.iter().map(to_change).collect();
+        context.job.client.patch(kind_of(kind), &target_id, &patch).await
+    };
+    if let Err(error) = patched {
+        entry.fail(&error, Action::Update, Some(target_id), steps, modified(&changes)).await;
+        return;
+    }
+    let exported = if mapping.actions.update { apply_changes(&previous, &changes) } else { previous };
+    let shadow = Shadow {
+        kind,
+        source_id: entry.id.clone(),
+        target_id: target_id.clone(),
+        exported,
+        state: ShadowState::Active,
+        origin: Origin::Matched,
+    };
+    let action = if changes.is_empty() { Action::Other } else { Action::Update };
+    if changes.is_empty() {
+        context.count(|counts| counts.unchanged += 1);
+    } else {
+        context.count(|counts| counts.updated += 1);
+    }
+    steps.push(export_step(Status::Success, "Took over the matched object"));
+    let record = Record::PutShadow(shadow);
+    entry.log_with(record, action, Status::Success, Some(target_id), steps, modified(&changes), None).await;
 }
 
 /// Runs a queued disable or delete.
@@ -663,11 +681,8 @@ impl Entry<'_> {
     }
 
     async fn write(&self, batch: Vec<Record>) {
-        if let Err(error) = self.context.job.state.record(&self.context.application, batch).await {
-            // The target changed but the shadow could not be written: the next cycle matches the object again
-            // (by its matching attributes), so nothing is created twice.
-            tracing::error!(%error, object = self.id.as_str(), "could not record an export");
-            self.context.failed(self.kind, self.id);
-        }
+        // When the records cannot be written, the recorder marks the object for the next cycle, which matches it
+        // again by its matching attributes: nothing is created twice.
+        self.context.recorder.write(self.kind, self.id, batch).await;
     }
 }

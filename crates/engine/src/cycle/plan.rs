@@ -1,7 +1,7 @@
 //! The order of a cycle: users, then groups, then memberships, then disables and deletes. Each phase reads its
 //! objects a page at a time and exports a page concurrently (the client bounds the requests in flight).
 
-use std::collections::{BTreeSet, HashMap, HashSet};
+use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 use std::sync::Arc;
 
 use roster_directory::ObjectId;
@@ -10,6 +10,9 @@ use tokio::task::JoinSet;
 
 use super::objects::{Deprovision, Processed, Subject, deprovision, process, rng};
 use super::{Context, CycleError, PAGE, members};
+
+/// Groups whose memberships are reconciled at once.
+const MEMBERSHIP_TASKS: usize = 8;
 use crate::log::ObjectKind;
 use crate::state::{JobState, Shadow};
 
@@ -21,8 +24,9 @@ pub(crate) enum Work {
     Some {
         users: BTreeSet<ObjectId>,
         groups: BTreeSet<ObjectId>,
-        /// Groups whose memberships may have changed (changed groups and groups of changed users).
-        memberships: BTreeSet<ObjectId>,
+        /// Groups whose memberships may have changed: `None` compares every member (the group or its members
+        /// changed), `Some(users)` only these users (they changed, the group did not).
+        memberships: BTreeMap<ObjectId, Option<BTreeSet<ObjectId>>>,
     },
 }
 
@@ -39,7 +43,7 @@ impl Work {
     ) -> Result<Work, CycleError> {
         let mut users = BTreeSet::new();
         let mut groups = BTreeSet::new();
-        let mut memberships = BTreeSet::new();
+        let mut whole = BTreeSet::new();
         let parse = |ids: &[String]| ids.iter().filter_map(|id| ObjectId::parse(id).ok()).collect::<Vec<_>>();
         users.extend(parse(&state.retry_users));
         groups.extend(parse(&state.retry_groups));
@@ -52,12 +56,12 @@ impl Work {
                     groups.insert(id.clone());
                 }
                 Changed::Membership { group, member } => {
-                    memberships.insert(group.clone());
+                    whole.insert(group.clone());
                     match context.group_index.get(member) {
                         // A nested group joined or left: its members' entitlement and every flattened group may
                         // change.
                         Some(nested) => {
-                            memberships.extend(context.group_index.keys().cloned());
+                            whole.extend(context.group_index.keys().cloned());
                             users.extend(nested.members.iter().cloned());
                         }
                         None => {
@@ -77,13 +81,24 @@ impl Work {
                 Changed::Assignment { .. } | Changed::Application(_) => {}
             }
         }
-        // A changed user may join or leave every group that holds it.
+        whole.extend(groups.iter().cloned());
+        let mut memberships: BTreeMap<ObjectId, Option<BTreeSet<ObjectId>>> =
+            whole.into_iter().map(|group| (group, None)).collect();
+        // A changed user may join or leave every group that holds it: those groups compare just the changed users.
         for (id, group) in &context.group_index {
-            if context.entitlements.members(group, &context.group_index).iter().any(|member| users.contains(member)) {
-                memberships.insert(id.clone());
+            if memberships.contains_key(id) {
+                continue;
+            }
+            let changed: BTreeSet<ObjectId> = context
+                .entitlements
+                .members(group, &context.group_index)
+                .into_iter()
+                .filter(|member| users.contains(member))
+                .collect();
+            if !changed.is_empty() {
+                memberships.insert(id.clone(), Some(changed));
             }
         }
-        memberships.extend(groups.iter().cloned());
         Ok(Work::Some { users, groups, memberships })
     }
 }
@@ -109,7 +124,8 @@ pub(crate) async fn run(context: &Arc<Context>, work: Work) -> Result<(), CycleE
             }
         }
     }
-    // Memberships, after users and groups exist in the target.
+    context.recorder.flush().await;
+    // Memberships, after users and groups exist in the target (and their shadows are written).
     if context.job.definition.groups.enabled && context.groups.maps_members() && !context.stopped() {
         let leaving_users: Arc<HashSet<ObjectId>> = Arc::new(
             leaving
@@ -118,21 +134,40 @@ pub(crate) async fn run(context: &Arc<Context>, work: Work) -> Result<(), CycleE
                 .map(|work| work.shadow.source_id.clone())
                 .collect(),
         );
-        let candidates: Vec<ObjectId> = match &work {
-            Work::Everything => context.group_index.keys().cloned().collect(),
-            Work::Some { memberships, .. } => memberships.iter().cloned().collect(),
+        // Groups about to be deleted keep their members until then.
+        let leaving_groups: HashSet<ObjectId> = leaving
+            .iter()
+            .filter(|work| work.shadow.kind == ObjectKind::Group)
+            .map(|work| work.shadow.source_id.clone())
+            .collect();
+        let candidates: Vec<(ObjectId, Option<Arc<BTreeSet<ObjectId>>>)> = match &work {
+            Work::Everything => context.group_index.keys().map(|id| (id.clone(), None)).collect(),
+            Work::Some { memberships, .. } => {
+                memberships.iter().map(|(id, only)| (id.clone(), only.clone().map(Arc::new))).collect()
+            }
         };
+        // A few groups at a time: a big group's members are many rows, and the client bounds the requests anyway.
+        let turns = Arc::new(tokio::sync::Semaphore::new(MEMBERSHIP_TASKS));
         for chunk in candidates.chunks(PAGE) {
-            let shadows = context.job.state.shadows(&context.application, ObjectKind::Group, chunk).await?;
+            let ids: Vec<ObjectId> = chunk.iter().map(|(id, _)| id.clone()).collect();
+            let only: HashMap<&ObjectId, &Option<Arc<BTreeSet<ObjectId>>>> =
+                chunk.iter().map(|(id, only)| (id, only)).collect();
+            let shadows = context.job.state.shadows(&context.application, ObjectKind::Group, &ids).await?;
             let mut tasks = JoinSet::new();
-            for shadow in shadows {
-                tasks.spawn(members::reconcile(Arc::clone(context), shadow, Arc::clone(&leaving_users)));
+            for shadow in shadows.into_iter().filter(|shadow| !leaving_groups.contains(&shadow.source_id)) {
+                let only = only.get(&shadow.source_id).and_then(|only| (*only).clone());
+                let (context, leaving, turns) = (Arc::clone(context), Arc::clone(&leaving_users), Arc::clone(&turns));
+                tasks.spawn(async move {
+                    let Ok(_turn) = turns.acquire_owned().await else { return };
+                    members::reconcile(context, shadow, leaving, only).await;
+                });
             }
             while tasks.join_next().await.is_some() {}
             context.advance(chunk.len() as u64);
             context.report("memberships");
         }
     }
+    context.recorder.flush().await;
     // Disables and deletes last.
     if !context.stopped() {
         context.add_total(leaving.len() as u64);

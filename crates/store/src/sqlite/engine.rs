@@ -17,7 +17,9 @@ mod shadows;
 use async_trait::async_trait;
 use roster_directory::ObjectId;
 use roster_engine::log::{LogEntry, ObjectKind};
-use roster_engine::state::{Cycle, EngineStore, JobState, LogQuery, Origin, Record, Shadow, ShadowState, StateError};
+use roster_engine::state::{
+    Cycle, EngineStore, JobState, LogQuery, Origin, Record, Shadow, ShadowRef, ShadowState, StateError,
+};
 use roster_provider::port::StoreError;
 use roster_scim_proto::ScimError;
 use rusqlite::{Connection, OptionalExtension, Row, params};
@@ -115,6 +117,23 @@ impl EngineStore for SqliteStore {
         let ids = to_json(&source_ids.iter().map(ObjectId::as_str).collect::<Vec<_>>(), "the source ids")?;
         let work = move |connection: &mut Connection| shadows::by_source_ids(connection, &application, kind, &ids);
         // A few primary-key lookups are a point read; a thousand are not.
+        let answer =
+            if source_ids.len() <= POINT_READ_IDS { self.point_read(work).await } else { self.read(work).await };
+        answer.map_err(state_error)
+    }
+
+    async fn shadow_refs(
+        &self,
+        application: &str,
+        kind: ObjectKind,
+        source_ids: &[ObjectId],
+    ) -> Result<Vec<ShadowRef>, StateError> {
+        if source_ids.is_empty() {
+            return Ok(Vec::new());
+        }
+        let application = application.to_owned();
+        let ids = to_json(&source_ids.iter().map(ObjectId::as_str).collect::<Vec<_>>(), "the source ids")?;
+        let work = move |connection: &mut Connection| shadows::refs_by_source_ids(connection, &application, kind, &ids);
         let answer =
             if source_ids.len() <= POINT_READ_IDS { self.point_read(work).await } else { self.read(work).await };
         answer.map_err(state_error)

@@ -9,8 +9,8 @@ use std::time::{Duration, Instant};
 use roster_directory::ObjectId;
 use roster_engine::log::{Action, Initiator, LogEntry, ModifiedProperty, ObjectKind, Status, Step, StepKind};
 use roster_engine::state::{
-    Counts, Cycle, CycleKind, EngineStore, JobState, JobStatus, LogQuery, Origin, Record, Shadow, ShadowState,
-    StateError,
+    Counts, Cycle, CycleKind, EngineStore, JobState, JobStatus, LogQuery, Origin, Record, Shadow, ShadowRef,
+    ShadowState, StateError,
 };
 use serde_json::json;
 
@@ -168,6 +168,18 @@ pub async fn shadows(store: &dyn EngineStore) {
 
     assert_eq!(store.shadow_counts(APP).await.unwrap(), counts((5, 1), (1, 0)));
     assert_eq!(store.shadow_counts(OTHER).await.unwrap(), counts((1, 0), (0, 0)));
+
+    // Shadow references carry the identity and state of exactly the shadows `shadows` finds.
+    let mut refs = store.shadow_refs(APP, ObjectKind::User, &ids(&[3, 6, 99])).await.unwrap();
+    refs.sort_by(|a, b| a.source_id.cmp(&b.source_id));
+    let expected: Vec<ShadowRef> = sorted_shadows(store, APP, ObjectKind::User, &[3, 6, 99])
+        .await
+        .into_iter()
+        .map(|shadow| ShadowRef { source_id: shadow.source_id, target_id: shadow.target_id, state: shadow.state })
+        .collect();
+    assert_eq!(refs, expected);
+    assert_eq!(refs[0].state, ShadowState::Disabled);
+    assert_eq!(store.shadow_refs(APP, ObjectKind::Group, &[]).await.unwrap(), []);
 
     // A thousand ids at once (half of them unknown), as a cycle's chunk asks.
     let many: Vec<u128> = (1_000..2_000).collect();

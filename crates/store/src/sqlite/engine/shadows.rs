@@ -2,7 +2,7 @@
 
 use roster_directory::ObjectId;
 use roster_engine::log::ObjectKind;
-use roster_engine::state::{Shadow, ShadowState};
+use roster_engine::state::{Shadow, ShadowRef, ShadowState};
 use rusqlite::{Connection, OptionalExtension, Row, params};
 
 use super::{
@@ -147,6 +147,26 @@ pub(super) fn by_source_ids(
         shadows.push(read_shadow(row)?);
     }
     Ok(shadows)
+}
+
+/// The identities and states of the shadows of the source ids (a JSON array), without parsing exported values.
+pub(super) fn refs_by_source_ids(
+    connection: &Connection,
+    application: &str,
+    kind: ObjectKind,
+    ids_json: &str,
+) -> Result<Vec<ShadowRef>, Failure> {
+    let mut statement = connection.prepare_cached(BY_SOURCE_IDS)?;
+    let mut rows = statement.query(params![application, kind_name(kind), ids_json])?;
+    let mut refs = Vec::new();
+    while let Some(row) = rows.next()? {
+        refs.push(ShadowRef {
+            source_id: parse_id(text(row, 1)?)?,
+            target_id: row.get(2)?,
+            state: parse_state(text(row, 4)?)?,
+        });
+    }
+    Ok(refs)
 }
 
 /// Up to `limit` shadows with source ids greater than `after`, in source id order.
