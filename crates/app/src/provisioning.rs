@@ -330,7 +330,11 @@ pub struct ObjectCount {
 pub async fn status(stores: &Stores, name: &str) -> anyhow::Result<Status> {
     let definition = definition(stores, name).await?;
     let (_, state) = ports(stores);
-    let job = state.job(name).await?;
+    let mut job = state.job(name).await?;
+    if !definition.enabled {
+        // Provisioning off: no cycle runs until it is turned on again.
+        job.status = roster_engine::state::JobStatus::Paused;
+    }
     let current_cycle = state.cycles(name, 1).await?.into_iter().find(|cycle| cycle.ended.is_none());
     let objects = state
         .shadow_counts(name)

@@ -357,3 +357,29 @@ fn serve_demo_provisions_end_to_end() {
     assert!(users.iter().all(|user| user["active"] == true));
     assert!(users.iter().any(|user| user["roles"][0]["value"] == "enterprise_owner"));
 }
+
+/// The Entra legacy dialect (capitalised ops, `"False"` strings, member removal by value array), as an app can ask
+/// for it; roster's service provider takes it, so the target ends up the same as with the RFC dialect. Turning
+/// provisioning off shows as Paused.
+#[test]
+fn the_entra_legacy_dialect_and_pausing() {
+    let setup = setup();
+    let (data, target) = (setup.source.path(), &setup.target);
+    let exported = run_ok(data, &["app", "export", "github"]);
+    let legacy = exported.replace("dialect = \"rfc\"", "dialect = \"entra-legacy\"");
+    assert_ne!(legacy, exported);
+    let file = data.join("legacy.toml");
+    std::fs::write(&file, &legacy).unwrap();
+    run_ok(data, &["app", "apply", file.to_str().unwrap()]);
+    sync(data, "github");
+    run_ok(data, &["directory", "user", "disable", U1]);
+    run_ok(data, &["directory", "group", "remove-member", ENGINEERING, U2]);
+    let counts = sync(data, "github");
+    assert_eq!((counts["disabled"].as_u64(), counts["members_removed"].as_u64()), (Some(2), Some(2)), "{counts}");
+    assert_eq!(target.user_by_external_id(U1).unwrap()["active"], false);
+    assert_eq!(target.member_ids(&target.group("Engineering").unwrap()), vec![U3]);
+
+    run_ok(data, &["app", "disable", "github"]);
+    let status = run_ok(data, &["status", "github"]);
+    assert!(status.contains("Paused") && status.contains("provisioning:  off"), "{status}");
+}
