@@ -30,7 +30,7 @@
 //!
 //! [`ClientError::is_retryable`] is true for 429, 500, 502, 503, 504, a rate-limit 403, timeouts, connection
 //! failures other than TLS, and server-imposed waits: the client has already retried those in place up to its
-//! [`RetryPolicy`](crate::RetryPolicy), and the engine escrows them for a later cycle. Never for 400, 401, a
+//! [`RetryPolicy`](crate::RetryPolicy), and the engine evaluates the object again in a later cycle. Never for 400, 401, a
 //! plain 403, 404, 409 or 412.
 
 use std::fmt;

@@ -18,7 +18,7 @@ pub struct RetryPolicy {
     /// The longest back-off.
     pub max: Duration,
     /// The longest wait a server may impose (`Retry-After`, a rate-limit reset) for the client to still retry in
-    /// place. A longer one fails the request at once with the wait in the error (the engine escrows it), and
+    /// place. A longer one fails the request at once with the wait in the error (the engine retries the object in a later cycle), and
     /// requests that would have to wait behind it fail the same way.
     pub max_server_wait: Duration,
 }
