@@ -431,6 +431,11 @@ async fn due_applications(stores: &Stores) -> anyhow::Result<Vec<String>> {
             continue;
         }
         let job = state.job(&definition.name).await?;
+        // Staged deletes wait for an admin: no cycle until `roster app allow-deletes` (or a fix and a restart).
+        if job.quarantine.as_ref().is_some_and(|quarantine| quarantine.reason == "TooManyDeletes") && !job.force_deletes
+        {
+            continue;
+        }
         if job.run_requested || job.next_run.is_none_or(|next| next <= now) {
             due.push(definition.name);
         }
@@ -452,6 +457,22 @@ async fn postpone(stores: &Stores, name: &str, after: Duration) -> anyhow::Resul
     job.run_requested = false;
     state.put_job(name, &job).await?;
     Ok(())
+}
+
+/// `roster app allow-deletes`: the next cycle sends the disables and deletes the accidental-deletion guard staged,
+/// whatever their number, and the scheduler runs it at once. Returns how many users and groups are staged.
+pub async fn allow_deletes(stores: &Stores, name: &str) -> anyhow::Result<(usize, usize)> {
+    definition(stores, name).await?;
+    let (_, state) = ports(stores);
+    let mut job = state.job(name).await?;
+    let staged = (job.staged_users.len(), job.staged_groups.len());
+    if staged == (0, 0) {
+        bail!("application {name} has no staged disables or deletes");
+    }
+    job.force_deletes = true;
+    job.run_requested = true;
+    state.put_job(name, &job).await?;
+    Ok(staged)
 }
 
 /// Asks the scheduler for a cycle of an application as soon as possible.

@@ -215,7 +215,7 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             let stores = cli.storage.open()?;
             let key = roster_app::secrets::SecretKey::load(&cli.storage.data)?;
             if !provisioning::sync(&stores, &key, &name).await? {
-                anyhow::bail!("the cycle of {name} ended with failed objects (see above)");
+                anyhow::bail!("the cycle of {name} ended with failed or staged objects (see above)");
             }
             Ok(())
         }

@@ -72,6 +72,11 @@ pub enum AppCommand {
         /// The application.
         name: String,
     },
+    /// Send the disables and deletes the accidental-deletion guard staged (the next cycle sends them).
+    AllowDeletes {
+        /// The application.
+        name: String,
+    },
     /// Turn provisioning on.
     Enable {
         /// The application.
@@ -149,6 +154,13 @@ pub async fn app(stores: &Stores, key: &SecretKey, command: AppCommand) -> anyho
             Ok(()) => println!("success: {name}'s target answered the test query as a SCIM service provider should"),
             Err(problem) => bail!("the connection test of {name} failed: {problem}"),
         },
+        AppCommand::AllowDeletes { name } => {
+            let (users, groups) = provisioning::allow_deletes(stores, &name).await?;
+            println!(
+                "the next cycle of {name} sends the {users} staged user and {groups} staged group disables and deletes; \
+                 run it now with `roster sync {name}` (or let `roster serve` run it)"
+            );
+        }
         AppCommand::Enable { name } => {
             provisioning::set_enabled(stores, key, &name, true).await?;
             println!("provisioning of {name} is on");
@@ -177,7 +189,7 @@ pub async fn sync(stores: &Stores, key: &SecretKey, name: &str) -> anyhow::Resul
     progress.finish();
     let cycle = cycle?;
     print_summary(name, &cycle);
-    Ok(cycle.outcome == "Succeeded")
+    Ok(cycle.outcome == "Succeeded" && cycle.counts.staged == 0)
 }
 
 fn print_summary(name: &str, cycle: &Cycle) {
@@ -321,6 +333,14 @@ pub async fn status(stores: &Stores, name: &str, json: bool) -> anyhow::Result<(
     }
     if let Some(next) = job.next_run {
         println!("next cycle:    {next}");
+    }
+    if let Some(quarantine) = &job.quarantine {
+        println!("quarantine:    {} since {}", quarantine.reason, quarantine.since);
+        println!("               {}", quarantine.detail);
+    }
+    if !job.staged_users.is_empty() || !job.staged_groups.is_empty() {
+        let allowed = if job.force_deletes { " (allowed: the next cycle sends them)" } else { "" };
+        println!("staged:        {} users, {} groups{allowed}", job.staged_users.len(), job.staged_groups.len());
     }
     if !job.retry_users.is_empty() || !job.retry_groups.is_empty() {
         println!("to retry:      {} users, {} groups", job.retry_users.len(), job.retry_groups.len());

@@ -31,6 +31,13 @@ pub struct Definition {
     /// The time between cycles, e.g. `40m` (Entra's interval), `5m`, `1h`, `30s`.
     #[serde(default = "default_interval", with = "interval")]
     pub interval: Duration,
+    /// Accidental-deletion prevention: when the disables plus deletes (users and groups) of one cycle exceed
+    /// `deletion_threshold`, they are staged, not sent, until an admin runs `roster app allow-deletes`.
+    #[serde(default = "yes")]
+    pub prevent_accidental_deletions: bool,
+    /// The most disables plus deletes one cycle sends without an admin's consent (Entra's default: 500).
+    #[serde(default = "default_deletion_threshold")]
+    pub deletion_threshold: u64,
     /// The app roles users can be assigned with.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub app_roles: Vec<AppRole>,
@@ -226,6 +233,10 @@ impl Apply {
 
 fn yes() -> bool {
     true
+}
+
+fn default_deletion_threshold() -> u64 {
+    500
 }
 
 fn default_interval() -> Duration {

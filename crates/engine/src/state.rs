@@ -122,6 +122,9 @@ pub struct Counts {
     pub updated: u64,
     /// Users disabled.
     pub disabled: u64,
+    /// Disables and deletes held back by the accidental-deletion guard.
+    #[serde(default)]
+    pub staged: u64,
     /// Objects deleted.
     pub deleted: u64,
     /// Objects that needed nothing.
@@ -194,6 +197,31 @@ pub struct JobState {
     /// Groups whose export (or membership export) failed, evaluated again by the next cycle.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub retry_groups: Vec<String>,
+    /// Why the job is in quarantine, while it is.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub quarantine: Option<Quarantine>,
+    /// Users whose disable or delete the accidental-deletion guard staged, evaluated again by the next cycle.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub staged_users: Vec<String>,
+    /// Groups whose delete the guard staged.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub staged_groups: Vec<String>,
+    /// Set by `roster app allow-deletes`: the next cycle sends the staged disables and deletes, whatever their
+    /// number, and clears it.
+    #[serde(default)]
+    pub force_deletes: bool,
+}
+
+/// A quarantine: its reason (Graph's `quarantineReason` names) and since when.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Quarantine {
+    /// `TooManyDeletes`, ...
+    pub reason: String,
+    /// What happened, in words.
+    pub detail: String,
+    /// When it began.
+    #[serde(with = "time::serde::rfc3339")]
+    pub since: OffsetDateTime,
 }
 
 /// One change to record, as part of a batch applied in one transaction.

@@ -58,6 +58,8 @@ pub fn github_emu(name: &str, tenant_url: &str) -> Definition {
         scope: Scope::Assigned,
         include_nested_members: false,
         interval: std::time::Duration::from_secs(40 * 60),
+        prevent_accidental_deletions: true,
+        deletion_threshold: 500,
         app_roles: vec![
             role("27d9891d-2c17-4f45-a262-781a0e55c80a", "user", "User"),
             role("1ebc4a02-e56c-43a6-92a5-02ee09b90824", "guest_collaborator", "Guest Collaborator"),
@@ -108,6 +110,8 @@ pub fn scim(name: &str, tenant_url: &str) -> Definition {
         scope: Scope::Assigned,
         include_nested_members: false,
         interval: std::time::Duration::from_secs(40 * 60),
+        prevent_accidental_deletions: true,
+        deletion_threshold: 500,
         app_roles: Vec::new(),
         users: ObjectMapping {
             enabled: true,

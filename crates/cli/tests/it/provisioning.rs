@@ -383,3 +383,77 @@ fn the_entra_legacy_dialect_and_pausing() {
     let status = run_ok(data, &["status", "github"]);
     assert!(status.contains("Paused") && status.contains("provisioning:  off"), "{status}");
 }
+
+/// The accidental-deletion guard: when a cycle's disables and deletes exceed the threshold, none is sent; they are
+/// logged as StagedDelete, the job is quarantined (TooManyDeletes) and stays so cycle after cycle, until an admin
+/// allows the deletes; then the next cycle sends exactly them.
+#[test]
+fn too_many_deletes_are_staged_until_allowed() {
+    let setup = setup();
+    let (data, target) = (setup.source.path(), &setup.target);
+    let exported = run_ok(data, &["app", "export", "github"]);
+    assert!(exported.contains("deletion_threshold = 500"), "{exported}");
+    let guarded = exported.replace("deletion_threshold = 500", "deletion_threshold = 2");
+    let file = data.join("guarded.toml");
+    std::fs::write(&file, &guarded).unwrap();
+    run_ok(data, &["app", "apply", file.to_str().unwrap()]);
+    sync(data, "github");
+    assert_eq!(target.users().len(), 4);
+
+    // Unassigning Engineering would disable Ada, Alan and Grace and delete the group: 4 > 2.
+    run_ok(data, &["app", "unassign", "github", "--group", ENGINEERING]);
+    for _ in 0..2 {
+        let output = run(data, &["sync", "github"]);
+        assert!(!output.status.success(), "a cycle that stages deletes does not exit 0");
+        let counts = last_counts(data, "github");
+        assert_eq!((counts["staged"].as_u64(), counts["writes"].as_u64()), (Some(4), Some(0)), "{counts}");
+        assert!(target.users().iter().all(|user| user["active"] == true), "nothing was disabled");
+        assert!(target.group("Engineering").is_some(), "nothing was deleted");
+        let status = run_ok(data, &["status", "github"]);
+        assert!(status.contains("Quarantine") && status.contains("TooManyDeletes"), "{status}");
+        assert!(status.contains("staged:        3 users, 1 groups"), "{status}");
+    }
+    let staged = run_ok(data, &["logs", "github", "--action", "StagedDelete", "--format", "json"]);
+    let staged: Value = serde_json::from_str(&staged).unwrap();
+    assert_eq!(staged.as_array().unwrap().len(), 8, "4 objects in each of 2 cycles");
+
+    assert_eq!(target.member_ids(&target.group("Engineering").unwrap()), vec![U1, U2, U3]);
+
+    assert!(run_ok(data, &["app", "allow-deletes", "github"]).contains("3 staged user and 1 staged group"));
+    let counts = sync(data, "github");
+    assert_eq!((counts["disabled"].as_u64(), counts["deleted"].as_u64()), (Some(3), Some(1)), "{counts}");
+    assert_eq!(counts["staged"], 0);
+    assert!(target.group("Engineering").is_none());
+    let active: Vec<Value> = target.users().into_iter().filter(|user| user["active"] == true).collect();
+    assert_eq!(active.len(), 1, "only Linus, assigned directly, stays active");
+    let status = run_ok(data, &["status", "github"]);
+    assert!(status.contains("status:        Active") && !status.contains("Quarantine"), "{status}");
+    let output = run(data, &["app", "allow-deletes", "github"]);
+    assert!(String::from_utf8_lossy(&output.stderr).contains("no staged disables or deletes"));
+}
+
+/// Staged users stay members of the groups that remain: the guard holds back their membership removals too.
+#[test]
+fn staged_disables_keep_group_memberships() {
+    let setup = setup();
+    let (data, target) = (setup.source.path(), &setup.target);
+    let guarded =
+        run_ok(data, &["app", "export", "github"]).replace("deletion_threshold = 500", "deletion_threshold = 2");
+    let file = data.join("guarded.toml");
+    std::fs::write(&file, guarded).unwrap();
+    run_ok(data, &["app", "apply", file.to_str().unwrap()]);
+    sync(data, "github");
+    for user in [U1, U2, U3] {
+        run_ok(data, &["directory", "user", "delete", user]);
+    }
+    let output = run(data, &["sync", "github"]);
+    assert!(!output.status.success());
+    let counts = last_counts(data, "github");
+    assert_eq!((counts["staged"].as_u64(), counts["writes"].as_u64()), (Some(3), Some(0)), "{counts}");
+    assert_eq!(target.member_ids(&target.group("Engineering").unwrap()), vec![U1, U2, U3]);
+
+    run_ok(data, &["app", "allow-deletes", "github"]);
+    let counts = sync(data, "github");
+    assert_eq!((counts["disabled"].as_u64(), counts["members_removed"].as_u64()), (Some(3), Some(3)), "{counts}");
+    assert_eq!(target.member_ids(&target.group("Engineering").unwrap()), Vec::<String>::new());
+}

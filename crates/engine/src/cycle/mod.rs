@@ -131,6 +131,13 @@ pub(crate) struct Context {
     pub(crate) empty_target: [bool; 2],
     /// Writes shadows and log entries in batches.
     pub(crate) recorder: recorder::Recorder,
+    /// Whether an admin allowed this cycle's disables and deletes whatever their number.
+    pub(crate) force_deletes: bool,
+    /// Objects whose disable or delete the guard staged.
+    pub(crate) staged_users: Mutex<BTreeSet<String>>,
+    pub(crate) staged_groups: Mutex<BTreeSet<String>>,
+    /// The quarantine this cycle ends in (reason, detail).
+    pub(crate) quarantine: Mutex<Option<(String, String)>>,
 }
 
 impl Context {
@@ -167,6 +174,18 @@ impl Context {
 
     pub(crate) fn stopped(&self) -> bool {
         self.fatal.lock().unwrap_or_else(PoisonError::into_inner).is_some()
+    }
+
+    pub(crate) fn staged(&self, kind: ObjectKind, id: &ObjectId) {
+        let set = match kind {
+            ObjectKind::User => &self.staged_users,
+            ObjectKind::Group => &self.staged_groups,
+        };
+        set.lock().unwrap_or_else(PoisonError::into_inner).insert(id.as_str().to_owned());
+    }
+
+    pub(crate) fn quarantine(&self, reason: &str, detail: String) {
+        *self.quarantine.lock().unwrap_or_else(PoisonError::into_inner) = Some((reason.to_owned(), detail));
     }
 
     pub(crate) fn target_was_empty(&self, kind: ObjectKind) -> bool {
@@ -248,6 +267,8 @@ pub async fn run_cycle(job: Job, progress: Arc<dyn Progress>) -> Result<Cycle, C
         && changes.is_empty()
         && state.retry_users.is_empty()
         && state.retry_groups.is_empty()
+        && state.staged_users.is_empty()
+        && state.staged_groups.is_empty()
     {
         let now = (job.now)();
         cycle.ended = Some(now);
@@ -316,6 +337,10 @@ pub async fn run_cycle(job: Job, progress: Arc<dyn Progress>) -> Result<Cycle, C
         fatal: Mutex::new(None),
         empty_target,
         recorder: recorder::Recorder::start(Arc::clone(&job.state), application.clone()),
+        force_deletes: state.force_deletes,
+        staged_users: Mutex::new(BTreeSet::new()),
+        staged_groups: Mutex::new(BTreeSet::new()),
+        quarantine: Mutex::new(None),
     });
 
     let work = match changes {
@@ -356,7 +381,24 @@ pub async fn run_cycle(job: Job, progress: Arc<dyn Progress>) -> Result<Cycle, C
             cycle.outcome = if clean { "Succeeded" } else { "EntryLevelErrors" }.to_owned();
             state.retry_users = failed_users;
             state.retry_groups = failed_groups;
-            let steady = clean && counts.created + counts.updated + counts.disabled + counts.deleted == 0;
+            state.staged_users =
+                context.staged_users.lock().unwrap_or_else(PoisonError::into_inner).iter().cloned().collect();
+            state.staged_groups =
+                context.staged_groups.lock().unwrap_or_else(PoisonError::into_inner).iter().cloned().collect();
+            state.force_deletes = false;
+            // A cycle that ends without a reason for quarantine lifts one; a new reason replaces the old one.
+            state.quarantine = match context.quarantine.lock().unwrap_or_else(PoisonError::into_inner).take() {
+                Some((reason, detail)) => {
+                    let since = match &state.quarantine {
+                        Some(current) if current.reason == reason => current.since,
+                        _ => (job.now)(),
+                    };
+                    Some(crate::state::Quarantine { reason, detail, since })
+                }
+                None => None,
+            };
+            let steady =
+                clean && counts.created + counts.updated + counts.disabled + counts.deleted + counts.staged == 0;
             finish(&job, &mut state, &cycle, &digest, steady).await?;
             Ok(cycle)
         }
@@ -387,7 +429,11 @@ async fn finish(job: &Job, state: &mut JobState, cycle: &Cycle, digest: &str, st
     job.state.put_cycle(application, cycle).await?;
     state.watermark = Some(cycle.to);
     state.definition_digest = Some(digest.to_owned());
-    state.status = if job.definition.enabled { JobStatus::Active } else { JobStatus::Paused };
+    state.status = match (&state.quarantine, job.definition.enabled) {
+        (Some(_), _) => JobStatus::Quarantine,
+        (None, true) => JobStatus::Active,
+        (None, false) => JobStatus::Paused,
+    };
     state.last_cycle = Some(cycle.clone());
     if steady {
         let at = cycle.ended.unwrap_or(cycle.began);

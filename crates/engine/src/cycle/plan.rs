@@ -8,8 +8,9 @@ use roster_directory::ObjectId;
 use roster_directory::port::Changed;
 use tokio::task::JoinSet;
 
-use super::objects::{Deprovision, Processed, Subject, deprovision, process, rng};
+use super::objects::{Deprovision, Entry, Processed, Subject, deprovision, process, rng};
 use super::{Context, CycleError, PAGE, members};
+use crate::log::{Action, Status, Step, StepKind};
 
 /// Groups whose memberships are reconciled at once.
 const MEMBERSHIP_TASKS: usize = 8;
@@ -47,6 +48,8 @@ impl Work {
         let parse = |ids: &[String]| ids.iter().filter_map(|id| ObjectId::parse(id).ok()).collect::<Vec<_>>();
         users.extend(parse(&state.retry_users));
         groups.extend(parse(&state.retry_groups));
+        users.extend(parse(&state.staged_users));
+        groups.extend(parse(&state.staged_groups));
         for change in changes {
             match change {
                 Changed::User(id) => {
@@ -125,12 +128,18 @@ pub(crate) async fn run(context: &Arc<Context>, work: Work) -> Result<(), CycleE
         }
     }
     context.recorder.flush().await;
+    // The accidental-deletion guard decides now: staged users stay members of their groups until allowed.
+    let definition = &context.job.definition;
+    let staging = !context.stopped()
+        && definition.prevent_accidental_deletions
+        && leaving.len() as u64 > definition.deletion_threshold
+        && !context.force_deletes;
     // Memberships, after users and groups exist in the target (and their shadows are written).
     if context.job.definition.groups.enabled && context.groups.maps_members() && !context.stopped() {
         let leaving_users: Arc<HashSet<ObjectId>> = Arc::new(
             leaving
                 .iter()
-                .filter(|work| work.shadow.kind == ObjectKind::User)
+                .filter(|work| !staging && work.shadow.kind == ObjectKind::User)
                 .map(|work| work.shadow.source_id.clone())
                 .collect(),
         );
@@ -168,8 +177,10 @@ pub(crate) async fn run(context: &Arc<Context>, work: Work) -> Result<(), CycleE
         }
     }
     context.recorder.flush().await;
-    // Disables and deletes last.
-    if !context.stopped() {
+    // Disables and deletes last, unless there are too many of them.
+    if staging {
+        stage(context, leaving).await;
+    } else if !context.stopped() {
         context.add_total(leaving.len() as u64);
         let mut tasks = JoinSet::new();
         for work in leaving {
@@ -179,6 +190,49 @@ pub(crate) async fn run(context: &Arc<Context>, work: Work) -> Result<(), CycleE
         context.report("deprovisioning");
     }
     Ok(())
+}
+
+/// The accidental-deletion guard: logs each held-back disable or delete as a `StagedDelete`, remembers the objects
+/// for the next cycle and puts the job in quarantine (`TooManyDeletes`) until an admin allows the deletes.
+async fn stage(context: &Arc<Context>, leaving: Vec<Deprovision>) {
+    let threshold = context.job.definition.deletion_threshold;
+    let count = leaving.len();
+    let detail = format!(
+        "{count} disables and deletes in one cycle exceed the threshold of {threshold}; they are staged, not sent. \
+         If they are intended, run `roster app allow-deletes {}`; if not, fix the cause (assignments, scoping, the \
+         directory) and the next cycle sees the objects again",
+        context.application
+    );
+    for work in leaving {
+        let kind = work.shadow.kind;
+        let id = work.shadow.source_id.clone();
+        let mut entry =
+            Entry { context, kind, id: &id, name: work.subject_name.clone(), started: std::time::Instant::now() };
+        let step = Step {
+            kind: StepKind::Processing,
+            status: Status::Skipped,
+            description: format!(
+                "Staged: would be {} ({})",
+                if work.delete { "deleted" } else { "disabled" },
+                work.reason
+            ),
+            details: Vec::new(),
+        };
+        entry
+            .log(
+                Action::StagedDelete,
+                Status::Skipped,
+                Some(work.shadow.target_id.clone()),
+                vec![step],
+                Vec::new(),
+                Some(("TooManyDeletes", detail.clone())),
+            )
+            .await;
+        context.count(|counts| counts.staged += 1);
+        context.staged(kind, &id);
+    }
+    context.quarantine("TooManyDeletes", detail);
+    context.report("deprovisioning");
 }
 
 /// Every directory object of a kind, page by page, then the shadows whose source left the directory.

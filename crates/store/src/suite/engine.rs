@@ -9,8 +9,8 @@ use std::time::{Duration, Instant};
 use roster_directory::ObjectId;
 use roster_engine::log::{Action, Initiator, LogEntry, ModifiedProperty, ObjectKind, Status, Step, StepKind};
 use roster_engine::state::{
-    Counts, Cycle, CycleKind, EngineStore, JobState, JobStatus, LogQuery, Origin, Record, Shadow, ShadowRef,
-    ShadowState, StateError,
+    Counts, Cycle, CycleKind, EngineStore, JobState, JobStatus, LogQuery, Origin, Quarantine, Record, Shadow,
+    ShadowRef, ShadowState, StateError,
 };
 use serde_json::json;
 
@@ -384,6 +384,14 @@ pub async fn job_states(store: &dyn EngineStore) {
         run_requested: true,
         retry_users: vec![object_id(1).to_string(), object_id(2).to_string()],
         retry_groups: vec![object_id(9).to_string()],
+        quarantine: Some(Quarantine {
+            reason: "TooManyDeletes".to_owned(),
+            detail: "600 > 500".to_owned(),
+            since: at(4),
+        }),
+        staged_users: vec![object_id(3).to_string()],
+        staged_groups: vec![object_id(8).to_string()],
+        force_deletes: true,
     };
     store.put_job(APP, &state).await.unwrap();
     assert_eq!(store.job(APP).await.unwrap(), state);
