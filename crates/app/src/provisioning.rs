@@ -398,8 +398,9 @@ pub async fn run_scheduler(
                                 ),
                                 Err(error) => {
                                     tracing::warn!(application = %task_name, error = %format!("{error:#}"), "provisioning cycle failed");
-                                    // Try again in a minute, not at every tick.
-                                    if let Err(error) = postpone(&stores, &task_name, RETRY_AFTER_FAILURE).await {
+                                    // Try again later, not at every tick: after a minute, then twice as long after each
+                                    // quarantined cycle, up to once a day.
+                                    if let Err(error) = back_off(&stores, &key, &task_name).await {
                                         tracing::warn!(error = %format!("{error:#}"), "could not postpone the next cycle");
                                     }
                                 }
@@ -446,6 +447,28 @@ async fn due_applications(stores: &Stores) -> anyhow::Result<Vec<String>> {
 /// How long the scheduler waits after a cycle that could not run or failed as a whole.
 const RETRY_AFTER_FAILURE: Duration = Duration::from_secs(60);
 
+/// How long a quarantine may last before the job is turned off (Entra: four weeks).
+const QUARANTINE_LIMIT: time::Duration = time::Duration::weeks(4);
+/// The longest gap between cycles of a quarantined job.
+const QUARANTINE_BACK_OFF: Duration = Duration::from_secs(24 * 3600);
+
+/// Schedules the next cycle after a failed one: one minute, doubled for each cycle of an ongoing quarantine, at most
+/// a day; a quarantine older than four weeks turns provisioning off.
+async fn back_off(stores: &Stores, key: &SecretKey, name: &str) -> anyhow::Result<()> {
+    let (_, state) = ports(stores);
+    let job = state.job(name).await?;
+    let Some(quarantine) = job.quarantine else {
+        return postpone(stores, name, RETRY_AFTER_FAILURE).await;
+    };
+    if OffsetDateTime::now_utc() - quarantine.since > QUARANTINE_LIMIT {
+        tracing::warn!(application = %name, "in quarantine for four weeks: provisioning is turned off");
+        return set_enabled(stores, key, name, false).await;
+    }
+    let doublings = quarantine.cycles.saturating_sub(1).min(16);
+    let delay = RETRY_AFTER_FAILURE.saturating_mul(1 << doublings).min(QUARANTINE_BACK_OFF);
+    postpone(stores, name, delay).await
+}
+
 /// Sets the next scheduled cycle `after` from now (no sooner than an interval already set).
 async fn postpone(stores: &Stores, name: &str, after: Duration) -> anyhow::Result<()> {
     let (_, state) = ports(stores);
@@ -456,6 +479,75 @@ async fn postpone(stores: &Stores, name: &str, after: Duration) -> anyhow::Resul
     }
     job.run_requested = false;
     state.put_job(name, &job).await?;
+    Ok(())
+}
+
+/// What `roster app restart` resets (Graph's `resetScope`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct Reset {
+    /// Forget the objects to retry (Entra's escrows).
+    pub escrows: bool,
+    /// Clear the watermark: the next cycle is an initial one.
+    pub watermark: bool,
+    /// Lift the quarantine.
+    pub quarantine: bool,
+    /// Forget every shadow: the next cycle matches every object again.
+    pub full: bool,
+}
+
+impl Reset {
+    /// Parses `escrows,watermark,quarantine,full`; empty means the portal's restart (all but `full`).
+    pub fn parse(text: &str) -> anyhow::Result<Reset> {
+        let mut reset = Reset::default();
+        for part in text.split(',').map(str::trim).filter(|part| !part.is_empty()) {
+            match part.to_ascii_lowercase().as_str() {
+                "escrows" => reset.escrows = true,
+                "watermark" => reset.watermark = true,
+                "quarantine" | "quarantinestate" => reset.quarantine = true,
+                "full" => reset.full = true,
+                other => bail!("unknown reset scope {other:?}; use escrows, watermark, quarantine or full"),
+            }
+        }
+        if reset == Reset::default() {
+            reset = Reset { escrows: true, watermark: true, quarantine: true, full: false };
+        }
+        Ok(reset)
+    }
+}
+
+/// `roster app restart`: resets what `reset` names and asks the scheduler for a cycle at once.
+pub async fn restart(stores: &Stores, name: &str, reset: Reset) -> anyhow::Result<()> {
+    definition(stores, name).await?;
+    let (_, state) = ports(stores);
+    let mut job = state.job(name).await?;
+    if reset.escrows {
+        job.retry_users.clear();
+        job.retry_groups.clear();
+        job.staged_users.clear();
+        job.staged_groups.clear();
+    }
+    if reset.watermark || reset.full {
+        job.watermark = None;
+    }
+    if reset.quarantine {
+        job.quarantine = None;
+        if job.status == roster_engine::state::JobStatus::Quarantine {
+            job.status = roster_engine::state::JobStatus::Active;
+        }
+    }
+    if reset.full {
+        state.forget_shadows(name).await?;
+    }
+    job.run_requested = true;
+    job.next_run = None;
+    state.put_job(name, &job).await?;
+    Ok(())
+}
+
+/// Replaces an application's secret token.
+pub async fn set_token(stores: &Stores, key: &SecretKey, name: &str, token: &str) -> anyhow::Result<()> {
+    let definition = definition(stores, name).await?;
+    put(stores, key, definition, Some(token)).await?;
     Ok(())
 }
 

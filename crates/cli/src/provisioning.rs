@@ -77,6 +77,22 @@ pub enum AppCommand {
         /// The application.
         name: String,
     },
+    /// Reset the job (by default: escrows, watermark and quarantine, as Entra's Restart) and run a cycle soon.
+    Restart {
+        /// The application.
+        name: String,
+        /// What to reset: escrows, watermark, quarantine, full (also forgets every link to target objects).
+        #[arg(long, default_value = "")]
+        reset: String,
+    },
+    /// Replace the secret token roster sends to the target.
+    SetToken {
+        /// The application.
+        name: String,
+        /// The new token (also read from ROSTER_SECRET_TOKEN).
+        #[arg(long, env = "ROSTER_SECRET_TOKEN", hide_env_values = true)]
+        secret_token: String,
+    },
     /// Turn provisioning on.
     Enable {
         /// The application.
@@ -160,6 +176,16 @@ pub async fn app(stores: &Stores, key: &SecretKey, command: AppCommand) -> anyho
                 "the next cycle of {name} sends the {users} staged user and {groups} staged group disables and deletes; \
                  run it now with `roster sync {name}` (or let `roster serve` run it)"
             );
+        }
+        AppCommand::Restart { name, reset } => {
+            provisioning::restart(stores, &name, provisioning::Reset::parse(&reset)?).await?;
+            println!(
+                "restarted {name}: the next cycle (now, with `roster sync {name}`, or soon under `roster serve`) starts afresh"
+            );
+        }
+        AppCommand::SetToken { name, secret_token } => {
+            provisioning::set_token(stores, key, &name, &secret_token).await?;
+            println!("stored the new secret token of {name}");
         }
         AppCommand::Enable { name } => {
             provisioning::set_enabled(stores, key, &name, true).await?;

@@ -222,6 +222,9 @@ pub struct Quarantine {
     /// When it began.
     #[serde(with = "time::serde::rfc3339")]
     pub since: OffsetDateTime,
+    /// How many cycles in a row ended in it (the scheduler backs off with it).
+    #[serde(default)]
+    pub cycles: u32,
 }
 
 /// One change to record, as part of a batch applied in one transaction.

@@ -457,3 +457,35 @@ fn staged_disables_keep_group_memberships() {
     assert_eq!((counts["disabled"].as_u64(), counts["members_removed"].as_u64()), (Some(3), Some(3)), "{counts}");
     assert_eq!(target.member_ids(&target.group("Engineering").unwrap()), Vec::<String>::new());
 }
+
+/// A target that refuses the token fails the cycle as a whole: no object is touched, the job goes into quarantine
+/// with the reason and what to do, and the watermark stays. A new token and a restart recover it.
+#[test]
+fn a_refused_token_quarantines_and_a_new_token_with_restart_recovers() {
+    let setup = setup();
+    let (data, target) = (setup.source.path(), &setup.target);
+    run_ok(data, &["app", "set-token", "github", "--secret-token", "roster_pat_not-a-valid-token"]);
+    let output = run(data, &["sync", "github"]);
+    assert!(!output.status.success());
+    let error = String::from_utf8_lossy(&output.stderr);
+    assert!(error.contains("401") || error.contains("Unauthorized"), "{error}");
+    let status = run_ok(data, &["status", "github"]);
+    assert!(status.contains("Quarantine") && status.contains("EncounteredQuarantineException"), "{status}");
+    assert!(status.contains("secret token"), "{status}");
+    assert!(!status.contains("roster_pat_not-a-valid-token"));
+    assert!(target.users().is_empty());
+    // The quarantine continues while the cause does.
+    assert!(!run(data, &["sync", "github"]).status.success());
+    let json: Value = serde_json::from_str(&run_ok(data, &["status", "github", "--json"])).unwrap();
+    assert_eq!(json["job"]["quarantine"]["cycles"], 2, "{json}");
+    assert!(json["job"]["watermark"].is_null(), "no cycle succeeded, so no watermark");
+
+    run_ok(data, &["app", "set-token", "github", "--secret-token", &target.token]);
+    run_ok(data, &["app", "restart", "github"]);
+    let counts = sync(data, "github");
+    assert_eq!((counts["created"].as_u64(), counts["failed"].as_u64()), (Some(5), Some(0)), "{counts}");
+    let status = run_ok(data, &["status", "github"]);
+    assert!(status.contains("status:        Active") && !status.contains("quarantine:"), "{status}");
+    let output = run(data, &["app", "restart", "github", "--reset", "everything"]);
+    assert!(String::from_utf8_lossy(&output.stderr).contains("unknown reset scope \"everything\""));
+}

@@ -298,6 +298,9 @@ pub async fn run_cycle(job: Job, progress: Arc<dyn Progress>) -> Result<Cycle, C
             cycle.outcome = "Failed".to_owned();
             job.state.put_cycle(&application, &cycle).await?;
             state.last_cycle = Some(cycle);
+            if let CycleError::Target(client_error) = &error {
+                quarantine_for(&mut state, client_error, (job.now)());
+            }
             job.state.put_job(&application, &state).await?;
             return Err(error);
         }
@@ -373,6 +376,7 @@ pub async fn run_cycle(job: Job, progress: Arc<dyn Progress>) -> Result<Cycle, C
             cycle.outcome = "Failed".to_owned();
             job.state.put_cycle(&application, &cycle).await?;
             state.last_cycle = Some(cycle);
+            quarantine_for(&mut state, &error, (job.now)());
             job.state.put_job(&application, &state).await?;
             Err(CycleError::Target(error))
         }
@@ -388,13 +392,7 @@ pub async fn run_cycle(job: Job, progress: Arc<dyn Progress>) -> Result<Cycle, C
             state.force_deletes = false;
             // A cycle that ends without a reason for quarantine lifts one; a new reason replaces the old one.
             state.quarantine = match context.quarantine.lock().unwrap_or_else(PoisonError::into_inner).take() {
-                Some((reason, detail)) => {
-                    let since = match &state.quarantine {
-                        Some(current) if current.reason == reason => current.since,
-                        _ => (job.now)(),
-                    };
-                    Some(crate::state::Quarantine { reason, detail, since })
-                }
+                Some((reason, detail)) => Some(next_quarantine(&state, &reason, detail, (job.now)())),
                 None => None,
             };
             let steady =
@@ -421,6 +419,36 @@ async fn empty(job: &Job, kind: ObjectKind) -> Result<bool, CycleError> {
         Err(error) if is_wholesale(&error) => Err(CycleError::Target(error)),
         Err(_) => Ok(false),
     }
+}
+
+/// The quarantine a cycle ends in: the same reason continues the current one (its start kept, one more cycle
+/// counted), another reason starts a new one.
+fn next_quarantine(state: &JobState, reason: &str, detail: String, now: OffsetDateTime) -> crate::state::Quarantine {
+    match &state.quarantine {
+        Some(current) if current.reason == reason => crate::state::Quarantine {
+            reason: reason.to_owned(),
+            detail,
+            since: current.since,
+            cycles: current.cycles + 1,
+        },
+        _ => crate::state::Quarantine { reason: reason.to_owned(), detail, since: now, cycles: 1 },
+    }
+}
+
+/// Puts the job in quarantine after a wholesale failure (Entra's `EncounteredQuarantineException`), with the
+/// recommended action. The watermark stays where it was.
+fn quarantine_for(state: &mut JobState, error: &ClientError, now: OffsetDateTime) {
+    let action = match error.status() {
+        Some(401 | 403) => {
+            "the target refused the secret token: check the token and its scope, set a new one with `roster app \
+             apply` (secret_token) and run `roster app restart`"
+        }
+        Some(404) => "the tenant URL does not point at a SCIM endpoint: check it in the definition",
+        _ => "the target cannot be reached: check the tenant URL, the network and the target's TLS certificate",
+    };
+    let detail = format!("{error} ({}); {action}", error.code());
+    state.quarantine = Some(next_quarantine(state, "EncounteredQuarantineException", detail, now));
+    state.status = JobStatus::Quarantine;
 }
 
 /// Records the ended cycle and moves the watermark.
@@ -503,4 +531,25 @@ async fn load_groups(
         groups.insert(id, group);
     }
     Ok(groups)
+}
+
+#[cfg(test)]
+mod tests {
+    use time::macros::datetime;
+
+    use super::*;
+
+    #[test]
+    fn a_quarantine_continues_with_its_reason_and_restarts_with_another() {
+        let (t1, t2) = (datetime!(2026-01-01 0:00 UTC), datetime!(2026-01-02 0:00 UTC));
+        let mut state = JobState::default();
+        let first = next_quarantine(&state, "EncounteredQuarantineException", "401".into(), t1);
+        assert_eq!((first.since, first.cycles), (t1, 1));
+        state.quarantine = Some(first);
+        let again = next_quarantine(&state, "EncounteredQuarantineException", "401 again".into(), t2);
+        assert_eq!((again.since, again.cycles, again.detail.as_str()), (t1, 2, "401 again"));
+        state.quarantine = Some(again);
+        let other = next_quarantine(&state, "TooManyDeletes", "600 > 500".into(), t2);
+        assert_eq!((other.since, other.cycles), (t2, 1));
+    }
 }

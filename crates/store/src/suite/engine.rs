@@ -388,6 +388,7 @@ pub async fn job_states(store: &dyn EngineStore) {
             reason: "TooManyDeletes".to_owned(),
             detail: "600 > 500".to_owned(),
             since: at(4),
+            cycles: 2,
         }),
         staged_users: vec![object_id(3).to_string()],
         staged_groups: vec![object_id(8).to_string()],
