@@ -521,8 +521,7 @@ pub async fn restart(stores: &Stores, name: &str, reset: Reset) -> anyhow::Resul
     let (_, state) = ports(stores);
     let mut job = state.job(name).await?;
     if reset.escrows {
-        job.retry_users.clear();
-        job.retry_groups.clear();
+        job.escrows.clear();
         job.staged_users.clear();
         job.staged_groups.clear();
     }

@@ -368,8 +368,22 @@ pub async fn status(stores: &Stores, name: &str, json: bool) -> anyhow::Result<(
         let allowed = if job.force_deletes { " (allowed: the next cycle sends them)" } else { "" };
         println!("staged:        {} users, {} groups{allowed}", job.staged_users.len(), job.staged_groups.len());
     }
-    if !job.retry_users.is_empty() || !job.retry_groups.is_empty() {
-        println!("to retry:      {} users, {} groups", job.retry_users.len(), job.retry_groups.len());
+    for escrow in job.escrows.iter().take(10) {
+        let next = match escrow.next_attempt {
+            Some(next) => format!("retry after {next}"),
+            None => "waits for a change of the object".to_owned(),
+        };
+        println!(
+            "escrow:        {} {} {} (failed {} times since {}); {next}",
+            escrow.kind.as_str(),
+            escrow.source_id,
+            escrow.code,
+            escrow.attempts,
+            escrow.first_failed
+        );
+    }
+    if job.escrows.len() > 10 {
+        println!("escrow:        ... {} in all (roster status --json lists them)", job.escrows.len());
     }
     Ok(())
 }

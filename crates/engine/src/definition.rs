@@ -38,6 +38,10 @@ pub struct Definition {
     /// The most disables plus deletes one cycle sends without an admin's consent (Entra's default: 500).
     #[serde(default = "default_deletion_threshold")]
     pub deletion_threshold: u64,
+    /// The gaps before retrying an object whose export failed: after the first failure, the second, ...; the last
+    /// repeats, until 28 days after the first failure.
+    #[serde(default = "default_retry_after", with = "intervals")]
+    pub retry_after: Vec<Duration>,
     /// The app roles users can be assigned with.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub app_roles: Vec<AppRole>,
@@ -233,6 +237,29 @@ impl Apply {
 
 fn yes() -> bool {
     true
+}
+
+fn default_retry_after() -> Vec<Duration> {
+    crate::escrow::RetrySchedule::default().gaps
+}
+
+/// Lists of durations, each written as [`interval`] writes one.
+mod intervals {
+    use std::time::Duration;
+
+    use serde::{Deserialize, Deserializer, Serializer};
+
+    pub(super) fn serialize<S: Serializer>(durations: &[Duration], serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.collect_seq(durations.iter().map(|duration| super::interval::format(*duration)))
+    }
+
+    pub(super) fn deserialize<'de, D: Deserializer<'de>>(deserializer: D) -> Result<Vec<Duration>, D::Error> {
+        let texts = Vec::<String>::deserialize(deserializer)?;
+        if texts.is_empty() {
+            return Err(serde::de::Error::custom("retry_after needs at least one duration, e.g. [\"10m\", \"1h\"]"));
+        }
+        texts.iter().map(|text| super::interval::parse(text).map_err(serde::de::Error::custom)).collect()
+    }
 }
 
 fn default_deletion_threshold() -> u64 {

@@ -5,6 +5,7 @@ pub mod cycle;
 pub mod definition;
 pub mod diff;
 pub mod entitlement;
+pub mod escrow;
 pub mod log;
 pub mod mapping;
 pub mod scoping;

@@ -191,12 +191,9 @@ pub struct JobState {
     /// Set by `roster sync` or the admin API to ask the scheduler for a cycle now.
     #[serde(default)]
     pub run_requested: bool,
-    /// Users whose export failed, evaluated again by the next cycle whatever the change log says.
+    /// Objects whose export failed, retried on the definition's schedule (see [`crate::escrow`]).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
-    pub retry_users: Vec<String>,
-    /// Groups whose export (or membership export) failed, evaluated again by the next cycle.
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
-    pub retry_groups: Vec<String>,
+    pub escrows: Vec<crate::escrow::Escrow>,
     /// Why the job is in quarantine, while it is.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub quarantine: Option<Quarantine>,

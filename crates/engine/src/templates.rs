@@ -60,6 +60,7 @@ pub fn github_emu(name: &str, tenant_url: &str) -> Definition {
         interval: std::time::Duration::from_secs(40 * 60),
         prevent_accidental_deletions: true,
         deletion_threshold: 500,
+        retry_after: crate::escrow::RetrySchedule::default().gaps,
         app_roles: vec![
             role("27d9891d-2c17-4f45-a262-781a0e55c80a", "user", "User"),
             role("1ebc4a02-e56c-43a6-92a5-02ee09b90824", "guest_collaborator", "Guest Collaborator"),
@@ -112,6 +113,7 @@ pub fn scim(name: &str, tenant_url: &str) -> Definition {
         interval: std::time::Duration::from_secs(40 * 60),
         prevent_accidental_deletions: true,
         deletion_threshold: 500,
+        retry_after: crate::escrow::RetrySchedule::default().gaps,
         app_roles: Vec::new(),
         users: ObjectMapping {
             enabled: true,

@@ -489,3 +489,31 @@ fn a_refused_token_quarantines_and_a_new_token_with_restart_recovers() {
     let output = run(data, &["app", "restart", "github", "--reset", "everything"]);
     assert!(String::from_utf8_lossy(&output.stderr).contains("unknown reset scope \"everything\""));
 }
+
+/// A failure that a retry cannot fix (GitHub refuses a login longer than 39 characters: 400) is kept in escrow
+/// without being retried by every cycle; a change of the object brings it back, and then it succeeds.
+#[test]
+fn unfixable_failures_wait_in_escrow_for_a_change() {
+    let setup = setup();
+    let (data, target) = (setup.source.path(), &setup.target);
+    let mut long = directory();
+    long["users"][3]["userPrincipalName"] = json!("linus.carl.pauling.the.chemist.of.many.bonds@contoso.example");
+    import(data, &long);
+    let output = run(data, &["sync", "github"]);
+    assert!(!output.status.success(), "a cycle with a failed object does not exit 0");
+    let status = run_ok(data, &["status", "github"]);
+    assert!(status.contains(&format!("escrow:        User {U4} UnprocessableEntity")), "{status}");
+    assert!(status.contains("waits for a change of the object"), "{status}");
+    assert!(target.user_by_external_id(U4).is_none());
+
+    // Nothing changed: the escrow is not retried.
+    let counts = sync(data, "github");
+    assert_eq!(counts["requests"], 0, "{counts}");
+
+    // The object changes: it is evaluated again, and succeeds.
+    import(data, &directory());
+    let counts = sync(data, "github");
+    assert_eq!((counts["created"].as_u64(), counts["failed"].as_u64()), (Some(1), Some(0)), "{counts}");
+    assert!(target.user_by_external_id(U4).is_some());
+    assert!(!run_ok(data, &["status", "github"]).contains("escrow:"));
+}

@@ -15,7 +15,7 @@ mod objects;
 mod plan;
 mod recorder;
 
-use std::collections::{BTreeSet, HashMap};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::sync::{Arc, Mutex, PoisonError};
 use std::time::Duration;
 
@@ -122,8 +122,7 @@ pub(crate) struct Context {
     pub(crate) kind: CycleKind,
     pub(crate) total: Mutex<u64>,
     /// Objects whose export failed, for the next cycle.
-    pub(crate) failed_users: Mutex<BTreeSet<String>>,
-    pub(crate) failed_groups: Mutex<BTreeSet<String>>,
+    pub(crate) failures: Mutex<BTreeMap<(ObjectKind, String), crate::escrow::Failure>>,
     /// A failure that stops the cycle.
     pub(crate) fatal: Mutex<Option<ClientError>>,
     /// Whether the target held no user (and no group) when this initial cycle of a job without shadows began:
@@ -199,12 +198,15 @@ impl Context {
         (self.job.now)()
     }
 
+    /// Remembers a failed object for the escrows: a failure a retry may fix (the target or the store failed).
     pub(crate) fn failed(&self, kind: ObjectKind, id: &ObjectId) {
-        let set = match kind {
-            ObjectKind::User => &self.failed_users,
-            ObjectKind::Group => &self.failed_groups,
-        };
-        set.lock().unwrap_or_else(PoisonError::into_inner).insert(id.as_str().to_owned());
+        self.failed_with(kind, id, "InternalError", true);
+    }
+
+    /// Remembers a failed object with its error code, and whether a retry may fix it.
+    pub(crate) fn failed_with(&self, kind: ObjectKind, id: &ObjectId, code: &str, retryable: bool) {
+        let failure = crate::escrow::Failure { code: code.to_owned(), retryable };
+        self.failures.lock().unwrap_or_else(PoisonError::into_inner).insert((kind, id.as_str().to_owned()), failure);
     }
 }
 
@@ -265,8 +267,7 @@ pub async fn run_cycle(job: Job, progress: Arc<dyn Progress>) -> Result<Cycle, C
     };
     if let Some(changes) = &changes
         && changes.is_empty()
-        && state.retry_users.is_empty()
-        && state.retry_groups.is_empty()
+        && !state.escrows.iter().any(|escrow| crate::escrow::is_due(escrow, began))
         && state.staged_users.is_empty()
         && state.staged_groups.is_empty()
     {
@@ -335,8 +336,7 @@ pub async fn run_cycle(job: Job, progress: Arc<dyn Progress>) -> Result<Cycle, C
         progress,
         kind,
         total: Mutex::new(0),
-        failed_users: Mutex::new(BTreeSet::new()),
-        failed_groups: Mutex::new(BTreeSet::new()),
+        failures: Mutex::new(BTreeMap::new()),
         fatal: Mutex::new(None),
         empty_target,
         recorder: recorder::Recorder::start(Arc::clone(&job.state), application.clone()),
@@ -348,8 +348,9 @@ pub async fn run_cycle(job: Job, progress: Arc<dyn Progress>) -> Result<Cycle, C
 
     let work = match changes {
         None => plan::Work::everything(),
-        Some(changes) => plan::Work::from_changes(&changes, &state, &context).await?,
+        Some(changes) => plan::Work::from_changes(&changes, &state, &context, began).await?,
     };
+    let evaluated = work.evaluated();
     let outcome = plan::run(&context, work).await;
     context.recorder.close().await;
     for (kind, id) in context.recorder.failed() {
@@ -361,10 +362,7 @@ pub async fn run_cycle(job: Job, progress: Arc<dyn Progress>) -> Result<Cycle, C
     cycle.counts = Counts { requests: stats.requests(), writes: stats.posts + stats.patches + stats.deletes, ..counts };
     cycle.ended = Some((job.now)());
     let fatal = context.fatal.lock().unwrap_or_else(PoisonError::into_inner).take();
-    let failed_users: Vec<String> =
-        context.failed_users.lock().unwrap_or_else(PoisonError::into_inner).iter().cloned().collect();
-    let failed_groups: Vec<String> =
-        context.failed_groups.lock().unwrap_or_else(PoisonError::into_inner).iter().cloned().collect();
+    let failures = std::mem::take(&mut *context.failures.lock().unwrap_or_else(PoisonError::into_inner));
     context.report("done");
     match (outcome, fatal) {
         (Err(error), _) => {
@@ -381,10 +379,24 @@ pub async fn run_cycle(job: Job, progress: Arc<dyn Progress>) -> Result<Cycle, C
             Err(CycleError::Target(error))
         }
         (Ok(()), None) => {
-            let clean = failed_users.is_empty() && failed_groups.is_empty();
+            let clean = failures.is_empty();
             cycle.outcome = if clean { "Succeeded" } else { "EntryLevelErrors" }.to_owned();
-            state.retry_users = failed_users;
-            state.retry_groups = failed_groups;
+            let schedule = crate::escrow::RetrySchedule {
+                gaps: definition.retry_after.clone(),
+                ..crate::escrow::RetrySchedule::default()
+            };
+            let was_evaluated = |kind: ObjectKind, id: &str| evaluated.contains(kind, id);
+            let (escrows, given_up) =
+                crate::escrow::after_cycle(&state.escrows, &failures, &was_evaluated, (job.now)(), &schedule);
+            for escrow in given_up {
+                tracing::warn!(
+                    application = %application,
+                    object = %escrow.source_id,
+                    code = %escrow.code,
+                    "gave up retrying an object that failed for 28 days"
+                );
+            }
+            state.escrows = escrows;
             state.staged_users =
                 context.staged_users.lock().unwrap_or_else(PoisonError::into_inner).iter().cloned().collect();
             state.staged_groups =

@@ -265,7 +265,8 @@ pub(crate) async fn process(context: Arc<Context>, subject: Subject, shadow: Opt
         }
         (Verdict::Broken { code, reason }, shadow) => {
             context.count(|counts| counts.failed += 1);
-            context.failed(kind, &id);
+            // Only a change of the object (or of the mappings) can fix it.
+            context.failed_with(kind, &id, code, false);
             steps.push(Step {
                 kind: StepKind::Processing,
                 status: Status::Failure,
@@ -338,7 +339,7 @@ pub(crate) async fn process(context: Arc<Context>, subject: Subject, shadow: Opt
                 }
                 Ok(Match::Several { attribute, count }) => {
                     context.count(|counts| counts.failed += 1);
-                    context.failed(kind, &id);
+                    context.failed_with(kind, &id, "DuplicateTargetEntries", false);
                     let reason = format!("{count} target objects have this {attribute}; roster matches exactly one");
                     steps.push(matching_step(reason.clone()));
                     entry
@@ -422,7 +423,7 @@ async fn take_over(
     let Some(target_id) = resource.get("id").and_then(Value::as_str).map(str::to_owned) else {
         let reason = "the matched target object has no id".to_owned();
         context.count(|counts| counts.failed += 1);
-        context.failed(kind, entry.id);
+        context.failed_with(kind, entry.id, "SystemForCrossDomainIdentityManagementServiceIncompatible", false);
         let code = "SystemForCrossDomainIdentityManagementServiceIncompatible";
         entry.log(Action::Other, Status::Failure, None, steps, Vec::new(), Some((code, reason))).await;
         return;
@@ -672,7 +673,10 @@ impl Entry<'_> {
         modified: Vec<ModifiedProperty>,
     ) {
         self.context.count(|counts| counts.failed += 1);
-        self.context.failed(self.kind, self.id);
+        // A 400 or a 409 is not retried blindly: the object comes back when it changes. A 404 on a known object
+        // (its shadow is forgotten) is matched again.
+        let retryable = error.is_retryable() || error.is_not_found();
+        self.context.failed_with(self.kind, self.id, error.code(), retryable);
         if is_wholesale(error) {
             self.context.stop(error.clone());
         }

@@ -36,18 +36,35 @@ impl Work {
         Work::Everything
     }
 
+    /// Which objects the cycle evaluates, for the escrows: every one, or the named ones.
+    pub(crate) fn evaluated(&self) -> Evaluated {
+        match self {
+            Work::Everything => Evaluated::All,
+            Work::Some { users, groups, .. } => Evaluated::Some {
+                users: users.iter().map(|id| id.as_str().to_owned()).collect(),
+                groups: groups.iter().map(|id| id.as_str().to_owned()).collect(),
+            },
+        }
+    }
+
     /// The objects an incremental cycle evaluates.
     pub(crate) async fn from_changes(
         changes: &[Changed],
         state: &JobState,
         context: &Context,
+        now: time::OffsetDateTime,
     ) -> Result<Work, CycleError> {
         let mut users = BTreeSet::new();
         let mut groups = BTreeSet::new();
         let mut whole = BTreeSet::new();
         let parse = |ids: &[String]| ids.iter().filter_map(|id| ObjectId::parse(id).ok()).collect::<Vec<_>>();
-        users.extend(parse(&state.retry_users));
-        groups.extend(parse(&state.retry_groups));
+        for escrow in state.escrows.iter().filter(|escrow| crate::escrow::is_due(escrow, now)) {
+            let Ok(id) = ObjectId::parse(&escrow.source_id) else { continue };
+            match escrow.kind {
+                ObjectKind::User => users.insert(id),
+                ObjectKind::Group => groups.insert(id),
+            };
+        }
         users.extend(parse(&state.staged_users));
         groups.extend(parse(&state.staged_groups));
         for change in changes {
@@ -103,6 +120,22 @@ impl Work {
             }
         }
         Ok(Work::Some { users, groups, memberships })
+    }
+}
+
+/// The objects a cycle evaluated.
+pub(crate) enum Evaluated {
+    All,
+    Some { users: HashSet<String>, groups: HashSet<String> },
+}
+
+impl Evaluated {
+    pub(crate) fn contains(&self, kind: ObjectKind, id: &str) -> bool {
+        match (self, kind) {
+            (Evaluated::All, _) => true,
+            (Evaluated::Some { users, .. }, ObjectKind::User) => users.contains(id),
+            (Evaluated::Some { groups, .. }, ObjectKind::Group) => groups.contains(id),
+        }
     }
 }
 

@@ -382,8 +382,15 @@ pub async fn job_states(store: &dyn EngineStore) {
         steady_state_last: Some(at(2)),
         next_run: Some(at(3)),
         run_requested: true,
-        retry_users: vec![object_id(1).to_string(), object_id(2).to_string()],
-        retry_groups: vec![object_id(9).to_string()],
+        escrows: vec![roster_engine::escrow::Escrow {
+            kind: ObjectKind::User,
+            source_id: object_id(1).to_string(),
+            code: "EntryConflict".to_owned(),
+            retryable: false,
+            attempts: 2,
+            first_failed: at(5),
+            next_attempt: None,
+        }],
         quarantine: Some(Quarantine {
             reason: "TooManyDeletes".to_owned(),
             detail: "600 > 500".to_owned(),
