@@ -300,6 +300,21 @@ pub async fn sync_once(
     Ok(result?)
 }
 
+/// Provisions one user now, outside the cycle (`roster provision-on-demand`).
+pub async fn provision_on_demand(
+    stores: &Stores,
+    key: &SecretKey,
+    name: &str,
+    user: &str,
+) -> anyhow::Result<cycle::OnDemand> {
+    let definition = Arc::new(definition(stores, name).await?);
+    let client = client(stores, key, &definition).await?;
+    let (directory, state) = ports(stores);
+    let id = ObjectId::parse(user).map_err(|error| anyhow!("{user:?} is not an object id: {error}"))?;
+    let job = Job { definition, client, directory, state, now: OffsetDateTime::now_utc };
+    Ok(cycle::provision_on_demand(job, id).await?)
+}
+
 /// What `roster status` shows.
 #[derive(Debug, Clone, serde::Serialize)]
 pub struct Status {

@@ -91,6 +91,14 @@ enum Command {
     },
     /// Show an application's provisioning logs.
     Logs(provisioning::LogArgs),
+    /// Provision one user now, outside the cycle, and show each step.
+    ProvisionOnDemand {
+        /// The application.
+        name: String,
+        /// The user's object id.
+        #[arg(long)]
+        user: String,
+    },
 }
 
 #[derive(Subcommand)]
@@ -221,6 +229,11 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
         }
         Command::Status { name, json } => provisioning::status(&cli.storage.open()?, &name, json).await,
         Command::Logs(args) => provisioning::logs(&cli.storage.open()?, args).await,
+        Command::ProvisionOnDemand { name, user } => {
+            let stores = cli.storage.open()?;
+            let key = roster_app::secrets::SecretKey::load(&cli.storage.data)?;
+            provisioning::on_demand(&stores, &key, &name, &user).await
+        }
     }
 }
 

@@ -310,6 +310,48 @@ fn human(duration: Duration) -> String {
     }
 }
 
+/// `roster provision-on-demand NAME --user ID`: the steps, the action and the modified properties.
+pub async fn on_demand(stores: &Stores, key: &SecretKey, name: &str, user: &str) -> anyhow::Result<()> {
+    use roster_engine::cycle::OnDemand;
+    match provisioning::provision_on_demand(stores, key, name, user).await? {
+        OnDemand::ConnectionFailed(problem) => bail!("Test connection failed: {problem}"),
+        OnDemand::NotFound => bail!("user {user} does not exist in the directory"),
+        OnDemand::NothingToDo => {
+            println!("Test connection: Success");
+            println!("Nothing to send: the user is in step with the target, or not assigned and never provisioned.");
+            Ok(())
+        }
+        OnDemand::Done(entry) => {
+            println!("Test connection: Success");
+            for step in &entry.steps {
+                println!("{}: {} - {}", step.kind.as_str(), step.status.as_str(), step.description);
+                for (name, value) in &step.details {
+                    println!("    {name}: {value}");
+                }
+            }
+            println!(
+                "Action: {} {} ({}{})",
+                entry.action.as_str(),
+                entry.status.as_str(),
+                entry.source_name.as_deref().unwrap_or(&entry.source_id),
+                entry.target_id.as_deref().map(|id| format!(" -> {id}")).unwrap_or_default()
+            );
+            for property in &entry.modified {
+                println!(
+                    "    {}: {} -> {}",
+                    property.name,
+                    property.old.as_deref().unwrap_or("(none)"),
+                    property.new.as_deref().unwrap_or("(removed)")
+                );
+            }
+            if let (Some(code), Some(reason)) = (&entry.error_code, &entry.error_reason) {
+                bail!("{code}: {reason}");
+            }
+            Ok(())
+        }
+    }
+}
+
 /// `roster status NAME`.
 pub async fn status(stores: &Stores, name: &str, json: bool) -> anyhow::Result<()> {
     let status = provisioning::status(stores, name).await?;

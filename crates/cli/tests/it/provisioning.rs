@@ -517,3 +517,33 @@ fn unfixable_failures_wait_in_escrow_for_a_change() {
     assert!(target.user_by_external_id(U4).is_some());
     assert!(!run_ok(data, &["status", "github"]).contains("escrow:"));
 }
+
+/// Provision on demand: one user through the steps at once, with its report; an unassigned one is disabled.
+#[test]
+fn provision_on_demand_reports_each_step() {
+    let setup = setup();
+    let (data, target) = (setup.source.path(), &setup.target);
+    let report = run_ok(data, &["provision-on-demand", "github", "--user", U1]);
+    for line in [
+        "Test connection: Success",
+        "Import: Success",
+        "Scoping: Success",
+        "Matching: Success",
+        "Action: Create Success",
+    ] {
+        assert!(report.contains(line), "{line} missing from:\n{report}");
+    }
+    assert!(report.contains("userName: (none) -> ada@contoso.example"), "{report}");
+    assert_eq!(target.users().len(), 1, "only the one user, nothing else");
+    let logs: Value = serde_json::from_str(&run_ok(data, &["logs", "github", "--format", "json"])).unwrap();
+    assert_eq!(logs[0]["initiator"], "User");
+
+    let report = run_ok(data, &["provision-on-demand", "github", "--user", U1]);
+    assert!(report.contains("Nothing to send"), "{report}");
+    run_ok(data, &["app", "unassign", "github", "--group", ENGINEERING]);
+    let report = run_ok(data, &["provision-on-demand", "github", "--user", U1]);
+    assert!(report.contains("Action: Disable Success"), "{report}");
+    assert_eq!(target.user_by_external_id(U1).unwrap()["active"], false);
+    let output = run(data, &["provision-on-demand", "github", "--user", "00000000-0000-4000-8000-0000000000ff"]);
+    assert!(String::from_utf8_lossy(&output.stderr).contains("does not exist in the directory"));
+}

@@ -12,8 +12,11 @@
 
 mod members;
 mod objects;
+mod on_demand;
 mod plan;
 mod recorder;
+
+pub use on_demand::{OnDemand, provision_on_demand};
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::sync::{Arc, Mutex, PoisonError};
@@ -27,7 +30,7 @@ use time::OffsetDateTime;
 
 use crate::definition::{Definition, Scope};
 use crate::entitlement::Entitlements;
-use crate::log::ObjectKind;
+use crate::log::{Initiator, ObjectKind};
 use crate::mapping::{Mapper, MappingError};
 use crate::scoping::{CompiledScoping, ScopingError};
 use crate::state::{Counts, Cycle, CycleKind, EngineStore, JobState, JobStatus, StateError};
@@ -137,6 +140,8 @@ pub(crate) struct Context {
     pub(crate) staged_groups: Mutex<BTreeSet<String>>,
     /// The quarantine this cycle ends in (reason, detail).
     pub(crate) quarantine: Mutex<Option<(String, String)>>,
+    /// Who started the run, for the log entries.
+    pub(crate) initiator: Initiator,
 }
 
 impl Context {
@@ -308,43 +313,8 @@ pub async fn run_cycle(job: Job, progress: Arc<dyn Progress>) -> Result<Cycle, C
     };
     job.state.put_cycle(&application, &cycle).await?;
 
-    let users = Mapper::compile(&definition.users.mappings)?;
-    let groups = Mapper::compile(&definition.groups.mappings)?;
-    let user_scoping = CompiledScoping::compile(&definition.users.scoping_filters)?;
-    let group_scoping = CompiledScoping::compile(&definition.groups.scoping_filters)?;
-    let assignments = job.directory.assignments(&application).await?;
-    let group_index = load_groups(&job, &assignments).await?;
-    let entitlements = Entitlements::build(
-        definition.scope,
-        definition.include_nested_members,
-        &definition.app_roles,
-        &assignments,
-        &group_index,
-    );
-    let context = Arc::new(Context {
-        job: job.clone(),
-        application: application.clone(),
-        cycle: cycle.id.clone(),
-        users,
-        groups,
-        user_scoping,
-        group_scoping,
-        entitlements,
-        group_index,
-        counts: Mutex::new(Counts::default()),
-        done: Mutex::new(0),
-        progress,
-        kind,
-        total: Mutex::new(0),
-        failures: Mutex::new(BTreeMap::new()),
-        fatal: Mutex::new(None),
-        empty_target,
-        recorder: recorder::Recorder::start(Arc::clone(&job.state), application.clone()),
-        force_deletes: state.force_deletes,
-        staged_users: Mutex::new(BTreeSet::new()),
-        staged_groups: Mutex::new(BTreeSet::new()),
-        quarantine: Mutex::new(None),
-    });
+    let settings = Settings { kind, empty_target, force_deletes: state.force_deletes, initiator: Initiator::System };
+    let context = build_context(&job, cycle.id.clone(), progress, settings).await?;
 
     let work = match changes {
         None => plan::Work::everything(),
@@ -461,6 +431,64 @@ fn quarantine_for(state: &mut JobState, error: &ClientError, now: OffsetDateTime
     let detail = format!("{error} ({}); {action}", error.code());
     state.quarantine = Some(next_quarantine(state, "EncounteredQuarantineException", detail, now));
     state.status = JobStatus::Quarantine;
+}
+
+/// What distinguishes one run from another.
+pub(crate) struct Settings {
+    pub(crate) kind: CycleKind,
+    pub(crate) empty_target: [bool; 2],
+    pub(crate) force_deletes: bool,
+    pub(crate) initiator: Initiator,
+}
+
+/// Compiles the definition and loads the entitlements: the context every object of a run is processed in.
+pub(crate) async fn build_context(
+    job: &Job,
+    cycle: String,
+    progress: Arc<dyn Progress>,
+    settings: Settings,
+) -> Result<Arc<Context>, CycleError> {
+    let definition = &job.definition;
+    let application = definition.name.clone();
+    let Settings { kind, empty_target, force_deletes, initiator } = settings;
+    let users = Mapper::compile(&definition.users.mappings)?;
+    let groups = Mapper::compile(&definition.groups.mappings)?;
+    let user_scoping = CompiledScoping::compile(&definition.users.scoping_filters)?;
+    let group_scoping = CompiledScoping::compile(&definition.groups.scoping_filters)?;
+    let assignments = job.directory.assignments(&application).await?;
+    let group_index = load_groups(job, &assignments).await?;
+    let entitlements = Entitlements::build(
+        definition.scope,
+        definition.include_nested_members,
+        &definition.app_roles,
+        &assignments,
+        &group_index,
+    );
+    Ok(Arc::new(Context {
+        job: job.clone(),
+        application: application.clone(),
+        cycle,
+        users,
+        groups,
+        user_scoping,
+        group_scoping,
+        entitlements,
+        group_index,
+        counts: Mutex::new(Counts::default()),
+        done: Mutex::new(0),
+        progress,
+        kind,
+        total: Mutex::new(0),
+        failures: Mutex::new(BTreeMap::new()),
+        fatal: Mutex::new(None),
+        empty_target,
+        recorder: recorder::Recorder::start(Arc::clone(&job.state), application.clone()),
+        force_deletes,
+        staged_users: Mutex::new(BTreeSet::new()),
+        staged_groups: Mutex::new(BTreeSet::new()),
+        quarantine: Mutex::new(None),
+        initiator,
+    }))
 }
 
 /// Records the ended cycle and moves the watermark.

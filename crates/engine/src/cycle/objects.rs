@@ -628,7 +628,7 @@ impl Entry<'_> {
             error_code,
             error_reason,
             duration_ms: u64::try_from(self.started.elapsed().as_millis()).unwrap_or(u64::MAX),
-            initiator: crate::log::Initiator::System,
+            initiator: self.context.initiator,
         }
     }
 
