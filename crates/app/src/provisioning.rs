@@ -290,7 +290,12 @@ pub async fn sync_once(
     renewer.abort();
     // The next scheduled cycle is one interval after this one.
     if let Ok(mut job_state) = state.job(name).await {
-        job_state.next_run = Some(OffsetDateTime::now_utc() + definition.interval);
+        // A quarantined job's cycles come less and less often, up to once a day.
+        let gap = match &job_state.quarantine {
+            Some(quarantine) => definition.interval.max(quarantine_delay(quarantine.cycles)),
+            None => definition.interval,
+        };
+        job_state.next_run = Some(OffsetDateTime::now_utc() + gap);
         job_state.run_requested = false;
         if let Err(error) = state.put_job(name, &job_state).await {
             tracing::warn!(%error, "could not schedule the next cycle");
@@ -479,9 +484,14 @@ async fn back_off(stores: &Stores, key: &SecretKey, name: &str) -> anyhow::Resul
         tracing::warn!(application = %name, "in quarantine for four weeks: provisioning is turned off");
         return set_enabled(stores, key, name, false).await;
     }
-    let doublings = quarantine.cycles.saturating_sub(1).min(16);
-    let delay = RETRY_AFTER_FAILURE.saturating_mul(1 << doublings).min(QUARANTINE_BACK_OFF);
-    postpone(stores, name, delay).await
+    postpone(stores, name, quarantine_delay(quarantine.cycles)).await
+}
+
+/// The gap before the next cycle of a job quarantined for `cycles` cycles: a minute, doubled each cycle, at most a
+/// day.
+fn quarantine_delay(cycles: u32) -> Duration {
+    let doublings = cycles.saturating_sub(1).min(16);
+    RETRY_AFTER_FAILURE.saturating_mul(1 << doublings).min(QUARANTINE_BACK_OFF)
 }
 
 /// Sets the next scheduled cycle `after` from now (no sooner than an interval already set).
@@ -589,4 +599,21 @@ pub async fn request_cycle(stores: &Stores, name: &str) -> anyhow::Result<()> {
     job.run_requested = true;
     state.put_job(name, &job).await?;
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn quarantined_cycles_back_off_to_once_a_day() {
+        let minutes = |cycles| quarantine_delay(cycles).as_secs() / 60;
+        assert_eq!([minutes(0), minutes(1), minutes(2), minutes(3), minutes(11)], [1, 1, 2, 4, 1024]);
+        assert_eq!(quarantine_delay(12), QUARANTINE_BACK_OFF);
+        assert_eq!(quarantine_delay(u32::MAX), QUARANTINE_BACK_OFF);
+        let reset = Reset::parse("").unwrap();
+        assert!(reset.escrows && reset.watermark && reset.quarantine && !reset.full);
+        assert_eq!(Reset::parse("full").unwrap(), Reset { full: true, ..Reset::default() });
+        assert!(Reset::parse("everything").is_err());
+    }
 }

@@ -373,10 +373,13 @@ pub async fn run_cycle(job: Job, progress: Arc<dyn Progress>) -> Result<Cycle, C
                 context.staged_groups.lock().unwrap_or_else(PoisonError::into_inner).iter().cloned().collect();
             state.force_deletes = false;
             // A cycle that ends without a reason for quarantine lifts one; a new reason replaces the old one.
-            state.quarantine = match context.quarantine.lock().unwrap_or_else(PoisonError::into_inner).take() {
-                Some((reason, detail)) => Some(next_quarantine(&state, &reason, detail, (job.now)())),
-                None => None,
-            };
+            let reason = context
+                .quarantine
+                .lock()
+                .unwrap_or_else(PoisonError::into_inner)
+                .take()
+                .or_else(|| escrow_proportion(&counts));
+            state.quarantine = reason.map(|(reason, detail)| next_quarantine(&state, &reason, detail, (job.now)()));
             let steady =
                 clean && counts.created + counts.updated + counts.disabled + counts.deleted + counts.staged == 0;
             finish(&job, &mut state, &cycle, &digest, steady).await?;
@@ -415,6 +418,24 @@ fn next_quarantine(state: &JobState, reason: &str, detail: String, now: OffsetDa
         },
         _ => crate::state::Quarantine { reason: reason.to_owned(), detail, since: now, cycles: 1 },
     }
+}
+
+/// Failures a cycle may have before their proportion counts (Entra starts at 5,000; a self-hosted directory is
+/// smaller).
+const ESCROW_PROPORTION_MINIMUM: u64 = 100;
+
+/// Entra's `EncounteredEscrowProportionThreshold`: past a minimum number of failures, more than 40% of the cycle's
+/// exports failed.
+fn escrow_proportion(counts: &Counts) -> Option<(String, String)> {
+    let attempted = counts.created + counts.updated + counts.disabled + counts.deleted + counts.failed;
+    if counts.failed < ESCROW_PROPORTION_MINIMUM || counts.failed * 5 <= attempted * 2 {
+        return None;
+    }
+    let detail = format!(
+        "{} of {attempted} exports failed (more than 40%): see `roster logs --status failure` for the reasons",
+        counts.failed
+    );
+    Some(("EncounteredEscrowProportionThreshold".to_owned(), detail))
 }
 
 /// Puts the job in quarantine after a wholesale failure (Entra's `EncounteredQuarantineException`), with the
@@ -578,6 +599,21 @@ mod tests {
     use time::macros::datetime;
 
     use super::*;
+
+    #[test]
+    fn the_escrow_proportion_threshold() {
+        let counts = |created, failed| Counts { created, failed, ..Counts::default() };
+        let cases = [
+            (counts(0, 99), false),    // under the minimum
+            (counts(0, 100), true),    // 100% of 100
+            (counts(150, 100), false), // exactly 40%
+            (counts(149, 100), true),  // just over 40%
+            (counts(10_000, 500), false),
+        ];
+        for (counts, quarantined) in cases {
+            assert_eq!(escrow_proportion(&counts).is_some(), quarantined, "{counts:?}");
+        }
+    }
 
     #[test]
     fn a_quarantine_continues_with_its_reason_and_restarts_with_another() {
