@@ -12,7 +12,7 @@ use roster_directory::export::write_jsonl;
 use roster_directory::generate::{Directory, GenerateOptions};
 use tokio::process::Command;
 
-use crate::load::{listening_address, peak_rss_kib};
+use crate::load::{peak_rss_kib, start_server};
 
 /// Arguments of `cargo xtask cycle`.
 #[derive(clap::Args)]
@@ -68,16 +68,7 @@ pub async fn run(args: CycleArgs) -> anyhow::Result<()> {
     ok(roster(&target_data, &["enterprise", "create", "bench", "--shortcode", "bnch"]), "enterprise create")?;
     let token =
         ok(roster(&target_data, &["token", "create", "--enterprise", "bench"]), "token create")?.trim().to_owned();
-    let mut server = Command::new(&args.roster)
-        .arg("--data")
-        .arg(&target_data)
-        .args(["serve", "--listen", "127.0.0.1:0"])
-        .env("ROSTER_LOG", "warn")
-        .stdout(Stdio::piped())
-        .kill_on_drop(true)
-        .spawn()?;
-    let address = listening_address(&mut server).await?;
-    let server_pid = server.id().context("server pid")?;
+    let (mut server, address, server_pid) = start_server(&args.roster, &target_data).await?;
 
     // The directory, and the same directory with `changes` users renamed.
     let options =

@@ -2,7 +2,7 @@
 //! keep-alive HTTP/1.1 connections. Phases: POST (seeding N users), filtered GET, PATCH, 100-user pages; after
 //! each, the server's resident memory is read from /proc.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::Stdio;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -78,16 +78,7 @@ pub async fn run(args: LoadArgs) -> anyhow::Result<()> {
     }
     let output = roster(&["token", "create", "--enterprise", "bench"]).output()?;
     let token = String::from_utf8(output.stdout)?.trim().to_owned();
-    let mut server = Command::new(&args.roster)
-        .arg("--data")
-        .arg(&data)
-        .args(["serve", "--listen", "127.0.0.1:0"])
-        .env("ROSTER_LOG", "warn")
-        .stdout(Stdio::piped())
-        .kill_on_drop(true)
-        .spawn()?;
-    let address = listening_address(&mut server).await?;
-    let pid = server.id().context("server pid")?;
+    let (mut server, address, pid) = start_server(&args.roster, &data).await?;
     let target = Arc::new(Target { address, token, base: "/scim/v2/enterprises/bench".into() });
 
     let mut phases = Vec::new();
@@ -276,7 +267,23 @@ async fn create_group(target: &Arc<Target>) -> anyhow::Result<String> {
     Ok(id)
 }
 
-pub(crate) async fn listening_address(server: &mut Child) -> anyhow::Result<String> {
+/// Starts `roster serve` on a free loopback port of `data`; returns the child (killed on drop), its address and
+/// its pid.
+pub(crate) async fn start_server(roster: &Path, data: &Path) -> anyhow::Result<(Child, String, u32)> {
+    let mut server = Command::new(roster)
+        .arg("--data")
+        .arg(data)
+        .args(["serve", "--listen", "127.0.0.1:0"])
+        .env("ROSTER_LOG", "warn")
+        .stdout(Stdio::piped())
+        .kill_on_drop(true)
+        .spawn()?;
+    let address = listening_address(&mut server).await?;
+    let pid = server.id().context("server pid")?;
+    Ok((server, address, pid))
+}
+
+async fn listening_address(server: &mut Child) -> anyhow::Result<String> {
     let stdout = server.stdout.take().context("server stdout")?;
     let mut lines = BufReader::new(stdout).lines();
     while let Some(line) = lines.next_line().await? {

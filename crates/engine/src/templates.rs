@@ -67,32 +67,22 @@ pub fn github_emu(name: &str, tenant_url: &str) -> Definition {
             role("981df190-8801-4618-a08a-d91f6206c954", "enterprise_owner", "Enterprise Owner"),
             role("0e338b8c-cc7f-498a-928d-ea3470d7e7e3", "billing_manager", "Billing Manager"),
         ],
-        users: ObjectMapping {
-            enabled: true,
-            actions: Actions::default(),
-            scoping_filters: Vec::new(),
-            mappings: vec![
-                matching(map("externalId", Direct, "objectId"), 1),
-                map("userName", Direct, "userPrincipalName"),
-                map("active", Expression, "Not([IsSoftDeleted])"),
-                map("roles", Expression, "AppRoleAssignmentsComplex([appRoleAssignments])"),
-                map("displayName", Direct, "displayName"),
-                map("name.givenName", Direct, "givenName"),
-                map("name.familyName", Direct, "surname"),
-                map("name.formatted", Expression, "Join(\" \", [givenName], [surname])"),
-                map("emails[type eq \"work\"].value", Expression, "Coalesce([mail], [userPrincipalName])"),
-            ],
-        },
-        groups: ObjectMapping {
-            enabled: true,
-            actions: Actions::default(),
-            scoping_filters: Vec::new(),
-            mappings: vec![
-                matching(map("externalId", Direct, "objectId"), 1),
-                map("displayName", Direct, "displayName"),
-                map("members", Direct, "members"),
-            ],
-        },
+        users: objects(vec![
+            matching(map("externalId", Direct, "objectId"), 1),
+            map("userName", Direct, "userPrincipalName"),
+            map("active", Expression, "Not([IsSoftDeleted])"),
+            map("roles", Expression, "AppRoleAssignmentsComplex([appRoleAssignments])"),
+            map("displayName", Direct, "displayName"),
+            map("name.givenName", Direct, "givenName"),
+            map("name.familyName", Direct, "surname"),
+            map("name.formatted", Expression, "Join(\" \", [givenName], [surname])"),
+            map("emails[type eq \"work\"].value", Expression, "Coalesce([mail], [userPrincipalName])"),
+        ]),
+        groups: objects(vec![
+            matching(map("externalId", Direct, "objectId"), 1),
+            map("displayName", Direct, "displayName"),
+            map("members", Direct, "members"),
+        ]),
         secret_token: None,
     }
 }
@@ -115,42 +105,37 @@ pub fn scim(name: &str, tenant_url: &str) -> Definition {
         deletion_threshold: 500,
         retry_after: crate::escrow::RetrySchedule::default().gaps,
         app_roles: Vec::new(),
-        users: ObjectMapping {
-            enabled: true,
-            actions: Actions::default(),
-            scoping_filters: Vec::new(),
-            mappings: vec![
-                matching(map("userName", Direct, "userPrincipalName"), 1),
-                map("active", Expression, "Not([IsSoftDeleted])"),
-                map("displayName", Direct, "displayName"),
-                map("title", Direct, "jobTitle"),
-                map("emails[type eq \"work\"].value", Direct, "mail"),
-                map("preferredLanguage", Direct, "preferredLanguage"),
-                map("name.givenName", Direct, "givenName"),
-                map("name.familyName", Direct, "surname"),
-                map("name.formatted", Expression, "Join(\" \", [givenName], [surname])"),
-                map("addresses[type eq \"work\"].locality", Direct, "city"),
-                map("addresses[type eq \"work\"].country", Direct, "country"),
-                map("phoneNumbers[type eq \"mobile\"].value", Direct, "mobilePhone"),
-                map("phoneNumbers[type eq \"work\"].value", Expression, "Item([businessPhones], 1)"),
-                map("externalId", Direct, "mailNickname"),
-                map(&format!("{ENTERPRISE}:employeeNumber"), Direct, "employeeId"),
-                map(&format!("{ENTERPRISE}:department"), Direct, "department"),
-                map(&format!("{ENTERPRISE}:organization"), Direct, "companyName"),
-            ],
-        },
-        groups: ObjectMapping {
-            enabled: true,
-            actions: Actions::default(),
-            scoping_filters: Vec::new(),
-            mappings: vec![
-                matching(map("displayName", Direct, "displayName"), 1),
-                map("externalId", Direct, "objectId"),
-                map("members", Direct, "members"),
-            ],
-        },
+        users: objects(vec![
+            matching(map("userName", Direct, "userPrincipalName"), 1),
+            map("active", Expression, "Not([IsSoftDeleted])"),
+            map("displayName", Direct, "displayName"),
+            map("title", Direct, "jobTitle"),
+            map("emails[type eq \"work\"].value", Direct, "mail"),
+            map("preferredLanguage", Direct, "preferredLanguage"),
+            map("name.givenName", Direct, "givenName"),
+            map("name.familyName", Direct, "surname"),
+            map("name.formatted", Expression, "Join(\" \", [givenName], [surname])"),
+            map("addresses[type eq \"work\"].locality", Direct, "city"),
+            map("addresses[type eq \"work\"].country", Direct, "country"),
+            map("phoneNumbers[type eq \"mobile\"].value", Direct, "mobilePhone"),
+            map("phoneNumbers[type eq \"work\"].value", Expression, "Item([businessPhones], 1)"),
+            map("externalId", Direct, "mailNickname"),
+            map(&format!("{ENTERPRISE}:employeeNumber"), Direct, "employeeId"),
+            map(&format!("{ENTERPRISE}:department"), Direct, "department"),
+            map(&format!("{ENTERPRISE}:organization"), Direct, "companyName"),
+        ]),
+        groups: objects(vec![
+            matching(map("displayName", Direct, "displayName"), 1),
+            map("externalId", Direct, "objectId"),
+            map("members", Direct, "members"),
+        ]),
         secret_token: None,
     }
+}
+
+/// Provisioned, every target action allowed, no scoping filter.
+fn objects(mappings: Vec<Mapping>) -> ObjectMapping {
+    ObjectMapping { enabled: true, actions: Actions::default(), scoping_filters: Vec::new(), mappings }
 }
 
 fn role(id: &str, value: &str, display_name: &str) -> AppRole {

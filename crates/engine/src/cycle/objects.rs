@@ -39,6 +39,19 @@ pub(crate) enum Verdict {
     InScope { update: Desired, create: Desired },
 }
 
+/// What scoping decided about a subject, for its steps.
+struct Scoped {
+    kind: ObjectKind,
+    /// The import step's description.
+    imported: String,
+    /// Why it is out of scope, and whether that is worth a log entry; `None` when in scope.
+    reason: Option<(String, bool)>,
+    /// The scoping step's description when in scope.
+    in_scope: &'static str,
+    /// The scoping clauses and their results.
+    details: Vec<(String, String)>,
+}
+
 /// A disable or delete, held until users, groups and memberships are done.
 pub(crate) struct Deprovision {
     pub(crate) subject_name: Option<String>,
@@ -98,42 +111,20 @@ impl Context {
         } else {
             None
         };
-        let mut steps = vec![Step {
-            kind: StepKind::Import,
-            status: Status::Success,
-            description: format!("Retrieved {} from the directory", user.user_principal_name()),
-            details: Vec::new(),
-        }];
-        let scoping_details = self
+        let details = self
             .user_scoping
             .explain(&probe, &self.job.definition.users.scoping_filters)
             .into_iter()
             .map(|clause| (clause.description, if clause.passed { "True" } else { "False" }.to_owned()))
             .collect();
-        if let Some((reason, loggable)) = reason {
-            steps.push(Step {
-                kind: StepKind::Scoping,
-                status: Status::Skipped,
-                description: format!("Out of scope: {reason}"),
-                details: scoping_details,
-            });
-            return Subject {
-                kind: ObjectKind::User,
-                id,
-                name,
-                verdict: Verdict::OutOfScope { reason, loggable },
-                steps,
-            };
-        }
-        steps.push(Step {
-            kind: StepKind::Scoping,
-            status: Status::Success,
-            description: "In scope: assigned, enabled and passing the scoping filters".to_owned(),
-            details: scoping_details,
-        });
-        let source = UserSource { user, is_soft_deleted: false, roles };
-        let verdict = self.map(ObjectKind::User, &source, rng);
-        Subject { kind: ObjectKind::User, id, name, verdict, steps }
+        let scoped = Scoped {
+            kind: ObjectKind::User,
+            imported: format!("Retrieved {} from the directory", user.user_principal_name()),
+            reason,
+            in_scope: "In scope: assigned, enabled and passing the scoping filters",
+            details,
+        };
+        self.subject(id, name, scoped, &UserSource { user, is_soft_deleted: false, roles }, rng)
     }
 
     /// Scopes and maps a group (`None`: hard-deleted).
@@ -150,35 +141,36 @@ impl Context {
         } else {
             None
         };
-        let mut steps = vec![Step {
-            kind: StepKind::Import,
-            status: Status::Success,
-            description: format!("Retrieved group {} from the directory", group.display_name()),
+        let scoped = Scoped {
+            kind: ObjectKind::Group,
+            imported: format!("Retrieved group {} from the directory", group.display_name()),
+            reason,
+            in_scope: "In scope",
             details: Vec::new(),
-        }];
-        if let Some((reason, loggable)) = reason {
-            steps.push(Step {
-                kind: StepKind::Scoping,
-                status: Status::Skipped,
-                description: format!("Out of scope: {reason}"),
-                details: Vec::new(),
-            });
-            return Subject {
-                kind: ObjectKind::Group,
-                id,
-                name,
-                verdict: Verdict::OutOfScope { reason, loggable },
-                steps,
-            };
-        }
-        steps.push(Step {
-            kind: StepKind::Scoping,
-            status: Status::Success,
-            description: "In scope".to_owned(),
-            details: Vec::new(),
-        });
-        let verdict = self.map(ObjectKind::Group, &probe, rng);
-        Subject { kind: ObjectKind::Group, id, name, verdict, steps }
+        };
+        self.subject(id, name, scoped, &probe, rng)
+    }
+
+    /// The import and scoping steps of a subject, and its mapped values when it is in scope.
+    fn subject(
+        &self,
+        id: ObjectId,
+        name: Option<String>,
+        scoped: Scoped,
+        source: &dyn roster_expr::Source,
+        rng: &mut StdRng,
+    ) -> Subject {
+        let Scoped { kind, imported, reason, in_scope, details } = scoped;
+        let import =
+            Step { kind: StepKind::Import, status: Status::Success, description: imported, details: Vec::new() };
+        let (status, description, verdict) = match reason {
+            Some((reason, loggable)) => {
+                (Status::Skipped, format!("Out of scope: {reason}"), Verdict::OutOfScope { reason, loggable })
+            }
+            None => (Status::Success, in_scope.to_owned(), self.map(kind, source, rng)),
+        };
+        let scoping = Step { kind: StepKind::Scoping, status, description, details };
+        Subject { kind, id, name, verdict, steps: vec![import, scoping] }
     }
 
     fn map(&self, kind: ObjectKind, source: &dyn roster_expr::Source, rng: &mut StdRng) -> Verdict {

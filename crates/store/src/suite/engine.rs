@@ -1,10 +1,8 @@
 //! The engine's storage port ([`EngineStore`]) checked on a fresh, empty database: shadows, target-id uniqueness,
 //! atomic batches, exported memberships, leases, job states, cycles, logs and forgetting an application's shadows.
-//! [`record_rate`] is a measurement, not a check: it reports how fast concurrent small batches are recorded.
 
 use std::collections::BTreeMap;
 use std::sync::Arc;
-use std::time::{Duration, Instant};
 
 use roster_directory::ObjectId;
 use roster_engine::log::{Action, Initiator, LogEntry, ModifiedProperty, ObjectKind, Status, Step, StepKind};
@@ -533,31 +531,14 @@ pub async fn forget_shadows(store: &dyn EngineStore) {
     store.record(APP, vec![put(shadow(ObjectKind::User, 2, "t1"))]).await.unwrap();
 }
 
-/// What [`record_rate`] measured.
-#[derive(Debug, Clone, Copy)]
-pub struct Rate {
-    /// Batches recorded.
-    pub batches: usize,
-    /// How long they took.
-    pub elapsed: Duration,
-}
-
-impl Rate {
-    /// Batches per second.
-    pub fn per_second(&self) -> f64 {
-        self.batches as f64 / self.elapsed.as_secs_f64()
-    }
-}
-
 /// Records `batches` small batches (a `PutShadow` and its `Log`, as a cycle records each exported user) from
-/// `tasks` concurrent tasks, checks that every one landed, and reports how long it took. Source ids, target ids and
-/// names are scattered as GUIDs are, so that every index sees inserts all over its range. A measurement: it
-/// asserts nothing about time.
-pub async fn record_rate(store: Arc<dyn EngineStore>, batches: usize, tasks: usize) -> Rate {
+/// `tasks` concurrent tasks and checks that every one landed. Source ids, target ids and names are scattered as
+/// GUIDs are, so that every index sees inserts all over its range. (The engine's speed is measured by
+/// `cargo xtask cycle`, not here.)
+pub async fn concurrent_records(store: Arc<dyn EngineStore>, batches: usize, tasks: usize) {
     // Multiplying by an odd constant permutes the 128-bit numbers: distinct, and far from sorted.
     let scatter =
         |index: usize, salt: u128| (index as u128 + salt).wrapping_mul(0x9e37_79b9_7f4a_7c15_f39c_c060_5ced_c835);
-    let started = Instant::now();
     let mut running = tokio::task::JoinSet::new();
     for task in 0..tasks {
         let store = Arc::clone(&store);
@@ -584,9 +565,7 @@ pub async fn record_rate(store: Arc<dyn EngineStore>, batches: usize, tasks: usi
     while let Some(done) = running.join_next().await {
         done.unwrap();
     }
-    let elapsed = started.elapsed();
     let total = store.shadow_counts(APP).await.unwrap().iter().map(|(_, _, count)| count).sum::<u64>();
     assert_eq!(total, batches as u64);
     assert_eq!(store.logs(APP, &LogQuery { limit: batches + 1, ..LogQuery::default() }).await.unwrap().len(), batches);
-    Rate { batches, elapsed }
 }

@@ -65,21 +65,5 @@ async fn forget_shadows() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn concurrent_records() {
     let (store, _dir) = fresh_store();
-    engine::record_rate(Arc::new(store), 2_000, 32).await;
-}
-
-/// The record rate of a cycle: 100,000 batches of a `PutShadow` and a `Log` from 32 concurrent tasks. A
-/// measurement, reported and not asserted; run it in a release build:
-/// `cargo test --release -p roster-store --test it -- --ignored --nocapture record_rate`.
-#[tokio::test(flavor = "multi_thread")]
-#[ignore = "a measurement; run it in a release build"]
-async fn record_rate() {
-    let (store, _dir) = fresh_store();
-    let rate = engine::record_rate(Arc::new(store), 100_000, 32).await;
-    println!(
-        "recorded {} batches (PutShadow + Log) from 32 tasks in {:.2?}: {:.0} batches/s",
-        rate.batches,
-        rate.elapsed,
-        rate.per_second()
-    );
+    engine::concurrent_records(Arc::new(store), 2_000, 32).await;
 }
