@@ -11,6 +11,7 @@ use roster_directory::ObjectId;
 use roster_directory::port::{Assignment, DirectoryStore, PrincipalKind};
 use roster_engine::cycle::{self, Job, Progress};
 use roster_engine::definition::{Definition, Dialect, RateLimit, Scope};
+use roster_engine::dry_run::Plan;
 use roster_engine::log::{LogEntry, ObjectKind};
 use roster_engine::mapping::Mapper;
 use roster_engine::scoping::CompiledScoping;
@@ -174,11 +175,16 @@ pub async fn definitions(stores: &Stores) -> anyhow::Result<Vec<Definition>> {
         .collect()
 }
 
-/// Turns provisioning on or off.
+/// Turns provisioning on or off (resume, pause). Pausing stops a running cycle at its next object (its
+/// watermark stays, so the cycle after resuming evaluates the same changes again); resuming asks the scheduler
+/// for a cycle at once.
 pub async fn set_enabled(stores: &Stores, key: &SecretKey, name: &str, enabled: bool) -> anyhow::Result<()> {
     let mut definition = definition(stores, name).await?;
     definition.enabled = enabled;
     put(stores, key, definition, None).await?;
+    if enabled {
+        request_cycle(stores, name).await?;
+    }
     Ok(())
 }
 
@@ -259,6 +265,67 @@ pub async fn sync_once(
     owner: &str,
     progress: Arc<dyn Progress>,
 ) -> anyhow::Result<Cycle> {
+    leased_cycle(stores, key, name, owner, progress, None).await
+}
+
+/// `roster sync NAME --dry-run`: computes the cycle that would run now without one write to the target or to the
+/// job's state, and stores it as a plan for review and `--apply-plan`.
+pub async fn dry_run(
+    stores: &Stores,
+    key: &SecretKey,
+    name: &str,
+    progress: Arc<dyn Progress>,
+) -> anyhow::Result<Plan> {
+    let definition = Arc::new(definition(stores, name).await?);
+    let client = client(stores, key, &definition).await?;
+    let (directory, state) = ports(stores);
+    let job = Job {
+        definition,
+        client,
+        directory,
+        state: Arc::clone(&state),
+        now: OffsetDateTime::now_utc,
+        pause: Arc::default(),
+    };
+    let plan = cycle::dry_run(job, progress).await?;
+    state.put_plan(name, &plan).await?;
+    Ok(plan)
+}
+
+/// A stored plan.
+pub async fn plan(stores: &Stores, name: &str, id: &str) -> anyhow::Result<Plan> {
+    definition(stores, name).await?;
+    let (_, state) = ports(stores);
+    state.plan(name, id).await?.ok_or_else(|| anyhow!("application {name} has no plan {id:?}"))
+}
+
+/// `roster sync NAME --apply-plan ID`: applies a stored plan exactly, under the job's lease (see
+/// [`cycle::apply_plan`]).
+pub async fn apply_plan(
+    stores: &Stores,
+    key: &SecretKey,
+    name: &str,
+    id: &str,
+    owner: &str,
+    progress: Arc<dyn Progress>,
+) -> anyhow::Result<Cycle> {
+    let plan = plan(stores, name, id).await?;
+    leased_cycle(stores, key, name, owner, progress, Some(plan)).await
+}
+
+/// How often a running cycle looks whether provisioning was paused.
+const PAUSE_CHECK: Duration = Duration::from_secs(1);
+
+/// A cycle, or the apply of a plan, under the job's lease, stopping at the next object when provisioning is
+/// paused; then schedules the next cycle.
+async fn leased_cycle(
+    stores: &Stores,
+    key: &SecretKey,
+    name: &str,
+    owner: &str,
+    progress: Arc<dyn Progress>,
+    plan: Option<Plan>,
+) -> anyhow::Result<Cycle> {
     let definition = Arc::new(definition(stores, name).await?);
     let client = client(stores, key, &definition).await?;
     let (directory, state) = ports(stores);
@@ -279,15 +346,35 @@ pub async fn sync_once(
             }
         })
     };
+    let pause = Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let watcher = {
+        let (stores, name, pause) = (stores.clone(), name.to_owned(), Arc::clone(&pause));
+        tokio::spawn(async move {
+            loop {
+                tokio::time::sleep(PAUSE_CHECK).await;
+                if let Ok(current) = self::definition(&stores, &name).await
+                    && !current.enabled
+                {
+                    pause.store(true, std::sync::atomic::Ordering::Relaxed);
+                    break;
+                }
+            }
+        })
+    };
     let job = Job {
         definition: Arc::clone(&definition),
         client,
         directory,
         state: Arc::clone(&state),
         now: OffsetDateTime::now_utc,
+        pause,
     };
-    let result = cycle::run_cycle(job, progress).await;
+    let result = match &plan {
+        None => cycle::run_cycle(job, progress).await,
+        Some(plan) => cycle::apply_plan(job, plan, progress).await,
+    };
     renewer.abort();
+    watcher.abort();
     // The next scheduled cycle is one interval after this one.
     if let Ok(mut job_state) = state.job(name).await {
         // A quarantined job's cycles come less and less often, up to once a day.
@@ -316,8 +403,68 @@ pub async fn provision_on_demand(
     let client = client(stores, key, &definition).await?;
     let (directory, state) = ports(stores);
     let id = ObjectId::parse(user).map_err(|error| anyhow!("{user:?} is not an object id: {error}"))?;
-    let job = Job { definition, client, directory, state, now: OffsetDateTime::now_utc };
+    let job = Job { definition, client, directory, state, now: OffsetDateTime::now_utc, pause: Arc::default() };
     Ok(cycle::provision_on_demand(job, id).await?)
+}
+
+/// A target object roster neither created nor matched to a source object: reported, never touched.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct Unmanaged {
+    /// `User` or `Group`.
+    pub kind: &'static str,
+    /// The target's id.
+    pub id: String,
+    /// Its `userName` or `displayName`.
+    pub name: Option<String>,
+    /// Its `externalId`, if any.
+    pub external_id: Option<String>,
+}
+
+/// How many target objects `roster app unmanaged` reads per request.
+const UNMANAGED_PAGE: u64 = 100;
+
+/// `roster app unmanaged`: pages through the target's users and groups and lists those no shadow of the
+/// application manages. Reads only.
+pub async fn unmanaged(stores: &Stores, key: &SecretKey, name: &str) -> anyhow::Result<Vec<Unmanaged>> {
+    let definition = definition(stores, name).await?;
+    let client = client(stores, key, &definition).await?;
+    let (_, state) = ports(stores);
+    let mut found = Vec::new();
+    for (kind, label, name_attribute) in [
+        (ObjectKind::User, "User", "userName"),
+        (ObjectKind::Group, "Group", "displayName"),
+    ] {
+        let client_kind = match kind {
+            ObjectKind::User => roster_scim_client::Kind::User,
+            ObjectKind::Group => roster_scim_client::Kind::Group,
+        };
+        let attributes = format!("id,externalId,{name_attribute}");
+        let mut start = 1;
+        loop {
+            let (total, resources) = client
+                .page(client_kind, start, UNMANAGED_PAGE, &attributes)
+                .await
+                .with_context(|| format!("reading the target's {}s", label.to_lowercase()))?;
+            let read = resources.len() as u64;
+            for resource in resources {
+                let text = |key: &str| resource.get(key).and_then(serde_json::Value::as_str).map(str::to_owned);
+                let Some(id) = text("id") else { continue };
+                if state.shadow_for_target(name, kind, &id).await?.is_none() {
+                    found.push(Unmanaged {
+                        kind: label,
+                        id,
+                        name: text(name_attribute),
+                        external_id: text("externalId"),
+                    });
+                }
+            }
+            start += read;
+            if read == 0 || start > total {
+                break;
+            }
+        }
+    }
+    Ok(found)
 }
 
 /// What `roster status` shows.

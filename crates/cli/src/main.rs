@@ -80,6 +80,19 @@ enum Command {
         /// One cycle, then exit (the default; accepted for scripts that say it).
         #[arg(long)]
         once: bool,
+        /// Compute the whole cycle without one write to the target, store it as a plan and print it for review.
+        #[arg(long, conflicts_with_all = ["apply_plan", "show_plan"])]
+        dry_run: bool,
+        /// Apply exactly a stored plan; refused, with nothing sent, when the directory, the target or roster's
+        /// state changed so that the plan no longer holds.
+        #[arg(long, value_name = "ID", conflicts_with = "show_plan")]
+        apply_plan: Option<String>,
+        /// Print a stored plan again.
+        #[arg(long, value_name = "ID")]
+        show_plan: Option<String>,
+        /// How to print a plan: text or json.
+        #[arg(long, default_value = "text")]
+        format: String,
     },
     /// Show an application's provisioning job: state, cycles, counts.
     Status {
@@ -219,10 +232,16 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             let key = roster_app::secrets::SecretKey::load(&cli.storage.data)?;
             provisioning::app(&stores, &key, command).await
         }
-        Command::Sync { name, once: _ } => {
+        Command::Sync { name, once: _, dry_run, apply_plan, show_plan, format } => {
             let stores = cli.storage.open()?;
+            if let Some(id) = show_plan {
+                return provisioning::show_plan(&stores, &name, &id, &format).await;
+            }
             let key = roster_app::secrets::SecretKey::load(&cli.storage.data)?;
-            if !provisioning::sync(&stores, &key, &name).await? {
+            if dry_run {
+                return provisioning::dry_run(&stores, &key, &name, &format).await;
+            }
+            if !provisioning::sync(&stores, &key, &name, apply_plan.as_deref()).await? {
                 anyhow::bail!("the cycle of {name} ended with failed or staged objects (see above)");
             }
             Ok(())

@@ -93,13 +93,24 @@ pub enum AppCommand {
         #[arg(long, env = "ROSTER_SECRET_TOKEN", hide_env_values = true)]
         secret_token: String,
     },
-    /// Turn provisioning on.
-    Enable {
+    /// List the target's users and groups that roster neither created nor matched: roster never touches them.
+    Unmanaged {
+        /// The application.
+        name: String,
+        /// table or json.
+        #[arg(long, default_value = "table")]
+        format: String,
+    },
+    /// Resume provisioning: cycles run again on the interval, the first one at once.
+    #[command(visible_alias = "enable")]
+    Resume {
         /// The application.
         name: String,
     },
-    /// Turn provisioning off (cycles stop; a running cycle completes).
-    Disable {
+    /// Pause provisioning: no cycle starts, and a running one stops at its next object (the next cycle after
+    /// resuming evaluates the same changes again).
+    #[command(visible_alias = "disable")]
+    Pause {
         /// The application.
         name: String,
     },
@@ -187,13 +198,29 @@ pub async fn app(stores: &Stores, key: &SecretKey, command: AppCommand) -> anyho
             provisioning::set_token(stores, key, &name, &secret_token).await?;
             println!("stored the new secret token of {name}");
         }
-        AppCommand::Enable { name } => {
-            provisioning::set_enabled(stores, key, &name, true).await?;
-            println!("provisioning of {name} is on");
+        AppCommand::Unmanaged { name, format } => {
+            let found = provisioning::unmanaged(stores, key, &name).await?;
+            match format.as_str() {
+                "json" => println!("{}", serde_json::to_string_pretty(&found)?),
+                "table" => {
+                    println!("kind\tid\tname\texternalId");
+                    for object in &found {
+                        let external = object.external_id.as_deref().unwrap_or("-");
+                        let name = object.name.as_deref().unwrap_or("-");
+                        println!("{}\t{}\t{name}\t{external}", object.kind, object.id);
+                    }
+                    eprintln!("{} objects in the target are not managed by {name}; roster never changes them", found.len());
+                }
+                other => bail!("unknown format {other:?}; use table or json"),
+            }
         }
-        AppCommand::Disable { name } => {
+        AppCommand::Resume { name } => {
+            provisioning::set_enabled(stores, key, &name, true).await?;
+            println!("provisioning of {name} is on (resumed)");
+        }
+        AppCommand::Pause { name } => {
             provisioning::set_enabled(stores, key, &name, false).await?;
-            println!("provisioning of {name} is off");
+            println!("provisioning of {name} is off (paused); a running cycle stops at its next object");
         }
     }
     Ok(())
@@ -208,14 +235,51 @@ fn parse_scope(text: &str) -> anyhow::Result<Scope> {
 }
 
 /// `roster sync NAME`: one cycle in the foreground, with progress, and a summary.
-pub async fn sync(stores: &Stores, key: &SecretKey, name: &str) -> anyhow::Result<bool> {
+pub async fn sync(stores: &Stores, key: &SecretKey, name: &str, apply_plan: Option<&str>) -> anyhow::Result<bool> {
     let owner = format!("cli-{}", std::process::id());
     let progress: Arc<ProgressView> = Arc::new(ProgressView::new());
-    let cycle = provisioning::sync_once(stores, key, name, &owner, progress.clone()).await;
+    let cycle = match apply_plan {
+        None => provisioning::sync_once(stores, key, name, &owner, progress.clone()).await,
+        Some(id) => provisioning::apply_plan(stores, key, name, id, &owner, progress.clone()).await,
+    };
     progress.finish();
     let cycle = cycle?;
     print_summary(name, &cycle);
     Ok(cycle.outcome == "Succeeded" && cycle.counts.staged == 0)
+}
+
+/// `roster sync NAME --dry-run`: computes and stores the plan, and prints it for review (text or JSON).
+pub async fn dry_run(stores: &Stores, key: &SecretKey, name: &str, format: &str) -> anyhow::Result<()> {
+    if !matches!(format, "text" | "json") {
+        bail!("unknown format {format:?}; use text or json");
+    }
+    let progress: Arc<ProgressView> = Arc::new(ProgressView::new());
+    let plan = provisioning::dry_run(stores, key, name, progress.clone()).await;
+    progress.finish();
+    print_plan(&plan?, format)
+}
+
+/// `roster sync NAME --show-plan ID`: prints a stored plan.
+pub async fn show_plan(stores: &Stores, name: &str, id: &str, format: &str) -> anyhow::Result<()> {
+    print_plan(&provisioning::plan(stores, name, id).await?, format)
+}
+
+fn print_plan(plan: &roster_engine::dry_run::Plan, format: &str) -> anyhow::Result<()> {
+    match format {
+        "json" => println!("{}", serde_json::to_string_pretty(plan)?),
+        "text" => {
+            print!("{}", roster_engine::dry_run::render(plan));
+            match plan.applied {
+                Some(applied) => println!("\nThis plan was applied at {applied}."),
+                None => println!(
+                    "\nNothing was sent. Apply exactly this plan with: roster sync {} --apply-plan {}",
+                    plan.application, plan.id
+                ),
+            }
+        }
+        other => bail!("unknown format {other:?}; use text or json"),
+    }
+    Ok(())
 }
 
 fn print_summary(name: &str, cycle: &Cycle) {

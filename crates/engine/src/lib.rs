@@ -4,6 +4,7 @@
 pub mod cycle;
 pub mod definition;
 pub mod diff;
+pub mod dry_run;
 pub mod entitlement;
 pub mod escrow;
 pub mod log;

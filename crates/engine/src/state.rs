@@ -346,4 +346,18 @@ pub trait EngineStore: Send + Sync {
 
     /// Forgets every shadow and exported membership of an application (a restart with the full reset scope).
     async fn forget_shadows(&self, application: &str) -> Result<(), StateError>;
+
+    /// The shadow that manages this target object, if any (a target id belongs to at most one).
+    async fn shadow_for_target(
+        &self,
+        application: &str,
+        kind: ObjectKind,
+        target_id: &str,
+    ) -> Result<Option<ShadowRef>, StateError>;
+
+    /// Creates or replaces a dry-run plan (its id is unique per application).
+    async fn put_plan(&self, application: &str, plan: &crate::dry_run::Plan) -> Result<(), StateError>;
+
+    /// A stored dry-run plan.
+    async fn plan(&self, application: &str, id: &str) -> Result<Option<crate::dry_run::Plan>, StateError>;
 }

@@ -213,6 +213,25 @@ impl ScimClient {
         Ok(total)
     }
 
+    /// One page of every resource of a kind: `GET {base}/Users?startIndex=<start>&count=<count>&attributes=...`
+    /// (`start` is 1-based, as SCIM's). Returns `totalResults` and the page's resources.
+    pub async fn page(
+        &self,
+        kind: Kind,
+        start: u64,
+        count: u64,
+        attributes: &str,
+    ) -> Result<(u64, Vec<Value>), ClientError> {
+        let query = vec![
+            ("startIndex", start.to_string()),
+            ("count", count.to_string()),
+            ("attributes", attributes.to_owned()),
+        ];
+        let request = self.request(Operation::Find, Verb::Get, &[kind.endpoint()], &query, None);
+        let (answer, attempts) = self.send(&request, &self.inner.retry).await?;
+        json_object(&answer).and_then(list_resources).map_err(|kind| request.error(attempts, kind))
+    }
+
     /// Reads `{base}/Users/{id}`; `None` on 404. `attributes` becomes the `attributes` parameter; without it a
     /// group is read with `excludedAttributes=members` (as Entra does: the engine tracks members itself, and a
     /// large group's member list is large).

@@ -8,23 +8,23 @@ use serde_json::{Value, json};
 
 use crate::support::{Server, run, run_ok};
 
-const U1: &str = "00000000-0000-4000-8000-000000000001";
-const U2: &str = "00000000-0000-4000-8000-000000000002";
-const U3: &str = "00000000-0000-4000-8000-000000000003";
-const U4: &str = "00000000-0000-4000-8000-000000000004";
-const U5: &str = "00000000-0000-4000-8000-000000000005";
-const U6: &str = "00000000-0000-4000-8000-000000000006";
-const ENGINEERING: &str = "00000000-0000-4000-8000-0000000000a1";
-const SALES: &str = "00000000-0000-4000-8000-0000000000a2";
+pub(crate) const U1: &str = "00000000-0000-4000-8000-000000000001";
+pub(crate) const U2: &str = "00000000-0000-4000-8000-000000000002";
+pub(crate) const U3: &str = "00000000-0000-4000-8000-000000000003";
+pub(crate) const U4: &str = "00000000-0000-4000-8000-000000000004";
+pub(crate) const U5: &str = "00000000-0000-4000-8000-000000000005";
+pub(crate) const U6: &str = "00000000-0000-4000-8000-000000000006";
+pub(crate) const ENGINEERING: &str = "00000000-0000-4000-8000-0000000000a1";
+pub(crate) const SALES: &str = "00000000-0000-4000-8000-0000000000a2";
 
-fn user(id: &str, login: &str, given: &str, surname: &str, department: &str) -> Value {
+pub(crate) fn user(id: &str, login: &str, given: &str, surname: &str, department: &str) -> Value {
     json!({
         "id": id, "userPrincipalName": format!("{login}@contoso.example"), "mail": format!("{login}@contoso.example"),
         "displayName": format!("{given} {surname}"), "givenName": given, "surname": surname, "department": department,
     })
 }
 
-fn directory() -> Value {
+pub(crate) fn directory() -> Value {
     json!({
         "users": [
             user(U1, "ada", "Ada", "Lovelace", "Engineering"),
@@ -41,43 +41,43 @@ fn directory() -> Value {
     })
 }
 
-fn import(data: &Path, directory: &Value) {
+pub(crate) fn import(data: &Path, directory: &Value) {
     let file = data.join("directory.json");
     std::fs::write(&file, serde_json::to_vec(directory).unwrap()).unwrap();
     run_ok(data, &["directory", "import", file.to_str().unwrap()]);
 }
 
 /// A SCIM reader of the target.
-struct Target {
-    base: String,
-    token: String,
-    http: reqwest::blocking::Client,
+pub(crate) struct Target {
+    pub(crate) base: String,
+    pub(crate) token: String,
+    pub(crate) http: reqwest::blocking::Client,
 }
 
 impl Target {
-    fn get(&self, path: &str) -> (u16, Value) {
+    pub(crate) fn get(&self, path: &str) -> (u16, Value) {
         let response = self.http.get(format!("{}{path}", self.base)).bearer_auth(&self.token).send().unwrap();
         let status = response.status().as_u16();
         (status, response.json().unwrap_or(Value::Null))
     }
 
-    fn users(&self) -> Vec<Value> {
+    pub(crate) fn users(&self) -> Vec<Value> {
         let (status, body) = self.get("/Users?count=1000");
         assert_eq!(status, 200, "{body}");
         body["Resources"].as_array().cloned().unwrap_or_default()
     }
 
-    fn user_by_external_id(&self, id: &str) -> Option<Value> {
+    pub(crate) fn user_by_external_id(&self, id: &str) -> Option<Value> {
         self.users().into_iter().find(|user| user["externalId"] == id)
     }
 
-    fn group(&self, name: &str) -> Option<Value> {
+    pub(crate) fn group(&self, name: &str) -> Option<Value> {
         let (status, body) = self.get("/Groups?count=1000");
         assert_eq!(status, 200, "{body}");
         body["Resources"].as_array().unwrap().iter().find(|group| group["displayName"] == name).cloned()
     }
 
-    fn member_ids(&self, group: &Value) -> Vec<String> {
+    pub(crate) fn member_ids(&self, group: &Value) -> Vec<String> {
         let users = self.users();
         let mut ids: Vec<String> = group["members"]
             .as_array()
@@ -98,26 +98,26 @@ impl Target {
 }
 
 /// The last cycle's counters, from `roster status --json`.
-fn last_counts(data: &Path, app: &str) -> Value {
+pub(crate) fn last_counts(data: &Path, app: &str) -> Value {
     let status: Value = serde_json::from_str(&run_ok(data, &["status", app, "--json"])).unwrap();
     status["job"]["last_cycle"]["counts"].clone()
 }
 
-fn sync(data: &Path, app: &str) -> Value {
+pub(crate) fn sync(data: &Path, app: &str) -> Value {
     run_ok(data, &["sync", app, "--once"]);
     last_counts(data, app)
 }
 
-struct Setup {
-    _target_data: tempfile::TempDir,
-    source: tempfile::TempDir,
-    _server: Server,
-    target: Target,
+pub(crate) struct Setup {
+    pub(crate) _target_data: tempfile::TempDir,
+    pub(crate) source: tempfile::TempDir,
+    pub(crate) _server: Server,
+    pub(crate) target: Target,
 }
 
 /// A target enterprise served by `roster serve`, and a source directory with a github-emu application pointed at
 /// it, with the Engineering group and Linus assigned.
-fn setup() -> Setup {
+pub(crate) fn setup() -> Setup {
     let target_data = tempfile::tempdir().unwrap();
     run_ok(target_data.path(), &["enterprise", "create", "octo-corp", "--shortcode", "octo"]);
     let token = run_ok(target_data.path(), &["token", "create", "--enterprise", "octo-corp"]).trim().to_owned();

@@ -7,7 +7,7 @@ use std::sync::Arc;
 use std::time::Instant;
 
 use roster_directory::ObjectId;
-use roster_scim_client::{Change, Kind};
+use roster_scim_client::Change;
 
 use super::Context;
 use super::objects::{Entry, export_step};
@@ -100,11 +100,18 @@ pub(crate) async fn reconcile(
         old: None,
         new: Some(format!("+{} −{}", added.len(), removed.len())),
     }];
-    if !changes.is_empty()
-        && let Err(error) = context.job.client.patch(Kind::Group, &group.target_id, &changes).await
-    {
-        entry.fail(&error, Action::Update, Some(group.target_id.clone()), steps, modified).await;
-        return;
+    if !changes.is_empty() {
+        let mut operation = entry.operation(Action::Update, Some(&group.target_id), Vec::new());
+        operation.members_added = added.iter().map(|id| id.as_str().to_owned()).collect();
+        operation.members_removed = removed.iter().map(|id| id.as_str().to_owned()).collect();
+        match context.patch(operation, &group.target_id, &changes).await {
+            Ok(Some(())) => {}
+            Ok(None) => return,
+            Err(error) => {
+                entry.fail(&error, Action::Update, Some(group.target_id.clone()), steps, modified).await;
+                return;
+            }
+        }
     }
     context.count(|counts| {
         counts.members_added += add_ids.len() as u64;

@@ -13,10 +13,14 @@
 mod members;
 mod objects;
 mod on_demand;
+mod overlay;
 mod plan;
 mod recorder;
+mod writes;
 
 pub use on_demand::{OnDemand, provision_on_demand};
+
+use writes::{Halt, Writes};
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::sync::{Arc, Mutex, PoisonError};
@@ -29,6 +33,8 @@ use sha2::{Digest, Sha256};
 use time::OffsetDateTime;
 
 use crate::definition::{Definition, Scope};
+use crate::dry_run::{Allowance, Differences, Note, Operation, Plan, differences, render_operation};
+use crate::log::{Action, Status};
 use crate::entitlement::Entitlements;
 use crate::log::{Initiator, ObjectKind};
 use crate::mapping::{Mapper, MappingError};
@@ -59,6 +65,12 @@ pub enum CycleError {
     /// Another process holds the job's lease.
     #[error("another roster process is running a cycle of {0}; try again when it has finished")]
     Busy(String),
+    /// A dry-run plan cannot be applied (nothing was sent).
+    #[error("{0}")]
+    PlanRefused(String),
+    /// Applying a plan came to a write the plan does not hold: the cycle stopped there without sending it.
+    #[error("applying the plan stopped: {0}")]
+    OffPlan(String),
 }
 
 /// What a cycle reports as it goes.
@@ -105,6 +117,9 @@ pub struct Job {
     pub state: Arc<dyn EngineStore>,
     /// The current time.
     pub now: fn() -> OffsetDateTime,
+    /// Set when provisioning is paused: a running cycle stops at the next object, keeping its watermark, so the
+    /// next cycle after resuming picks up where it stopped.
+    pub pause: Arc<std::sync::atomic::AtomicBool>,
 }
 
 /// The compiled definition and the entitlements of this cycle.
@@ -142,6 +157,12 @@ pub(crate) struct Context {
     pub(crate) quarantine: Mutex<Option<(String, String)>>,
     /// Who started the run, for the log entries.
     pub(crate) initiator: Initiator,
+    /// Whether writes are sent, recorded (a dry run) or checked against a plan.
+    pub(crate) writes: writes::Writes,
+    /// Why the cycle stopped early, other than the target (paused, off the plan).
+    pub(crate) halted: Mutex<Option<writes::Halt>>,
+    /// Target objects matched in this run, and the source object each belongs to (see `objects::claim`).
+    pub(crate) claims: Mutex<HashMap<(ObjectKind, String), ObjectId>>,
 }
 
 impl Context {
@@ -178,6 +199,18 @@ impl Context {
 
     pub(crate) fn stopped(&self) -> bool {
         self.fatal.lock().unwrap_or_else(PoisonError::into_inner).is_some()
+            || self.halted.lock().unwrap_or_else(PoisonError::into_inner).is_some()
+            || self.pausing()
+    }
+
+    /// Whether provisioning was paused while the run goes on: a cycle stops at the next object (a dry run, which
+    /// writes nothing, does not).
+    fn pausing(&self) -> bool {
+        let paused = !self.dry() && self.job.pause.load(std::sync::atomic::Ordering::Relaxed);
+        if paused {
+            self.halt(writes::Halt::Paused);
+        }
+        paused
     }
 
     pub(crate) fn staged(&self, kind: ObjectKind, id: &ObjectId) {
@@ -243,6 +276,102 @@ pub fn definition_digest(definition: &Definition) -> String {
 /// Runs one cycle: initial when the job has no watermark or the definition changed since, else incremental.
 /// Returns the cycle as recorded. The caller holds the job's lease.
 pub async fn run_cycle(job: Job, progress: Arc<dyn Progress>) -> Result<Cycle, CycleError> {
+    Ok(run(job, progress, Writes::Send).await?.cycle)
+}
+
+/// Computes the cycle that [`run_cycle`] would run now, without one write to the target or to roster's state
+/// (the target is read: its size, and the matching queries), and returns it as a plan. The caller stores it.
+pub async fn dry_run(job: Job, progress: Arc<dyn Progress>) -> Result<Plan, CycleError> {
+    let overlay = Arc::new(overlay::Overlay::new(Arc::clone(&job.state)));
+    let digest = definition_digest(&job.definition);
+    let application = job.definition.name.clone();
+    let planning = Job { state: Arc::clone(&overlay) as Arc<dyn EngineStore>, ..job.clone() };
+    let ran = run(planning, progress, Writes::Record(Mutex::default())).await?;
+    let notes = overlay
+        .logs()
+        .into_iter()
+        .filter(|entry| matches!(entry.status, Status::Failure | Status::Warning) || entry.action == Action::StagedDelete)
+        .map(|entry| Note {
+            kind: entry.kind,
+            source_id: entry.source_id,
+            source_name: entry.source_name,
+            action: entry.action,
+            status: entry.status,
+            code: entry.error_code,
+            reason: entry.error_reason,
+        })
+        .collect();
+    Ok(Plan {
+        id: uuid::Uuid::new_v4().to_string(),
+        application,
+        created: (job.now)(),
+        kind: ran.cycle.kind,
+        from: ran.cycle.from,
+        to: ran.cycle.to,
+        definition_digest: digest,
+        counts: ran.cycle.counts,
+        operations: ran.operations,
+        notes,
+        applied: None,
+    })
+}
+
+/// Applies a stored plan: computes it again and refuses, before any write, when it no longer holds the same
+/// writes (the directory, the target or roster's state changed since); then runs the cycle sending only the plan's
+/// writes, and stops at any other. Marks the plan applied. The caller holds the job's lease.
+pub async fn apply_plan(job: Job, plan: &Plan, progress: Arc<dyn Progress>) -> Result<Cycle, CycleError> {
+    if let Some(applied) = plan.applied {
+        return Err(CycleError::PlanRefused(format!("plan {} was applied at {applied}", plan.id)));
+    }
+    if plan.definition_digest != definition_digest(&job.definition) {
+        return Err(CycleError::PlanRefused(format!(
+            "the mappings, scoping or assignments rules of {} changed since plan {} was made: make a new one with \
+             `roster sync {} --dry-run`",
+            plan.application, plan.id, plan.application
+        )));
+    }
+    let again = dry_run(job.clone(), Arc::new(NoProgress)).await?;
+    let found = differences(&plan.operations, &again.operations);
+    if !found.is_empty() {
+        return Err(CycleError::PlanRefused(describe(plan, &found)));
+    }
+    let ran = run(job.clone(), progress, Writes::Allow(Mutex::new(Allowance::new(&plan.operations)))).await?;
+    let applied = Plan { applied: Some((job.now)()), ..plan.clone() };
+    job.state.put_plan(&plan.application, &applied).await?;
+    Ok(ran.cycle)
+}
+
+/// Why a plan no longer holds, for the admin: the first few differences.
+fn describe(plan: &Plan, found: &Differences) -> String {
+    const SHOWN: usize = 10;
+    let mut text = format!(
+        "plan {} no longer holds: the directory, the target or roster's state changed since it was made \
+         ({} planned writes are no longer needed as planned, {} others are needed now). Nothing was sent; make a \
+         new plan with `roster sync {} --dry-run`.",
+        plan.id,
+        found.missing.len(),
+        found.unexpected.len(),
+        plan.application
+    );
+    let none = |_: &str| None;
+    for operation in found.missing.iter().take(SHOWN) {
+        text.push_str("\nplanned, no longer needed: ");
+        text.push_str(render_operation(operation, &none).trim_end());
+    }
+    for operation in found.unexpected.iter().take(SHOWN) {
+        text.push_str("\nneeded now, not planned: ");
+        text.push_str(render_operation(operation, &none).trim_end());
+    }
+    text
+}
+
+/// What a run produced: the cycle, and in a dry run its writes.
+struct Ran {
+    cycle: Cycle,
+    operations: Vec<Operation>,
+}
+
+async fn run(job: Job, progress: Arc<dyn Progress>, writes: Writes) -> Result<Ran, CycleError> {
     let definition = Arc::clone(&job.definition);
     let application = definition.name.clone();
     let mut state = job.state.job(&application).await?;
@@ -288,7 +417,7 @@ pub async fn run_cycle(job: Job, progress: Arc<dyn Progress>) -> Result<Cycle, C
             counts: Counts::default(),
             budget_eta: None,
         });
-        return Ok(cycle);
+        return Ok(Ran { cycle, operations: Vec::new() });
     }
     let probed = match kind {
         CycleKind::Initial => match (empty(&job, ObjectKind::User).await, empty(&job, ObjectKind::Group).await) {
@@ -313,7 +442,8 @@ pub async fn run_cycle(job: Job, progress: Arc<dyn Progress>) -> Result<Cycle, C
     };
     job.state.put_cycle(&application, &cycle).await?;
 
-    let settings = Settings { kind, empty_target, force_deletes: state.force_deletes, initiator: Initiator::System };
+    let settings =
+        Settings { kind, empty_target, force_deletes: state.force_deletes, initiator: Initiator::System, writes };
     let context = build_context(&job, cycle.id.clone(), progress, settings).await?;
 
     let work = match changes {
@@ -332,15 +462,38 @@ pub async fn run_cycle(job: Job, progress: Arc<dyn Progress>) -> Result<Cycle, C
     cycle.counts = Counts { requests: stats.requests(), writes: stats.posts + stats.patches + stats.deletes, ..counts };
     cycle.ended = Some((job.now)());
     let fatal = context.fatal.lock().unwrap_or_else(PoisonError::into_inner).take();
+    let halted = context.halted.lock().unwrap_or_else(PoisonError::into_inner).take();
     let failures = std::mem::take(&mut *context.failures.lock().unwrap_or_else(PoisonError::into_inner));
+    let operations = context.recorded();
     context.report("done");
-    match (outcome, fatal) {
-        (Err(error), _) => {
+    let schedule =
+        crate::escrow::RetrySchedule { gaps: definition.retry_after.clone(), ..crate::escrow::RetrySchedule::default() };
+    match (outcome, fatal, halted) {
+        (Err(error), _, _) => {
             cycle.outcome = "Failed".to_owned();
             job.state.put_cycle(&application, &cycle).await?;
             Err(error)
         }
-        (Ok(()), Some(error)) => {
+        // Stopped early on purpose: the watermark stays, so the next cycle evaluates the same changes again (what
+        // this one did is in the shadows and needs nothing more); its failures join the escrows.
+        (Ok(()), None, Some(halt)) => {
+            cycle.outcome = match halt {
+                Halt::Paused => "Paused",
+                Halt::OffPlan(_) => "Failed",
+            }
+            .to_owned();
+            job.state.put_cycle(&application, &cycle).await?;
+            state.last_cycle = Some(cycle.clone());
+            let (escrows, _) =
+                crate::escrow::after_cycle(&state.escrows, &failures, &|_, _| false, (job.now)(), &schedule);
+            state.escrows = escrows;
+            job.state.put_job(&application, &state).await?;
+            match halt {
+                Halt::Paused => Ok(Ran { cycle, operations }),
+                Halt::OffPlan(detail) => Err(CycleError::OffPlan(detail)),
+            }
+        }
+        (Ok(()), Some(error), _) => {
             cycle.outcome = "Failed".to_owned();
             job.state.put_cycle(&application, &cycle).await?;
             state.last_cycle = Some(cycle);
@@ -348,13 +501,9 @@ pub async fn run_cycle(job: Job, progress: Arc<dyn Progress>) -> Result<Cycle, C
             job.state.put_job(&application, &state).await?;
             Err(CycleError::Target(error))
         }
-        (Ok(()), None) => {
+        (Ok(()), None, None) => {
             let clean = failures.is_empty();
             cycle.outcome = if clean { "Succeeded" } else { "EntryLevelErrors" }.to_owned();
-            let schedule = crate::escrow::RetrySchedule {
-                gaps: definition.retry_after.clone(),
-                ..crate::escrow::RetrySchedule::default()
-            };
             let was_evaluated = |kind: ObjectKind, id: &str| evaluated.contains(kind, id);
             let (escrows, given_up) =
                 crate::escrow::after_cycle(&state.escrows, &failures, &was_evaluated, (job.now)(), &schedule);
@@ -383,7 +532,7 @@ pub async fn run_cycle(job: Job, progress: Arc<dyn Progress>) -> Result<Cycle, C
             let steady =
                 clean && counts.created + counts.updated + counts.disabled + counts.deleted + counts.staged == 0;
             finish(&job, &mut state, &cycle, &digest, steady).await?;
-            Ok(cycle)
+            Ok(Ran { cycle, operations })
         }
     }
 }
@@ -460,6 +609,7 @@ pub(crate) struct Settings {
     pub(crate) empty_target: [bool; 2],
     pub(crate) force_deletes: bool,
     pub(crate) initiator: Initiator,
+    pub(crate) writes: Writes,
 }
 
 /// Compiles the definition and loads the entitlements: the context every object of a run is processed in.
@@ -471,7 +621,7 @@ pub(crate) async fn build_context(
 ) -> Result<Arc<Context>, CycleError> {
     let definition = &job.definition;
     let application = definition.name.clone();
-    let Settings { kind, empty_target, force_deletes, initiator } = settings;
+    let Settings { kind, empty_target, force_deletes, initiator, writes } = settings;
     let users = Mapper::compile(&definition.users.mappings)?;
     let groups = Mapper::compile(&definition.groups.mappings)?;
     let user_scoping = CompiledScoping::compile(&definition.users.scoping_filters)?;
@@ -509,6 +659,9 @@ pub(crate) async fn build_context(
         staged_groups: Mutex::new(BTreeSet::new()),
         quarantine: Mutex::new(None),
         initiator,
+        writes,
+        halted: Mutex::new(None),
+        claims: Mutex::new(HashMap::new()),
     }))
 }
 

@@ -7,12 +7,14 @@ use std::time::Instant;
 use rand::SeedableRng;
 use rand::rngs::StdRng;
 use roster_directory::{Group, ObjectId, User};
-use roster_scim_client::{Change, ClientError, Kind};
+use roster_scim_client::{Change, ClientError};
 use serde_json::Value;
 
+use super::writes::client_kind;
 use super::{Context, is_wholesale};
 use crate::definition::ObjectMapping;
 use crate::diff::{AttributeChange, apply_changes, attribute_changes};
+use crate::dry_run::Operation;
 use crate::log::{Action, LogEntry, ModifiedProperty, ObjectKind, Status, Step, StepKind};
 use crate::mapping::{Desired, Mapper};
 use crate::source::{GroupSource, UserSource};
@@ -58,13 +60,6 @@ pub(crate) struct Deprovision {
     pub(crate) shadow: Shadow,
     pub(crate) delete: bool,
     pub(crate) reason: String,
-}
-
-fn kind_of(kind: ObjectKind) -> Kind {
-    match kind {
-        ObjectKind::User => Kind::User,
-        ObjectKind::Group => Kind::Group,
-    }
 }
 
 fn core_schema(kind: ObjectKind) -> &'static str {
@@ -281,8 +276,10 @@ pub(crate) async fn process(context: Arc<Context>, subject: Subject, shadow: Opt
             }
             steps.push(matching_step(format!("Matched by the shadow to {}", shadow.target_id)));
             let patch: Vec<Change> = changes.iter().map(to_change).collect();
-            match context.job.client.patch(kind_of(kind), &shadow.target_id, &patch).await {
-                Ok(()) => {
+            let operation = entry.operation(Action::Update, Some(&shadow.target_id), modified(&changes));
+            match context.patch(operation, &shadow.target_id, &patch).await {
+                Ok(None) => {}
+                Ok(Some(())) => {
                     let exported = apply_changes(&shadow.exported, &changes);
                     let updated = Shadow { exported, state: ShadowState::Active, ..shadow };
                     context.count(|counts| counts.updated += 1);
@@ -352,8 +349,11 @@ pub(crate) async fn process(context: Arc<Context>, subject: Subject, shadow: Opt
                         return nothing;
                     }
                     let body = create.create_body(context.mapper(kind), core_schema(kind));
-                    match context.job.client.create(kind_of(kind), &body).await {
-                        Ok(created) => {
+                    let changes = attribute_changes(&BTreeMap::new(), &create);
+                    let operation = entry.operation(Action::Create, None, modified(&changes));
+                    match context.create(operation, &body).await {
+                        Ok(None) => {}
+                        Ok(Some(created)) => {
                             let Some(target_id) = created.get("id").and_then(Value::as_str).map(str::to_owned) else {
                                 return nothing;
                             };
@@ -367,7 +367,6 @@ pub(crate) async fn process(context: Arc<Context>, subject: Subject, shadow: Opt
                             };
                             context.count(|counts| counts.created += 1);
                             steps.push(export_step(Status::Success, "Created the object in the target"));
-                            let changes = attribute_changes(&BTreeMap::new(), &create);
                             entry
                                 .log_with(
                                     Record::PutShadow(shadow),
@@ -421,17 +420,48 @@ async fn take_over(
         return;
     };
     steps.push(matching_step(format!("Matched target object {target_id} by {attribute}")));
+    // Ownership: one source object per target object, ever; a target object another source object manages is not
+    // touched.
+    match claim(context, kind, &target_id, entry.id).await {
+        Ok(None) => {}
+        Ok(Some(owner)) => {
+            context.count(|counts| counts.failed += 1);
+            context.failed_with(kind, entry.id, "DuplicateSourceEntries", false);
+            let reason = format!(
+                "target object {target_id} matched by {attribute} is already managed for source object {owner}: \
+                 two source objects cannot manage one target object, so it was not changed; make the matching \
+                 attribute unique"
+            );
+            let code = "DuplicateSourceEntries";
+            entry.log(Action::Other, Status::Failure, Some(target_id), steps, Vec::new(), Some((code, reason))).await;
+            return;
+        }
+        Err(error) => {
+            tracing::error!(%error, "could not check who manages a matched target object");
+            context.count(|counts| counts.failed += 1);
+            context.failed(kind, entry.id);
+            let reason = format!("could not check who manages target object {target_id}: {error}");
+            let code = "InternalError";
+            entry.log(Action::Other, Status::Failure, Some(target_id), steps, Vec::new(), Some((code, reason))).await;
+            return;
+        }
+    }
     let previous = read_values(context.mapper(kind), resource);
     let changes = attribute_changes(&previous, update);
     let patched = if changes.is_empty() || !mapping.actions.update {
-        Ok(())
+        Ok(Some(()))
     } else {
         let patch: Vec<Change> = changes.iter().map(to_change).collect();
-        context.job.client.patch(kind_of(kind), &target_id, &patch).await
+        let operation = entry.operation(Action::Update, Some(&target_id), modified(&changes));
+        context.patch(operation, &target_id, &patch).await
     };
-    if let Err(error) = patched {
-        entry.fail(&error, Action::Update, Some(target_id), steps, modified(&changes)).await;
-        return;
+    match patched {
+        Ok(Some(())) => {}
+        Ok(None) => return,
+        Err(error) => {
+            entry.fail(&error, Action::Update, Some(target_id), steps, modified(&changes)).await;
+            return;
+        }
     }
     let exported = if mapping.actions.update { apply_changes(&previous, &changes) } else { previous };
     let shadow = Shadow {
@@ -453,6 +483,28 @@ async fn take_over(
     entry.log_with(record, action, Status::Success, Some(target_id), steps, modified(&changes), None).await;
 }
 
+/// Claims a matched target object for a source object. Returns the source object that already manages it (in the
+/// store, or claimed earlier in this cycle), if another one does.
+async fn claim(
+    context: &Context,
+    kind: ObjectKind,
+    target_id: &str,
+    source: &ObjectId,
+) -> Result<Option<String>, crate::state::StateError> {
+    {
+        let mut claims = context.claims.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        match claims.get(&(kind, target_id.to_owned())) {
+            Some(owner) if owner != source => return Ok(Some(owner.as_str().to_owned())),
+            Some(_) => {}
+            None => {
+                claims.insert((kind, target_id.to_owned()), source.clone());
+            }
+        }
+    }
+    let managed = context.job.state.shadow_for_target(&context.application, kind, target_id).await?;
+    Ok(managed.filter(|shadow| shadow.source_id != *source).map(|shadow| shadow.source_id.as_str().to_owned()))
+}
+
 /// Runs a queued disable or delete.
 pub(crate) async fn deprovision(context: Arc<Context>, work: Deprovision) {
     if context.stopped() {
@@ -470,8 +522,10 @@ pub(crate) async fn deprovision(context: Arc<Context>, work: Deprovision) {
         details: Vec::new(),
     }];
     if delete {
-        match context.job.client.delete(kind_of(kind), &shadow.target_id).await {
-            Ok(()) => {}
+        let operation = entry.operation(Action::Delete, Some(&shadow.target_id), Vec::new());
+        match context.delete(operation, &shadow.target_id).await {
+            Ok(Some(())) => {}
+            Ok(None) => return,
             Err(error) if error.is_not_found() => {}
             Err(error) => {
                 return entry.fail(&error, Action::Delete, Some(shadow.target_id.clone()), steps, Vec::new()).await;
@@ -488,10 +542,15 @@ pub(crate) async fn deprovision(context: Arc<Context>, work: Deprovision) {
             secret: false,
         }];
         let patch: Vec<Change> = changes.iter().map(to_change).collect();
-        if let Err(error) = context.job.client.patch(kind_of(kind), &shadow.target_id, &patch).await {
-            return entry
-                .fail(&error, Action::Disable, Some(shadow.target_id.clone()), steps, modified(&changes))
-                .await;
+        let operation = entry.operation(Action::Disable, Some(&shadow.target_id), modified(&changes));
+        match context.patch(operation, &shadow.target_id, &patch).await {
+            Ok(Some(())) => {}
+            Ok(None) => return,
+            Err(error) => {
+                return entry
+                    .fail(&error, Action::Disable, Some(shadow.target_id.clone()), steps, modified(&changes))
+                    .await;
+            }
         }
         context.count(|counts| counts.disabled += 1);
         let exported = apply_changes(&shadow.exported, &changes);
@@ -518,7 +577,7 @@ async fn find_match(context: &Context, kind: ObjectKind, desired: &Desired) -> R
         let Some(Some(Value::String(value))) = desired.values.get(path).map(|desired| &desired.value) else {
             continue;
         };
-        let found = context.job.client.find(kind_of(kind), path, value).await?;
+        let found = context.job.client.find(client_kind(kind), path, value).await?;
         match found.len() {
             0 => tried.push(format!("{path} eq \"{value}\"")),
             1 => {
@@ -591,6 +650,25 @@ pub(crate) struct Entry<'a> {
 }
 
 impl Entry<'_> {
+    /// The write this entry's object is about to get, as a dry run records it and a plan holds it.
+    pub(crate) fn operation(
+        &self,
+        action: Action,
+        target_id: Option<&str>,
+        modified: Vec<ModifiedProperty>,
+    ) -> Operation {
+        Operation {
+            kind: self.kind,
+            source_id: self.id.as_str().to_owned(),
+            source_name: self.name.clone(),
+            action,
+            target_id: target_id.map(str::to_owned),
+            modified,
+            members_added: Vec::new(),
+            members_removed: Vec::new(),
+        }
+    }
+
     fn build(
         &self,
         action: Action,

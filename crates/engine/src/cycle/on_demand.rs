@@ -41,6 +41,7 @@ pub async fn provision_on_demand(job: Job, user: ObjectId) -> Result<OnDemand, C
         empty_target: [false, false],
         force_deletes: true,
         initiator: Initiator::User,
+        writes: super::writes::Writes::Send,
     };
     let context = build_context(&job, run.clone(), Arc::new(NoProgress), settings).await?;
     let mut rng = StdRng::from_entropy();

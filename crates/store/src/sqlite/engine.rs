@@ -16,6 +16,7 @@ mod shadows;
 
 use async_trait::async_trait;
 use roster_directory::ObjectId;
+use roster_engine::dry_run::Plan;
 use roster_engine::log::{LogEntry, ObjectKind};
 use roster_engine::state::{
     Cycle, EngineStore, JobState, LogQuery, Origin, Record, Shadow, ShadowRef, ShadowState, StateError,
@@ -156,6 +157,50 @@ impl EngineStore for SqliteStore {
     async fn shadow_counts(&self, application: &str) -> Result<Vec<(ObjectKind, ShadowState, u64)>, StateError> {
         let application = application.to_owned();
         self.read(move |connection| shadows::counts(connection, &application)).await.map_err(state_error)
+    }
+
+    async fn shadow_for_target(
+        &self,
+        application: &str,
+        kind: ObjectKind,
+        target_id: &str,
+    ) -> Result<Option<ShadowRef>, StateError> {
+        let (application, target_id) = (application.to_owned(), target_id.to_owned());
+        self.point_read(move |connection| shadows::by_target(connection, &application, kind, &target_id))
+            .await
+            .map_err(state_error)
+    }
+
+    async fn put_plan(&self, application: &str, plan: &Plan) -> Result<(), StateError> {
+        let (application, id, created) = (application.to_owned(), plan.id.clone(), millis(plan.created)?);
+        let body = to_json(plan, "the plan")?;
+        self.write(move |connection| {
+            connection
+                .prepare_cached(
+                    "INSERT INTO engine_plans (application, id, created, body) VALUES (?1, ?2, ?3, ?4) \
+                     ON CONFLICT (application, id) DO UPDATE SET body = excluded.body",
+                )?
+                .execute(params![application, id, created, body])?;
+            Ok(())
+        })
+        .await
+        .map_err(state_error)
+    }
+
+    async fn plan(&self, application: &str, id: &str) -> Result<Option<Plan>, StateError> {
+        let (application, id) = (application.to_owned(), id.to_owned());
+        self.read(move |connection| {
+            let body = connection
+                .prepare_cached("SELECT body FROM engine_plans WHERE application = ?1 AND id = ?2")?
+                .query_row(params![application, id], |row| row.get::<_, String>(0))
+                .optional()?;
+            body.map(|json| {
+                serde_json::from_str(&json).map_err(|error| Failure::corrupt(format!("plan {id:?}: {error}")))
+            })
+            .transpose()
+        })
+        .await
+        .map_err(state_error)
     }
 
     async fn members(&self, application: &str, group: &ObjectId) -> Result<Vec<ObjectId>, StateError> {

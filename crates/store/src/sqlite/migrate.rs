@@ -32,6 +32,7 @@ const MIGRATIONS: &[Migration] = &[
         sql: include_str!("../../migrations/sqlite/0003_directory.sql"),
     },
     Migration { version: 4, name: "0004_engine.sql", sql: include_str!("../../migrations/sqlite/0004_engine.sql") },
+    Migration { version: 5, name: "0005_plans.sql", sql: include_str!("../../migrations/sqlite/0005_plans.sql") },
 ];
 
 /// The schema version this binary writes.

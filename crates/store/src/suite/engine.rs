@@ -221,6 +221,59 @@ pub async fn target_id_conflicts(store: &dyn EngineStore) {
         store.shadows(APP, ObjectKind::User, &ids(&[1])).await.unwrap(),
         [shadow(ObjectKind::User, 1, "t1-moved")]
     );
+    // Who manages a target id: per application and kind.
+    let manager = |application: &'static str, kind, target: &'static str| async move {
+        store.shadow_for_target(application, kind, target).await.unwrap().map(|found| found.source_id)
+    };
+    assert_eq!(manager(APP, ObjectKind::User, "t1").await, Some(object_id(2)));
+    assert_eq!(manager(APP, ObjectKind::User, "t1-moved").await, Some(object_id(1)));
+    assert_eq!(manager(APP, ObjectKind::Group, "t1").await, Some(object_id(2)));
+    assert_eq!(manager(OTHER, ObjectKind::Group, "t1").await, None);
+    assert_eq!(manager(APP, ObjectKind::User, "nobody").await, None);
+}
+
+/// Dry-run plans are stored whole per application, replaced by id (when applied), and unknown ids are `None`.
+pub async fn plans(store: &dyn EngineStore) {
+    use roster_engine::dry_run::{Note, Operation, Plan};
+    let operation = Operation {
+        kind: ObjectKind::User,
+        source_id: object_id(1).to_string(),
+        source_name: Some("ada@example.com".into()),
+        action: Action::Create,
+        target_id: None,
+        modified: vec![ModifiedProperty { name: "userName".into(), old: None, new: Some("ada".into()) }],
+        members_added: Vec::new(),
+        members_removed: Vec::new(),
+    };
+    let note = Note {
+        kind: ObjectKind::Group,
+        source_id: object_id(2).to_string(),
+        source_name: None,
+        action: Action::StagedDelete,
+        status: Status::Skipped,
+        code: Some("TooManyDeletes".into()),
+        reason: Some("601 > 500".into()),
+    };
+    let plan = Plan {
+        id: "p1".into(),
+        application: APP.into(),
+        created: at(1),
+        kind: CycleKind::Incremental,
+        from: 3,
+        to: 9,
+        definition_digest: "d".into(),
+        counts: Counts { created: 1, requests: 2, ..Counts::default() },
+        operations: vec![operation; 3],
+        notes: vec![note],
+        applied: None,
+    };
+    store.put_plan(APP, &plan).await.unwrap();
+    assert_eq!(store.plan(APP, "p1").await.unwrap(), Some(plan.clone()));
+    assert_eq!(store.plan(OTHER, "p1").await.unwrap(), None);
+    assert_eq!(store.plan(APP, "p2").await.unwrap(), None);
+    let applied = Plan { applied: Some(at(2)), ..plan };
+    store.put_plan(APP, &applied).await.unwrap();
+    assert_eq!(store.plan(APP, "p1").await.unwrap(), Some(applied));
 }
 
 /// A batch is applied whole or not at all: when a later record conflicts, the shadows, memberships and log

@@ -20,6 +20,12 @@ async fn target_id_conflicts() {
 }
 
 #[tokio::test]
+async fn plans() {
+    let (store, _dir) = fresh_store();
+    engine::plans(&store).await;
+}
+
+#[tokio::test]
 async fn record_is_atomic() {
     let (store, _dir) = fresh_store();
     engine::record_is_atomic(&store).await;

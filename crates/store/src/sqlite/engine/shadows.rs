@@ -169,6 +169,26 @@ pub(super) fn refs_by_source_ids(
     Ok(refs)
 }
 
+/// The shadow that manages a target object, if any.
+pub(super) fn by_target(
+    connection: &Connection,
+    application: &str,
+    kind: ObjectKind,
+    target_id: &str,
+) -> Result<Option<ShadowRef>, Failure> {
+    let mut statement = connection.prepare_cached(
+        "SELECT source_id, target_id, state FROM engine_shadows \
+         WHERE application = ?1 AND kind = ?2 AND target_id = ?3",
+    )?;
+    let mut rows = statement.query(params![application, kind_name(kind), target_id])?;
+    let Some(row) = rows.next()? else { return Ok(None) };
+    Ok(Some(ShadowRef {
+        source_id: parse_id(text(row, 0)?)?,
+        target_id: row.get(1)?,
+        state: parse_state(text(row, 2)?)?,
+    }))
+}
+
 /// Up to `limit` shadows with source ids greater than `after`, in source id order.
 pub(super) fn after(
     connection: &Connection,

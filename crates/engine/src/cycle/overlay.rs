@@ -1,0 +1,220 @@
+//! The engine state a dry run works on: the real state underneath, and in memory what the run records (shadows of
+//! objects it would create or change, exported members, log entries, the job state). Reads see both, as a cycle's
+//! later phases must see what its earlier phases did (memberships need the users a plan would create); nothing
+//! reaches the real state.
+
+use std::collections::{BTreeSet, HashMap};
+use std::sync::{Arc, Mutex, PoisonError};
+
+use async_trait::async_trait;
+use roster_directory::ObjectId;
+use time::OffsetDateTime;
+
+use crate::dry_run::Plan;
+use crate::log::{LogEntry, ObjectKind};
+use crate::state::{Cycle, EngineStore, JobState, LogQuery, Record, Shadow, ShadowRef, ShadowState, StateError};
+
+/// What a dry run recorded.
+#[derive(Default)]
+struct Recorded {
+    /// A shadow put (`Some`) or deleted (`None`) by the run.
+    shadows: HashMap<(ObjectKind, ObjectId), Option<Shadow>>,
+    /// A group's exported members after the run changed them.
+    members: HashMap<ObjectId, BTreeSet<ObjectId>>,
+    /// The source object of each target object the run put a shadow for.
+    targets: HashMap<(ObjectKind, String), ObjectId>,
+    logs: Vec<LogEntry>,
+    job: Option<JobState>,
+}
+
+/// The real engine state with a dry run's records on top.
+pub(crate) struct Overlay {
+    base: Arc<dyn EngineStore>,
+    recorded: Mutex<Recorded>,
+}
+
+impl Overlay {
+    pub(crate) fn new(base: Arc<dyn EngineStore>) -> Overlay {
+        Overlay { base, recorded: Mutex::new(Recorded::default()) }
+    }
+
+    /// The log entries the run recorded.
+    pub(crate) fn logs(&self) -> Vec<LogEntry> {
+        self.recorded.lock().unwrap_or_else(PoisonError::into_inner).logs.clone()
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, Recorded> {
+        self.recorded.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    /// Applies the run's shadow records to shadows read from the real state, for these ids.
+    fn merge(&self, kind: ObjectKind, ids: &[ObjectId], base: Vec<Shadow>) -> Vec<Shadow> {
+        let recorded = self.lock();
+        let mut merged: HashMap<ObjectId, Shadow> =
+            base.into_iter().map(|shadow| (shadow.source_id.clone(), shadow)).collect();
+        for id in ids {
+            match recorded.shadows.get(&(kind, id.clone())) {
+                Some(Some(shadow)) => {
+                    merged.insert(id.clone(), shadow.clone());
+                }
+                Some(None) => {
+                    merged.remove(id);
+                }
+                None => {}
+            }
+        }
+        merged.into_values().collect()
+    }
+}
+
+fn reference(shadow: &Shadow) -> ShadowRef {
+    ShadowRef { source_id: shadow.source_id.clone(), target_id: shadow.target_id.clone(), state: shadow.state }
+}
+
+#[async_trait]
+impl EngineStore for Overlay {
+    async fn job(&self, application: &str) -> Result<JobState, StateError> {
+        let recorded = self.lock().job.clone();
+        match recorded {
+            Some(job) => Ok(job),
+            None => self.base.job(application).await,
+        }
+    }
+
+    async fn put_job(&self, _application: &str, state: &JobState) -> Result<(), StateError> {
+        self.lock().job = Some(state.clone());
+        Ok(())
+    }
+
+    async fn lease(&self, _: &str, _: &str, _: OffsetDateTime, _: OffsetDateTime) -> Result<bool, StateError> {
+        Ok(true)
+    }
+
+    async fn release(&self, _: &str, _: &str) -> Result<(), StateError> {
+        Ok(())
+    }
+
+    async fn shadows(
+        &self,
+        application: &str,
+        kind: ObjectKind,
+        source_ids: &[ObjectId],
+    ) -> Result<Vec<Shadow>, StateError> {
+        let base = self.base.shadows(application, kind, source_ids).await?;
+        Ok(self.merge(kind, source_ids, base))
+    }
+
+    async fn shadow_refs(
+        &self,
+        application: &str,
+        kind: ObjectKind,
+        source_ids: &[ObjectId],
+    ) -> Result<Vec<ShadowRef>, StateError> {
+        let base = self.base.shadows(application, kind, source_ids).await?;
+        Ok(self.merge(kind, source_ids, base).iter().map(reference).collect())
+    }
+
+    async fn shadows_after(
+        &self,
+        application: &str,
+        kind: ObjectKind,
+        after: Option<&ObjectId>,
+        limit: usize,
+    ) -> Result<Vec<Shadow>, StateError> {
+        // The page of the real state, with the run's changes to those shadows; shadows the run created are not
+        // listed (a cycle pages through shadows only to find those whose source object it did not see).
+        let base = self.base.shadows_after(application, kind, after, limit).await?;
+        let ids: Vec<ObjectId> = base.iter().map(|shadow| shadow.source_id.clone()).collect();
+        let mut merged = self.merge(kind, &ids, base);
+        merged.sort_by(|a, b| a.source_id.cmp(&b.source_id));
+        Ok(merged)
+    }
+
+    async fn shadow_counts(&self, application: &str) -> Result<Vec<(ObjectKind, ShadowState, u64)>, StateError> {
+        self.base.shadow_counts(application).await
+    }
+
+    async fn members(&self, application: &str, group: &ObjectId) -> Result<Vec<ObjectId>, StateError> {
+        let recorded = self.lock().members.get(group).cloned();
+        match recorded {
+            Some(members) => Ok(members.into_iter().collect()),
+            None => self.base.members(application, group).await,
+        }
+    }
+
+    async fn record(&self, application: &str, batch: Vec<Record>) -> Result<(), StateError> {
+        for record in batch {
+            match record {
+                Record::PutShadow(shadow) => {
+                    let mut recorded = self.lock();
+                    recorded.targets.insert((shadow.kind, shadow.target_id.clone()), shadow.source_id.clone());
+                    recorded.shadows.insert((shadow.kind, shadow.source_id.clone()), Some(shadow));
+                }
+                Record::DeleteShadow { kind, source_id } => {
+                    let mut recorded = self.lock();
+                    if kind == ObjectKind::Group {
+                        recorded.members.insert(source_id.clone(), BTreeSet::new());
+                    }
+                    recorded.shadows.insert((kind, source_id), None);
+                }
+                Record::Members { group, added, removed } => {
+                    let mut members: BTreeSet<ObjectId> = self.members(application, &group).await?.into_iter().collect();
+                    members.extend(added);
+                    for member in &removed {
+                        members.remove(member);
+                    }
+                    self.lock().members.insert(group, members);
+                }
+                Record::Log(entry) => self.lock().logs.push(*entry),
+            }
+        }
+        Ok(())
+    }
+
+    async fn put_cycle(&self, _application: &str, _cycle: &Cycle) -> Result<(), StateError> {
+        Ok(())
+    }
+
+    async fn cycles(&self, application: &str, limit: usize) -> Result<Vec<Cycle>, StateError> {
+        self.base.cycles(application, limit).await
+    }
+
+    async fn logs(&self, application: &str, query: &LogQuery) -> Result<Vec<LogEntry>, StateError> {
+        self.base.logs(application, query).await
+    }
+
+    async fn forget_shadows(&self, _application: &str) -> Result<(), StateError> {
+        Err(StateError::Conflict("a dry run does not forget shadows".to_owned()))
+    }
+
+    async fn shadow_for_target(
+        &self,
+        application: &str,
+        kind: ObjectKind,
+        target_id: &str,
+    ) -> Result<Option<ShadowRef>, StateError> {
+        let recorded = {
+            let recorded = self.lock();
+            recorded
+                .targets
+                .get(&(kind, target_id.to_owned()))
+                .and_then(|source| recorded.shadows.get(&(kind, source.clone())))
+                .and_then(|shadow| shadow.as_ref().filter(|shadow| shadow.target_id == target_id).map(reference))
+        };
+        if recorded.is_some() {
+            return Ok(recorded);
+        }
+        let base = self.base.shadow_for_target(application, kind, target_id).await?;
+        // A shadow the run deleted manages nothing any more.
+        let deleted = |shadow: &ShadowRef| matches!(self.lock().shadows.get(&(kind, shadow.source_id.clone())), Some(None));
+        Ok(base.filter(|shadow| !deleted(shadow)))
+    }
+
+    async fn put_plan(&self, application: &str, plan: &Plan) -> Result<(), StateError> {
+        self.base.put_plan(application, plan).await
+    }
+
+    async fn plan(&self, application: &str, id: &str) -> Result<Option<Plan>, StateError> {
+        self.base.plan(application, id).await
+    }
+}
