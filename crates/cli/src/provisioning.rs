@@ -9,6 +9,7 @@ use anyhow::{Context, anyhow, bail};
 use clap::{Args, Subcommand};
 use indicatif::{ProgressBar, ProgressStyle};
 use roster_app::Stores;
+use roster_app::notify::Mailer;
 use roster_app::provisioning::{self, DefinitionFormat};
 use roster_app::secrets::SecretKey;
 use roster_engine::cycle::{Progress, ProgressReport};
@@ -208,10 +209,10 @@ fn parse_scope(text: &str) -> anyhow::Result<Scope> {
 }
 
 /// `roster sync NAME`: one cycle in the foreground, with progress, and a summary.
-pub async fn sync(stores: &Stores, key: &SecretKey, name: &str) -> anyhow::Result<bool> {
+pub async fn sync(stores: &Stores, key: &SecretKey, mailer: &Mailer, name: &str) -> anyhow::Result<bool> {
     let owner = format!("cli-{}", std::process::id());
     let progress: Arc<ProgressView> = Arc::new(ProgressView::new());
-    let cycle = provisioning::sync_once(stores, key, name, &owner, progress.clone()).await;
+    let cycle = provisioning::sync_once(stores, key, mailer, name, &owner, progress.clone()).await;
     progress.finish();
     let cycle = cycle?;
     print_summary(name, &cycle);

@@ -11,5 +11,6 @@ mod cli;
 mod conformance;
 mod directory;
 mod foreign_target;
+mod notifications;
 mod provisioning;
 mod support;
