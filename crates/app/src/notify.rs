@@ -6,8 +6,9 @@
 //! One message per change of state, never a storm: the state last told is kept in the job state
 //! ([`JobState::notified`]) and written only once the SMTP server accepted the message, so a cycle in the same state
 //! sends nothing, and a message the server refused is tried again after the next cycle. The SMTP server is the
-//! deployment's ([`MailSettings`], `roster --smtp-url`); without one, or without recipients, nothing is sent. A
-//! failed send is a warning (without the server's password), never a failed cycle.
+//! deployment's ([`MailSettings`], `roster --smtp-url`). Without recipients nothing is sent; without a server,
+//! nothing either, and a message that would have gone out is a warning. A failed send is a warning (without the
+//! server's password), never a failed cycle.
 //!
 //! The decisions and the texts are pure functions of the job state ([`after_cycle_notice`], [`turned_off_notice`],
 //! [`failure_digest`]); [`after_cycle`] and [`turned_off`] read the state, send, and record what they told.
@@ -471,23 +472,21 @@ fn recipients(notifications: &Notifications) -> anyhow::Result<Vec<Mailbox>> {
 
 /// What sending needs: the server, the recipients, the job's state.
 struct Outbox<'a> {
-    smtp: &'a Smtp,
+    /// None: no SMTP server is configured, and each message that would be sent is a warning instead.
+    smtp: Option<&'a Smtp>,
     recipients: Vec<Mailbox>,
     state: Arc<dyn EngineStore>,
     application: &'a str,
 }
 
 impl<'a> Outbox<'a> {
-    /// Nothing when there is no SMTP server or no recipient.
+    /// Nothing when the application has no recipient.
     fn open(stores: &Stores, mailer: &'a Mailer, definition: &'a Definition) -> Option<Outbox<'a>> {
         let application = definition.name.as_str();
         if definition.notifications.emails.is_empty() {
             return None;
         }
-        let Some(smtp) = mailer.smtp.as_deref() else {
-            tracing::debug!(application, "no SMTP server is configured (--smtp-url): no notification e-mail");
-            return None;
-        };
+        let smtp = mailer.smtp.as_deref();
         let recipients = match recipients(&definition.notifications) {
             Ok(recipients) => recipients,
             Err(error) => {
@@ -501,7 +500,15 @@ impl<'a> Outbox<'a> {
 
     /// Sends a message; whether the server accepted it.
     async fn send(&self, email: &Email) -> bool {
-        match self.try_send(email).await {
+        let Some(smtp) = self.smtp else {
+            tracing::warn!(
+                application = self.application,
+                subject = %email.subject,
+                "no SMTP server is configured (--smtp-url or ROSTER_SMTP_URL): a notification e-mail is not sent"
+            );
+            return false;
+        };
+        match Self::try_send(smtp, &self.recipients, email).await {
             Ok(()) => {
                 tracing::info!(application = self.application, subject = %email.subject, "sent a notification e-mail");
                 true
@@ -509,26 +516,24 @@ impl<'a> Outbox<'a> {
             Err(error) => {
                 tracing::warn!(
                     application = self.application,
-                    server = %self.smtp.server,
+                    server = %smtp.server,
                     subject = %email.subject,
                     %error,
-                    "could not send a notification e-mail; it is tried again after the next cycle"
+                    "could not send a notification e-mail"
                 );
                 false
             }
         }
     }
 
-    async fn try_send(&self, email: &Email) -> anyhow::Result<()> {
-        let mut builder = Message::builder()
-            .from(self.smtp.from.clone())
-            .subject(email.subject.clone())
-            .header(ContentType::TEXT_PLAIN);
-        for recipient in &self.recipients {
+    async fn try_send(smtp: &Smtp, recipients: &[Mailbox], email: &Email) -> anyhow::Result<()> {
+        let mut builder =
+            Message::builder().from(smtp.from.clone()).subject(email.subject.clone()).header(ContentType::TEXT_PLAIN);
+        for recipient in recipients {
             builder = builder.to(recipient.clone());
         }
         let message = builder.body(email.body.clone()).context("could not build the message")?;
-        if let Err(error) = self.smtp.transport.send(message).await {
+        if let Err(error) = smtp.transport.send(message).await {
             // lettre's error shows its cause after a colon: Display alone, not the chain.
             bail!("{error}");
         }

@@ -428,6 +428,9 @@ pub async fn status(stores: &Stores, name: &str, json: bool) -> anyhow::Result<(
     if job.escrows.len() > 10 {
         println!("escrow:        ... {} in all (roster status --json lists them)", job.escrows.len());
     }
+    if let Some(notified) = &job.notified {
+        println!("last e-mailed: {notified}");
+    }
     Ok(())
 }
 

@@ -183,6 +183,12 @@ fn a_quarantine_is_told_once_and_its_end_once() {
     let sink = Sink::start();
     run_ok(data, &["app", "set-token", "github", "--secret-token", "roster_pat_not-a-valid-token"]);
 
+    // No SMTP server configured: nothing is sent, and a warning says what was not.
+    let output = roster(data).args(["sync", "github"]).output().unwrap();
+    assert!(!output.status.success());
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(stderr.contains("no SMTP server is configured"), "{stderr}");
+
     // No SMTP server answers: the cycle's outcome is unchanged, a warning says so, without the password.
     let closed = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap();
     let output = sync(data, &format!("smtp://roster:s3cret-pw@{closed}"));
@@ -224,6 +230,8 @@ fn a_quarantine_is_told_once_and_its_end_once() {
         ],
     );
     assert!(!message["body"].as_str().unwrap().contains("roster_pat_not-a-valid-token"));
+    let status = run_ok(data, &["status", "github"]);
+    assert!(status.contains("last e-mailed: Quarantine EncounteredQuarantineException since "), "{status}");
 
     // The same quarantine, cycle after cycle: nothing more.
     for _ in 0..2 {
