@@ -14,6 +14,7 @@
 pub mod admin;
 pub mod demo;
 pub mod directory;
+pub mod notify;
 pub mod provisioning;
 pub mod secrets;
 
@@ -104,6 +105,8 @@ pub struct Config {
     /// The data directory whose secret key opens the applications' tokens: when set, the provisioning scheduler
     /// runs the applications' cycles while the server runs.
     pub scheduler: Option<PathBuf>,
+    /// Where the scheduler's notification e-mail goes out (no SMTP URL: none is sent).
+    pub mail: notify::MailSettings,
 }
 
 impl Config {
@@ -116,6 +119,7 @@ impl Config {
             max_body_bytes: 1024 * 1024,
             limits: Limits::default(),
             scheduler: None,
+            mail: notify::MailSettings::default(),
         }
     }
 }
@@ -126,6 +130,7 @@ pub struct App {
     router: axum::Router,
     stores: Stores,
     secret_key: Option<secrets::SecretKey>,
+    mailer: notify::Mailer,
 }
 
 impl App {
@@ -141,7 +146,8 @@ impl App {
         let listener =
             TcpListener::bind(config.listen).await.with_context(|| format!("could not listen on {}", config.listen))?;
         let secret_key = config.scheduler.as_deref().map(secrets::SecretKey::load).transpose()?;
-        Ok(Self { listener, router, stores, secret_key })
+        let mailer = notify::Mailer::new(&config.mail)?;
+        Ok(Self { listener, router, stores, secret_key, mailer })
     }
 
     /// The bound address (with the real port when port 0 was asked for).
@@ -161,7 +167,7 @@ impl App {
         let scheduler = self.secret_key.map(|key| {
             let owner =
                 format!("serve-{}-{}", std::process::id(), self.listener.local_addr().map(|a| a.port()).unwrap_or(0));
-            tokio::spawn(provisioning::run_scheduler(self.stores.clone(), key, owner, stopped))
+            tokio::spawn(provisioning::run_scheduler(self.stores.clone(), key, self.mailer, owner, stopped))
         });
         let served =
             axum::serve(self.listener, self.router).with_graceful_shutdown(shutdown).await.context("the server failed");

@@ -21,6 +21,7 @@ use roster_scim_client::{Budget, ClientConfig, ConnectionProblem, ScimClient, Se
 use time::OffsetDateTime;
 
 use crate::Stores;
+use crate::notify::Mailer;
 use crate::secrets::SecretKey;
 
 /// How long a job's lease lasts without renewal.
@@ -75,6 +76,7 @@ pub fn validate(definition: &Definition) -> anyhow::Result<()> {
     if Mapper::compile(&definition.users.mappings)?.matching().is_empty() {
         bail!("users.mappings: at least one mapping needs a matching precedence (match = 1)");
     }
+    crate::notify::validate(&definition.notifications)?;
     Ok(())
 }
 
@@ -257,15 +259,17 @@ pub async fn test_connection(
     Ok(client.test_connection().await)
 }
 
-/// Runs one cycle of an application now, under its lease (renewed while the cycle runs).
+/// Runs one cycle of an application now, under its lease (renewed while the cycle runs), then tells the
+/// application's recipients of a change of the job's state through `mailer`.
 pub async fn sync_once(
     stores: &Stores,
     key: &SecretKey,
+    mailer: &Mailer,
     name: &str,
     owner: &str,
     progress: Arc<dyn Progress>,
 ) -> anyhow::Result<Cycle> {
-    leased_cycle(stores, key, name, owner, progress, None).await
+    leased_cycle(stores, key, mailer, name, owner, progress, None).await
 }
 
 /// `roster sync NAME --dry-run`: computes the cycle that would run now without one write to the target or to the
@@ -304,13 +308,14 @@ pub async fn plan(stores: &Stores, name: &str, id: &str) -> anyhow::Result<Plan>
 pub async fn apply_plan(
     stores: &Stores,
     key: &SecretKey,
+    mailer: &Mailer,
     name: &str,
     id: &str,
     owner: &str,
     progress: Arc<dyn Progress>,
 ) -> anyhow::Result<Cycle> {
     let plan = plan(stores, name, id).await?;
-    leased_cycle(stores, key, name, owner, progress, Some(plan)).await
+    leased_cycle(stores, key, mailer, name, owner, progress, Some(plan)).await
 }
 
 /// How often a running cycle looks whether provisioning was paused.
@@ -321,6 +326,7 @@ const PAUSE_CHECK: Duration = Duration::from_secs(1);
 async fn leased_cycle(
     stores: &Stores,
     key: &SecretKey,
+    mailer: &Mailer,
     name: &str,
     owner: &str,
     progress: Arc<dyn Progress>,
@@ -373,6 +379,7 @@ async fn leased_cycle(
         None => cycle::run_cycle(job, progress).await,
         Some(plan) => cycle::apply_plan(job, plan, progress).await,
     };
+    crate::notify::after_cycle(stores, mailer, &definition, result.as_ref().ok()).await;
     renewer.abort();
     watcher.abort();
     // The next scheduled cycle is one interval after this one.
@@ -532,6 +539,7 @@ pub async fn logs(stores: &Stores, name: &str, query: &LogQuery) -> anyhow::Resu
 pub async fn run_scheduler(
     stores: Stores,
     key: SecretKey,
+    mailer: Mailer,
     owner: String,
     shutdown: tokio::sync::watch::Receiver<bool>,
 ) {
@@ -545,13 +553,13 @@ pub async fn run_scheduler(
                     if running.contains_key(&name) {
                         continue;
                     }
-                    let (stores, key, owner) = (stores.clone(), key.clone(), owner.clone());
+                    let (stores, key, mailer, owner) = (stores.clone(), key.clone(), mailer.clone(), owner.clone());
                     let task_name = name.clone();
                     running.insert(
                         name,
                         tokio::spawn(async move {
                             let progress: Arc<dyn Progress> = Arc::new(cycle::NoProgress);
-                            match sync_once(&stores, &key, &task_name, &owner, progress).await {
+                            match sync_once(&stores, &key, &mailer, &task_name, &owner, progress).await {
                                 Ok(cycle) => tracing::info!(
                                     application = %task_name,
                                     kind = cycle.kind.as_str(),
@@ -567,7 +575,7 @@ pub async fn run_scheduler(
                                     tracing::warn!(application = %task_name, error = %format!("{error:#}"), "provisioning cycle failed");
                                     // Try again later, not at every tick: after a minute, then twice as long after each
                                     // quarantined cycle, up to once a day.
-                                    if let Err(error) = back_off(&stores, &key, &task_name).await {
+                                    if let Err(error) = back_off(&stores, &key, &mailer, &task_name).await {
                                         tracing::warn!(error = %format!("{error:#}"), "could not postpone the next cycle");
                                     }
                                 }
@@ -621,7 +629,7 @@ const QUARANTINE_BACK_OFF: Duration = Duration::from_secs(24 * 3600);
 
 /// Schedules the next cycle after a failed one: one minute, doubled for each cycle of an ongoing quarantine, at most
 /// a day; a quarantine older than four weeks turns provisioning off.
-async fn back_off(stores: &Stores, key: &SecretKey, name: &str) -> anyhow::Result<()> {
+async fn back_off(stores: &Stores, key: &SecretKey, mailer: &Mailer, name: &str) -> anyhow::Result<()> {
     let (_, state) = ports(stores);
     let job = state.job(name).await?;
     let Some(quarantine) = job.quarantine else {
@@ -629,7 +637,9 @@ async fn back_off(stores: &Stores, key: &SecretKey, name: &str) -> anyhow::Resul
     };
     if OffsetDateTime::now_utc() - quarantine.since > QUARANTINE_LIMIT {
         tracing::warn!(application = %name, "in quarantine for four weeks: provisioning is turned off");
-        return set_enabled(stores, key, name, false).await;
+        set_enabled(stores, key, name, false).await?;
+        crate::notify::turned_off(stores, mailer, &definition(stores, name).await?).await;
+        return Ok(());
     }
     postpone(stores, name, quarantine_delay(quarantine.cycles)).await
 }

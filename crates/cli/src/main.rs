@@ -3,6 +3,7 @@
 mod directory;
 mod provisioning;
 
+use std::io::IsTerminal;
 use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -14,6 +15,7 @@ use roster_app::Profile;
 /// mimalloc: the server allocates many small, short-lived JSON values per request, across threads.
 #[global_allocator]
 static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+use roster_app::notify::{MailSettings, Mailer};
 use roster_app::{App, Config, Storage, Stores, admin, demo};
 
 #[derive(Parser)]
@@ -21,6 +23,8 @@ use roster_app::{App, Config, Storage, Stores, admin, demo};
 struct Cli {
     #[command(flatten)]
     storage: StorageArgs,
+    #[command(flatten)]
+    mail: MailArgs,
     #[command(subcommand)]
     command: Command,
 }
@@ -44,6 +48,25 @@ impl StorageArgs {
         std::fs::create_dir_all(&self.data)
             .with_context(|| format!("could not create the data directory {}", self.data.display()))?;
         Stores::open(&self.storage()?)
+    }
+}
+
+/// Where notification e-mail goes out: the deployment's SMTP server, for every application (each application's
+/// definition names its recipients).
+#[derive(Args)]
+struct MailArgs {
+    /// The SMTP server for notification e-mail: smtp://HOST:PORT (plain, a local relay),
+    /// smtp://USER:PASSWORD@HOST:587?tls=required (STARTTLS) or smtps://USER:PASSWORD@HOST:465. None: no e-mail.
+    #[arg(long, global = true, env = "ROSTER_SMTP_URL", hide_env_values = true)]
+    smtp_url: Option<String>,
+    /// The sender of notification e-mail.
+    #[arg(long, global = true, env = "ROSTER_MAIL_FROM", default_value = roster_app::notify::DEFAULT_FROM)]
+    mail_from: String,
+}
+
+impl MailArgs {
+    fn settings(&self) -> MailSettings {
+        MailSettings { smtp_url: self.smtp_url.clone(), from: self.mail_from.clone() }
     }
 }
 
@@ -184,7 +207,9 @@ fn main() -> ExitCode {
 
 async fn run(cli: Cli) -> anyhow::Result<()> {
     match cli.command {
-        Command::Serve { listen, public_url, demo } => serve(&cli.storage, listen, public_url, demo).await,
+        Command::Serve { listen, public_url, demo } => {
+            serve(&cli.storage, cli.mail.settings(), listen, public_url, demo).await
+        }
         Command::Enterprise(EnterpriseCommand::Create { slug, shortcode, profile }) => {
             let stores = cli.storage.open()?;
             let profile = Profile::parse(&profile)?;
@@ -238,10 +263,20 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
                 return provisioning::show_plan(&stores, &name, &id, &format).await;
             }
             let key = roster_app::secrets::SecretKey::load(&cli.storage.data)?;
+            let mailer = Mailer::new(&cli.mail.settings())?;
+            // The app's warnings (a notification e-mail that could not be sent, a lost lease) go to stderr.
+            tracing_subscriber::fmt()
+                .with_env_filter(
+                    tracing_subscriber::EnvFilter::try_from_env("ROSTER_LOG")
+                        .unwrap_or_else(|_| "roster_app=warn".into()),
+                )
+                .with_ansi(std::io::stderr().is_terminal())
+                .with_writer(std::io::stderr)
+                .init();
             if dry_run {
                 return provisioning::dry_run(&stores, &key, &name, &format).await;
             }
-            if !provisioning::sync(&stores, &key, &name, apply_plan.as_deref()).await? {
+            if !provisioning::sync(&stores, &key, &mailer, &name, apply_plan.as_deref()).await? {
                 anyhow::bail!("the cycle of {name} ended with failed or staged objects (see above)");
             }
             Ok(())
@@ -258,6 +293,7 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
 
 async fn serve(
     storage: &StorageArgs,
+    mail: MailSettings,
     listen: SocketAddr,
     public_url: Option<String>,
     with_demo: bool,
@@ -271,6 +307,7 @@ async fn serve(
     let mut config = Config::new(storage.storage()?, listen);
     config.public_url = public_url;
     config.scheduler = Some(storage.data.clone());
+    config.mail = mail;
     let app = App::build(config).await?;
     let address = app.local_addr();
     println!("roster listening on http://{address}");

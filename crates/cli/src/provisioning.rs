@@ -9,6 +9,7 @@ use anyhow::{Context, anyhow, bail};
 use clap::{Args, Subcommand};
 use indicatif::{ProgressBar, ProgressStyle};
 use roster_app::Stores;
+use roster_app::notify::Mailer;
 use roster_app::provisioning::{self, DefinitionFormat};
 use roster_app::secrets::SecretKey;
 use roster_engine::cycle::{Progress, ProgressReport};
@@ -235,12 +236,18 @@ fn parse_scope(text: &str) -> anyhow::Result<Scope> {
 }
 
 /// `roster sync NAME`: one cycle in the foreground, with progress, and a summary.
-pub async fn sync(stores: &Stores, key: &SecretKey, name: &str, apply_plan: Option<&str>) -> anyhow::Result<bool> {
+pub async fn sync(
+    stores: &Stores,
+    key: &SecretKey,
+    mailer: &Mailer,
+    name: &str,
+    apply_plan: Option<&str>,
+) -> anyhow::Result<bool> {
     let owner = format!("cli-{}", std::process::id());
     let progress: Arc<ProgressView> = Arc::new(ProgressView::new());
     let cycle = match apply_plan {
-        None => provisioning::sync_once(stores, key, name, &owner, progress.clone()).await,
-        Some(id) => provisioning::apply_plan(stores, key, name, id, &owner, progress.clone()).await,
+        None => provisioning::sync_once(stores, key, mailer, name, &owner, progress.clone()).await,
+        Some(id) => provisioning::apply_plan(stores, key, mailer, name, id, &owner, progress.clone()).await,
     };
     progress.finish();
     let cycle = cycle?;
@@ -490,6 +497,9 @@ pub async fn status(stores: &Stores, name: &str, json: bool) -> anyhow::Result<(
     }
     if job.escrows.len() > 10 {
         println!("escrow:        ... {} in all (roster status --json lists them)", job.escrows.len());
+    }
+    if let Some(notified) = &job.notified {
+        println!("last e-mailed: {notified}");
     }
     Ok(())
 }

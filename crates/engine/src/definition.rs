@@ -42,6 +42,10 @@ pub struct Definition {
     /// repeats, until 28 days after the first failure.
     #[serde(default = "default_retry_after", with = "intervals")]
     pub retry_after: Vec<Duration>,
+    /// Who is told by e-mail when the job goes into quarantine, changes its reason, trips the deletion guard,
+    /// recovers or is turned off, and optionally of each cycle's failures.
+    #[serde(default)]
+    pub notifications: Notifications,
     /// The app roles users can be assigned with.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub app_roles: Vec<AppRole>,
@@ -70,6 +74,19 @@ impl Serialize for SecretText {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         serializer.serialize_str("[redacted]")
     }
+}
+
+/// Notification e-mail (Entra's "Notification Email" and "Send an email notification when a failure occurs"). The
+/// SMTP server is the deployment's (`roster --smtp-url`), not the application's.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[serde(rename_all = "snake_case", deny_unknown_fields)]
+pub struct Notifications {
+    /// The recipients' addresses; none: no e-mail is sent.
+    #[serde(default)]
+    pub emails: Vec<String>,
+    /// Also send, after each cycle that ended with failed objects, one digest listing them.
+    #[serde(default)]
+    pub failure_digest: bool,
 }
 
 /// Which directory objects are candidates.

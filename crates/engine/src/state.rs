@@ -207,6 +207,11 @@ pub struct JobState {
     /// number, and clears it.
     #[serde(default)]
     pub force_deletes: bool,
+    /// The state of the job the last notification e-mail told of (`Healthy`, a quarantine with its reason and
+    /// start, or provisioning turned off), written by roster-app's notifications once the SMTP server accepted the
+    /// message: a state already told is not told again. `None` until a message was sent.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub notified: Option<String>,
 }
 
 /// A quarantine: its reason (Graph's `quarantineReason` names) and since when.

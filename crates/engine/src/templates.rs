@@ -61,6 +61,7 @@ pub fn github_emu(name: &str, tenant_url: &str) -> Definition {
         prevent_accidental_deletions: true,
         deletion_threshold: 500,
         retry_after: crate::escrow::RetrySchedule::default().gaps,
+        notifications: crate::definition::Notifications::default(),
         app_roles: vec![
             role("27d9891d-2c17-4f45-a262-781a0e55c80a", "user", "User"),
             role("1ebc4a02-e56c-43a6-92a5-02ee09b90824", "guest_collaborator", "Guest Collaborator"),
@@ -104,6 +105,7 @@ pub fn scim(name: &str, tenant_url: &str) -> Definition {
         prevent_accidental_deletions: true,
         deletion_threshold: 500,
         retry_after: crate::escrow::RetrySchedule::default().gaps,
+        notifications: crate::definition::Notifications::default(),
         app_roles: Vec::new(),
         users: objects(vec![
             matching(map("userName", Direct, "userPrincipalName"), 1),

@@ -12,5 +12,6 @@ mod conformance;
 mod directory;
 mod dry_run;
 mod foreign_target;
+mod notifications;
 mod provisioning;
 mod support;

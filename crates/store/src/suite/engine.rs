@@ -451,6 +451,7 @@ pub async fn job_states(store: &dyn EngineStore) {
         staged_users: vec![object_id(3).to_string()],
         staged_groups: vec![object_id(8).to_string()],
         force_deletes: true,
+        notified: Some("Quarantine TooManyDeletes since 2026-01-01T00:00:04Z".to_owned()),
     };
     store.put_job(APP, &state).await.unwrap();
     assert_eq!(store.job(APP).await.unwrap(), state);
