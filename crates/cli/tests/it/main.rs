@@ -10,6 +10,7 @@
 mod cli;
 mod conformance;
 mod directory;
+mod faults;
 mod foreign_target;
 mod provisioning;
 mod support;
