@@ -39,7 +39,7 @@ pub struct Definition {
     #[serde(default = "default_deletion_threshold")]
     pub deletion_threshold: u64,
     /// The gaps before retrying an object whose export failed: after the first failure, the second, ...; the last
-    /// repeats, until 28 days after the first failure.
+    /// repeats, until 28 days after the first failure. A gap of `0s` retries the object at the next cycle.
     #[serde(default = "default_retry_after", with = "intervals")]
     pub retry_after: Vec<Duration>,
     /// Who is told by e-mail when the job goes into quarantine, changes its reason, trips the deletion guard,
@@ -275,7 +275,7 @@ mod intervals {
         if texts.is_empty() {
             return Err(serde::de::Error::custom("retry_after needs at least one duration, e.g. [\"10m\", \"1h\"]"));
         }
-        texts.iter().map(|text| super::interval::parse(text).map_err(serde::de::Error::custom)).collect()
+        texts.iter().map(|text| super::interval::parse_allowing_zero(text).map_err(serde::de::Error::custom)).collect()
     }
 }
 
@@ -305,8 +305,22 @@ pub mod interval {
 
     use serde::{Deserialize, Deserializer, Serializer};
 
-    /// Parses `1h30m`, `40m`, `45s`; a bare number is seconds.
+    /// Parses `1h30m`, `40m`, `45s`; a bare number is seconds. Zero is refused in every form (`0`, `0s`): an
+    /// interval of nothing is a mistake.
     pub fn parse(text: &str) -> Result<Duration, String> {
+        let duration = parse_allowing_zero(text)?;
+        if duration.is_zero() {
+            return Err(format!(
+                "\"{}\" is not a duration: use forms like 40m, 1h, 90s or 1h30m (not zero)",
+                text.trim()
+            ));
+        }
+        Ok(duration)
+    }
+
+    /// Parses as [`parse`] does, zero included (`0`, `0s`, `0m`): what [`format`] prints for every duration,
+    /// zero too, parses back.
+    pub fn parse_allowing_zero(text: &str) -> Result<Duration, String> {
         let text = text.trim();
         if let Ok(seconds) = text.parse::<u64>() {
             return Ok(Duration::from_secs(seconds));
@@ -330,8 +344,8 @@ pub mod interval {
             total = total.saturating_add(value.saturating_mul(unit));
             number.clear();
         }
-        if !number.is_empty() || total == 0 {
-            return Err(format!("\"{text}\" is not a duration: use forms like 40m, 1h, 90s or 1h30m (not zero)"));
+        if text.is_empty() || !number.is_empty() {
+            return Err(format!("\"{text}\" is not a duration: use forms like 40m, 1h, 90s or 1h30m"));
         }
         Ok(Duration::from_secs(total))
     }
@@ -375,6 +389,9 @@ mod tests {
             ("90", Ok(90)),
             ("45s", Ok(45)),
             ("0m", Err(())),
+            ("0", Err(())),
+            ("0s", Err(())),
+            ("", Err(())),
             ("m", Err(())),
             ("10x", Err(())),
             ("10", Ok(10)),
@@ -388,5 +405,25 @@ mod tests {
             let duration = Duration::from_secs(seconds);
             assert_eq!(interval::parse(&interval::format(duration)), Ok(duration));
         }
+    }
+
+    /// A retry gap of zero (the next cycle) is accepted in every form, and what is stored reads back: `"0"` was
+    /// accepted but stored as `"0s"`, which did not parse, so the application's stored definition could no longer
+    /// be read.
+    #[test]
+    fn zero_retry_gaps_round_trip() {
+        for text in ["0", "0s", "0m", "0h0m"] {
+            assert_eq!(interval::parse_allowing_zero(text), Ok(Duration::ZERO), "{text}");
+        }
+        for text in ["", "s", "5m5", "-1", "1d"] {
+            assert!(interval::parse_allowing_zero(text).is_err(), "{text}");
+        }
+        let mut definition = crate::templates::github_emu("app", "https://example.com/scim");
+        definition.retry_after = vec![Duration::ZERO, Duration::from_secs(600)];
+        let json = serde_json::to_string(&definition).unwrap_or_default();
+        assert!(json.contains(r#""retry_after":["0s","10m"]"#), "{json}");
+        assert_eq!(serde_json::from_str::<Definition>(&json).ok(), Some(definition));
+        let empty = json.replace(r#"["0s","10m"]"#, "[]");
+        assert!(serde_json::from_str::<Definition>(&empty).is_err());
     }
 }

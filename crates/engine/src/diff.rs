@@ -23,7 +23,9 @@ pub struct AttributeChange {
 
 /// The changes from `previous` (the shadow's exported values, or what a matched target object holds) to
 /// `desired`. Only Always mappings are compared: on-create values are never updated, and values that
-/// IgnoreFlowIfNullOrEmpty dropped are left alone. A null value removes what was exported before.
+/// IgnoreFlowIfNullOrEmpty dropped are left alone. A null value removes what was exported before. An absent
+/// attribute, null and an empty array are the same state (RFC 7643 §2.5): going from one to another is no change
+/// (a target omits an empty `roles`, which a mapping evaluates to `[]`).
 pub fn attribute_changes(previous: &BTreeMap<String, Value>, desired: &Desired) -> Vec<AttributeChange> {
     let mut changes = Vec::new();
     for (path, wanted) in &desired.values {
@@ -31,6 +33,9 @@ pub fn attribute_changes(previous: &BTreeMap<String, Value>, desired: &Desired) 
             continue;
         }
         let old = previous.get(path);
+        if unassigned(old) && unassigned(wanted.value.as_ref()) {
+            continue;
+        }
         match &wanted.value {
             Some(value) => {
                 if old != Some(&stored_form(value, wanted.secret)) {
@@ -55,6 +60,15 @@ pub fn attribute_changes(previous: &BTreeMap<String, Value>, desired: &Desired) 
         }
     }
     changes
+}
+
+/// Whether a value is unassigned: absent, null or an empty array.
+fn unassigned(value: Option<&Value>) -> bool {
+    match value {
+        None | Some(Value::Null) => true,
+        Some(Value::Array(items)) => items.is_empty(),
+        Some(_) => false,
+    }
 }
 
 /// The exported values after `changes` were applied to `previous`.
@@ -123,6 +137,29 @@ mod tests {
         let after = apply_changes(&previous, &changes);
         assert!(attribute_changes(&after, &wanted).is_empty());
         assert_eq!(after.get("locale"), Some(&json!("en")));
+    }
+
+    /// Absent, null and an empty array are one state: a matched target object that omits an empty `roles` needs no
+    /// PATCH to `[]`; a value that leaves or arrives is still a change.
+    #[test]
+    fn unassigned_values_are_one_state() {
+        // (what the target holds, what the mapping wants, whether that is a change)
+        let cases = [
+            (None, Some(json!([])), false),
+            (Some(json!(null)), Some(json!([])), false),
+            (Some(json!([])), None, false),
+            (None, None, false),
+            (Some(json!([])), Some(json!([{"value": "user"}])), true),
+            (Some(json!([{"value": "user"}])), Some(json!([])), true),
+            (None, Some(json!("")), true),
+            (Some(json!([{"value": "user"}])), None, true),
+        ];
+        for (held, wanted, changed) in cases {
+            let previous: BTreeMap<String, Value> =
+                held.clone().map(|value| ("roles".to_owned(), value)).into_iter().collect();
+            let changes = attribute_changes(&previous, &desired(&[("roles", wanted.clone(), Apply::Always)]));
+            assert_eq!(!changes.is_empty(), changed, "{held:?} -> {wanted:?}");
+        }
     }
 
     proptest! {

@@ -11,6 +11,7 @@ mod cli;
 mod conformance;
 mod directory;
 mod dry_run;
+mod faults;
 mod foreign_target;
 mod notifications;
 mod provisioning;

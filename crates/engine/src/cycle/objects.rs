@@ -385,7 +385,10 @@ pub(crate) async fn process(context: Arc<Context>, subject: Subject, shadow: Opt
                             Ok(Match::One { attribute, resource }) => {
                                 take_over(&context, &mut entry, &update, steps, &attribute, &resource).await;
                             }
-                            _ => entry.fail(&error, Action::Create, None, steps, Vec::new()).await,
+                            rematch => {
+                                let failure = failure_after_conflict(error, rematch.err());
+                                entry.fail(&failure, Action::Create, None, steps, Vec::new()).await;
+                            }
                         },
                         Err(error) => entry.fail(&error, Action::Create, None, steps, Vec::new()).await,
                     }
@@ -397,6 +400,14 @@ pub(crate) async fn process(context: Arc<Context>, subject: Subject, shadow: Opt
             nothing
         }
     }
+}
+
+/// The failure of a create that met a conflict and whose matching query then found no single object: the query's
+/// own error when it failed, else the conflict. A failed query must not be recorded as the conflict: the object is
+/// most likely the one a lost answer created, and a conflict waits in escrow for a change of the object, while the
+/// query's error (a timeout, a 5xx) is retried at the next cycle, which finds the object and takes it over.
+fn failure_after_conflict(conflict: ClientError, query: Option<ClientError>) -> ClientError {
+    query.unwrap_or(conflict)
 }
 
 /// Takes over a target object found by a matching attribute: sends what differs from the mapped values, then
@@ -758,5 +769,43 @@ impl Entry<'_> {
         // When the records cannot be written, the recorder marks the object for the next cycle, which matches it
         // again by its matching attributes: nothing is created twice.
         self.context.recorder.write(self.kind, self.id, batch).await;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use roster_scim_client::{ErrorKind, Operation, StatusError};
+
+    use super::*;
+
+    fn status(operation: Operation, status: u16, scim_type: Option<&str>) -> ClientError {
+        ClientError {
+            operation,
+            method: "POST",
+            path: "/scim/Users".to_owned(),
+            attempts: 1,
+            kind: ErrorKind::Status(Box::new(StatusError {
+                status,
+                scim_type: scim_type.map(str::to_owned),
+                detail: None,
+                retry_after: None,
+                rate_limited: false,
+            })),
+        }
+    }
+
+    #[test]
+    fn a_conflict_whose_match_failed_is_retried() {
+        let conflict = || status(Operation::Create, 409, Some("uniqueness"));
+        // (the query's error, the recorded code, retried on the schedule)
+        let cases = [
+            (None, "EntryConflict", false),
+            (Some(status(Operation::Find, 503, None)), "InternalServerError", true),
+            (Some(status(Operation::Find, 400, Some("invalidFilter"))), "UnprocessableEntity", false),
+        ];
+        for (query, code, retryable) in cases {
+            let failure = failure_after_conflict(conflict(), query);
+            assert_eq!((failure.code(), failure.is_retryable()), (code, retryable), "{failure}");
+        }
     }
 }
