@@ -437,10 +437,9 @@ pub async fn unmanaged(stores: &Stores, key: &SecretKey, name: &str) -> anyhow::
     let client = client(stores, key, &definition).await?;
     let (_, state) = ports(stores);
     let mut found = Vec::new();
-    for (kind, label, name_attribute) in [
-        (ObjectKind::User, "User", "userName"),
-        (ObjectKind::Group, "Group", "displayName"),
-    ] {
+    for (kind, label, name_attribute) in
+        [(ObjectKind::User, "User", "userName"), (ObjectKind::Group, "Group", "displayName")]
+    {
         let client_kind = match kind {
             ObjectKind::User => roster_scim_client::Kind::User,
             ObjectKind::Group => roster_scim_client::Kind::Group,

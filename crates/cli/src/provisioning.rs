@@ -210,7 +210,10 @@ pub async fn app(stores: &Stores, key: &SecretKey, command: AppCommand) -> anyho
                         let name = object.name.as_deref().unwrap_or("-");
                         println!("{}\t{}\t{name}\t{external}", object.kind, object.id);
                     }
-                    eprintln!("{} objects in the target are not managed by {name}; roster never changes them", found.len());
+                    eprintln!(
+                        "{} objects in the target are not managed by {name}; roster never changes them",
+                        found.len()
+                    );
                 }
                 other => bail!("unknown format {other:?}; use table or json"),
             }

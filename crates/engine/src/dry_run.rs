@@ -198,10 +198,8 @@ pub fn render_operation(operation: &Operation, names: &dyn Fn(&str) -> Option<St
         Action::StagedDelete => "stage",
         Action::Other => "touch",
     };
-    let mut text = format!(
-        "{sign} {action} {}",
-        object(operation.kind, &operation.source_id, operation.source_name.as_deref())
-    );
+    let mut text =
+        format!("{sign} {action} {}", object(operation.kind, &operation.source_id, operation.source_name.as_deref()));
     if let Some(target) = &operation.target_id {
         let _ = write!(text, " -> {target}");
     }

@@ -14,5 +14,6 @@ mod dry_run;
 mod faults;
 mod foreign_target;
 mod notifications;
+mod ownership;
 mod provisioning;
 mod support;

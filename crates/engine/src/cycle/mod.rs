@@ -34,8 +34,8 @@ use time::OffsetDateTime;
 
 use crate::definition::{Definition, Scope};
 use crate::dry_run::{Allowance, Differences, Note, Operation, Plan, differences, render_operation};
-use crate::log::{Action, Status};
 use crate::entitlement::Entitlements;
+use crate::log::{Action, Status};
 use crate::log::{Initiator, ObjectKind};
 use crate::mapping::{Mapper, MappingError};
 use crate::scoping::{CompiledScoping, ScopingError};
@@ -290,7 +290,9 @@ pub async fn dry_run(job: Job, progress: Arc<dyn Progress>) -> Result<Plan, Cycl
     let notes = overlay
         .logs()
         .into_iter()
-        .filter(|entry| matches!(entry.status, Status::Failure | Status::Warning) || entry.action == Action::StagedDelete)
+        .filter(|entry| {
+            matches!(entry.status, Status::Failure | Status::Warning) || entry.action == Action::StagedDelete
+        })
         .map(|entry| Note {
             kind: entry.kind,
             source_id: entry.source_id,
@@ -466,8 +468,10 @@ async fn run(job: Job, progress: Arc<dyn Progress>, writes: Writes) -> Result<Ra
     let failures = std::mem::take(&mut *context.failures.lock().unwrap_or_else(PoisonError::into_inner));
     let operations = context.recorded();
     context.report("done");
-    let schedule =
-        crate::escrow::RetrySchedule { gaps: definition.retry_after.clone(), ..crate::escrow::RetrySchedule::default() };
+    let schedule = crate::escrow::RetrySchedule {
+        gaps: definition.retry_after.clone(),
+        ..crate::escrow::RetrySchedule::default()
+    };
     match (outcome, fatal, halted) {
         (Err(error), _, _) => {
             cycle.outcome = "Failed".to_owned();

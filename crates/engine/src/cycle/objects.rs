@@ -357,6 +357,13 @@ pub(crate) async fn process(context: Arc<Context>, subject: Subject, shadow: Opt
                             let Some(target_id) = created.get("id").and_then(Value::as_str).map(str::to_owned) else {
                                 return nothing;
                             };
+                            // Known as this object's at once, before its shadow is written: a second source
+                            // object that meets it through a conflict cannot take it over.
+                            context
+                                .claims
+                                .lock()
+                                .unwrap_or_else(std::sync::PoisonError::into_inner)
+                                .insert((kind, target_id.clone()), id.clone());
                             let shadow = Shadow {
                                 kind,
                                 source_id: id.clone(),

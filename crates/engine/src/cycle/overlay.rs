@@ -158,7 +158,8 @@ impl EngineStore for Overlay {
                     recorded.shadows.insert((kind, source_id), None);
                 }
                 Record::Members { group, added, removed } => {
-                    let mut members: BTreeSet<ObjectId> = self.members(application, &group).await?.into_iter().collect();
+                    let mut members: BTreeSet<ObjectId> =
+                        self.members(application, &group).await?.into_iter().collect();
                     members.extend(added);
                     for member in &removed {
                         members.remove(member);
@@ -206,7 +207,8 @@ impl EngineStore for Overlay {
         }
         let base = self.base.shadow_for_target(application, kind, target_id).await?;
         // A shadow the run deleted manages nothing any more.
-        let deleted = |shadow: &ShadowRef| matches!(self.lock().shadows.get(&(kind, shadow.source_id.clone())), Some(None));
+        let deleted =
+            |shadow: &ShadowRef| matches!(self.lock().shadows.get(&(kind, shadow.source_id.clone())), Some(None));
         Ok(base.filter(|shadow| !deleted(shadow)))
     }
 

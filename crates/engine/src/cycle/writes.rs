@@ -115,7 +115,9 @@ impl Context {
     /// The operations a dry run recorded.
     pub(crate) fn recorded(&self) -> Vec<Operation> {
         match &self.writes {
-            Writes::Record(operations) => std::mem::take(&mut *operations.lock().unwrap_or_else(PoisonError::into_inner)),
+            Writes::Record(operations) => {
+                std::mem::take(&mut *operations.lock().unwrap_or_else(PoisonError::into_inner))
+            }
             _ => Vec::new(),
         }
     }
