@@ -399,19 +399,42 @@ async fn leased_cycle(
     Ok(result?)
 }
 
-/// Provisions one user now, outside the cycle (`roster provision-on-demand`).
+/// Provisions one user, or one group with up to five members, now, outside the cycle
+/// (`roster provision-on-demand`). `members` chooses a group's members (empty: all, when they are few enough).
 pub async fn provision_on_demand(
     stores: &Stores,
     key: &SecretKey,
     name: &str,
-    user: &str,
+    principal: &Principal,
+    members: &[String],
 ) -> anyhow::Result<cycle::OnDemand> {
     let definition = Arc::new(definition(stores, name).await?);
     let client = client(stores, key, &definition).await?;
     let (directory, state) = ports(stores);
-    let id = ObjectId::parse(user).map_err(|error| anyhow!("{user:?} is not an object id: {error}"))?;
+    let parse = |text: &str| ObjectId::parse(text).map_err(|error| anyhow!("{text:?} is not an object id: {error}"));
+    let object = match principal {
+        Principal::User(user) => {
+            if !members.is_empty() {
+                bail!("--member chooses members of a group (with --group)");
+            }
+            cycle::OnDemandObject::User(parse(user)?)
+        }
+        Principal::Group(group) => cycle::OnDemandObject::Group {
+            id: parse(group)?,
+            members: members.iter().map(|member| parse(member)).collect::<anyhow::Result<_>>()?,
+        },
+    };
     let job = Job { definition, client, directory, state, now: OffsetDateTime::now_utc, pause: Arc::default() };
-    Ok(cycle::provision_on_demand(job, id).await?)
+    Ok(cycle::provision_on_demand(job, object).await?)
+}
+
+/// A user or a group, by object id.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Principal {
+    /// A user.
+    User(String),
+    /// A group.
+    Group(String),
 }
 
 /// A target object roster neither created nor matched to a source object: reported, never touched.
@@ -674,6 +697,9 @@ pub struct Reset {
     pub quarantine: bool,
     /// Forget every shadow: the next cycle matches every object again.
     pub full: bool,
+    /// Send the disables and deletes the accidental-deletion guard staged, whatever their number (Graph's
+    /// `ForceDeletes`; the same as `roster app allow-deletes`).
+    pub force_deletes: bool,
 }
 
 impl Reset {
@@ -686,11 +712,14 @@ impl Reset {
                 "watermark" => reset.watermark = true,
                 "quarantine" | "quarantinestate" => reset.quarantine = true,
                 "full" => reset.full = true,
-                other => bail!("unknown reset scope {other:?}; use escrows, watermark, quarantine or full"),
+                "force-deletes" | "forcedeletes" => reset.force_deletes = true,
+                other => {
+                    bail!("unknown reset scope {other:?}; use escrows, watermark, quarantine, full or force-deletes")
+                }
             }
         }
         if reset == Reset::default() {
-            reset = Reset { escrows: true, watermark: true, quarantine: true, full: false };
+            reset = Reset { escrows: true, watermark: true, quarantine: true, ..Reset::default() };
         }
         Ok(reset)
     }
@@ -717,6 +746,9 @@ pub async fn restart(stores: &Stores, name: &str, reset: Reset) -> anyhow::Resul
     }
     if reset.full {
         state.forget_shadows(name).await?;
+    }
+    if reset.force_deletes {
+        job.force_deletes = true;
     }
     job.run_requested = true;
     job.next_run = None;
@@ -770,6 +802,7 @@ mod tests {
         let reset = Reset::parse("").unwrap();
         assert!(reset.escrows && reset.watermark && reset.quarantine && !reset.full);
         assert_eq!(Reset::parse("full").unwrap(), Reset { full: true, ..Reset::default() });
+        assert_eq!(Reset::parse("force-deletes").unwrap(), Reset { force_deletes: true, ..Reset::default() });
         assert!(Reset::parse("everything").is_err());
     }
 }

@@ -127,13 +127,16 @@ enum Command {
     },
     /// Show an application's provisioning logs.
     Logs(provisioning::LogArgs),
-    /// Provision one user now, outside the cycle, and show each step.
+    /// Provision one user, or one group with up to 5 of its members, now, outside the cycle, and show each step.
     ProvisionOnDemand {
         /// The application.
         name: String,
-        /// The user's object id.
-        #[arg(long)]
-        user: String,
+        /// The user's or group's object id.
+        #[command(flatten)]
+        principal: provisioning::Principal,
+        /// With --group: a member to provision with it (up to 5; without it, every member of a group of at most 5).
+        #[arg(long, requires = "group")]
+        member: Vec<String>,
     },
 }
 
@@ -283,10 +286,10 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
         }
         Command::Status { name, json } => provisioning::status(&cli.storage.open()?, &name, json).await,
         Command::Logs(args) => provisioning::logs(&cli.storage.open()?, args).await,
-        Command::ProvisionOnDemand { name, user } => {
+        Command::ProvisionOnDemand { name, principal, member } => {
             let stores = cli.storage.open()?;
             let key = roster_app::secrets::SecretKey::load(&cli.storage.data)?;
-            provisioning::on_demand(&stores, &key, &name, &user).await
+            provisioning::on_demand(&stores, &key, &name, principal, &member).await
         }
     }
 }

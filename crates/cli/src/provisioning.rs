@@ -82,7 +82,8 @@ pub enum AppCommand {
     Restart {
         /// The application.
         name: String,
-        /// What to reset: escrows, watermark, quarantine, full (also forgets every link to target objects).
+        /// What to reset, comma-separated: escrows, watermark, quarantine, full (also forgets every link to target
+        /// objects), force-deletes (sends the staged disables and deletes). Empty: all but full and force-deletes.
         #[arg(long, default_value = "")]
         reset: String,
     },
@@ -131,6 +132,13 @@ pub struct Principal {
 impl Principal {
     fn id(&self) -> &str {
         self.user.as_deref().or(self.group.as_deref()).unwrap_or_default()
+    }
+
+    fn into_app(self) -> provisioning::Principal {
+        match (self.user, self.group) {
+            (Some(user), _) => provisioning::Principal::User(user),
+            (None, group) => provisioning::Principal::Group(group.unwrap_or_default()),
+        }
     }
 }
 
@@ -385,44 +393,77 @@ fn human(duration: Duration) -> String {
 }
 
 /// `roster provision-on-demand NAME --user ID`: the steps, the action and the modified properties.
-pub async fn on_demand(stores: &Stores, key: &SecretKey, name: &str, user: &str) -> anyhow::Result<()> {
-    use roster_engine::cycle::OnDemand;
-    match provisioning::provision_on_demand(stores, key, name, user).await? {
+pub async fn on_demand(
+    stores: &Stores,
+    key: &SecretKey,
+    name: &str,
+    principal: Principal,
+    members: &[String],
+) -> anyhow::Result<()> {
+    use roster_engine::cycle::{MAX_GROUP_MEMBERS, OnDemand};
+    let principal = principal.into_app();
+    let what = match &principal {
+        provisioning::Principal::User(id) => format!("user {id}"),
+        provisioning::Principal::Group(id) => format!("group {id}"),
+    };
+    match provisioning::provision_on_demand(stores, key, name, &principal, members).await? {
         OnDemand::ConnectionFailed(problem) => bail!("Test connection failed: {problem}"),
-        OnDemand::NotFound => bail!("user {user} does not exist in the directory"),
+        OnDemand::NotFound => bail!("{what} does not exist in the directory"),
+        OnDemand::TooManyMembers(count) => bail!(
+            "{what} has {count} members; provision on demand takes at most {MAX_GROUP_MEMBERS}: choose them with \
+             --member ID (repeated)"
+        ),
+        OnDemand::NotAMember(member) => bail!("{member} is not a user member of {what}"),
         OnDemand::NothingToDo => {
             println!("Test connection: Success");
-            println!("Nothing to send: the user is in step with the target, or not assigned and never provisioned.");
+            println!("Nothing to send: the {what} is in step with the target, or not assigned and never provisioned.");
             Ok(())
         }
-        OnDemand::Done(entry) => {
+        OnDemand::Done(entries) => {
             println!("Test connection: Success");
-            for step in &entry.steps {
-                println!("{}: {} - {}", step.kind.as_str(), step.status.as_str(), step.description);
-                for (name, value) in &step.details {
-                    println!("    {name}: {value}");
+            let mut failures = Vec::new();
+            for entry in &entries {
+                print_on_demand_entry(entry);
+                if let (Some(code), Some(reason)) = (&entry.error_code, &entry.error_reason) {
+                    failures.push(format!(
+                        "{}: {code}: {reason}",
+                        entry.source_name.as_deref().unwrap_or(&entry.source_id)
+                    ));
                 }
             }
-            println!(
-                "Action: {} {} ({}{})",
-                entry.action.as_str(),
-                entry.status.as_str(),
-                entry.source_name.as_deref().unwrap_or(&entry.source_id),
-                entry.target_id.as_deref().map(|id| format!(" -> {id}")).unwrap_or_default()
-            );
-            for property in &entry.modified {
-                println!(
-                    "    {}: {} -> {}",
-                    property.name,
-                    property.old.as_deref().unwrap_or("(none)"),
-                    property.new.as_deref().unwrap_or("(removed)")
-                );
-            }
-            if let (Some(code), Some(reason)) = (&entry.error_code, &entry.error_reason) {
-                bail!("{code}: {reason}");
+            if !failures.is_empty() {
+                bail!("{}", failures.join("\n"));
             }
             Ok(())
         }
+    }
+}
+
+/// One object's steps, action and modified properties, as the provisioning logs show them.
+fn print_on_demand_entry(entry: &roster_engine::log::LogEntry) {
+    if entry.kind == roster_engine::log::ObjectKind::Group {
+        println!("{} {}:", entry.kind.as_str(), entry.source_name.as_deref().unwrap_or(&entry.source_id));
+    }
+    for step in &entry.steps {
+        println!("{}: {} - {}", step.kind.as_str(), step.status.as_str(), step.description);
+        for (name, value) in &step.details {
+            println!("    {name}: {value}");
+        }
+    }
+    println!(
+        "Action: {} {} ({}{})",
+        entry.action.as_str(),
+        entry.status.as_str(),
+        entry.source_name.as_deref().unwrap_or(&entry.source_id),
+        entry.target_id.as_deref().map(|id| format!(" -> {id}")).unwrap_or_default()
+    );
+    for property in &entry.modified {
+        println!(
+            "    {}: {} -> {}",
+            property.name,
+            property.old.as_deref().unwrap_or("(none)"),
+            property.new.as_deref().unwrap_or("(removed)")
+        );
     }
 }
 

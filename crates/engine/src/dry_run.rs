@@ -301,13 +301,14 @@ mod tests {
         let b_other_value = operation("b", Action::Update, Some("Director"));
         let c = operation("c", Action::Disable, None);
         let with_target = Operation { target_id: Some("t-1".to_owned()), source_name: None, ..a.clone() };
+        let ops = |operations: &[&Operation]| operations.iter().map(|operation| (*operation).clone()).collect();
         let cases: Vec<(Vec<Operation>, Vec<Operation>, usize, usize)> = vec![
-            (vec![a.clone(), b.clone()], vec![b.clone(), a.clone()], 0, 0), // order does not matter
-            (vec![a.clone()], vec![with_target], 0, 0),                     // nor the target id or the name
-            (vec![a.clone(), b.clone()], vec![a.clone(), b_other_value], 1, 1), // a value changed
-            (vec![a.clone()], vec![a.clone(), c.clone()], 0, 1),            // a new write
-            (vec![a.clone(), c.clone()], vec![a.clone()], 1, 0),            // a write no longer needed
-            (vec![c.clone(), c.clone()], vec![c.clone()], 1, 0),            // counted, not just present
+            (ops(&[&a, &b]), ops(&[&b, &a]), 0, 0),             // order does not matter
+            (ops(&[&a]), ops(&[&with_target]), 0, 0),           // nor the target id or the name
+            (ops(&[&a, &b]), ops(&[&a, &b_other_value]), 1, 1), // a value changed
+            (ops(&[&a]), ops(&[&a, &c]), 0, 1),                 // a new write
+            (ops(&[&a, &c]), ops(&[&a]), 1, 0),                 // a write no longer needed
+            (ops(&[&c, &c]), ops(&[&c]), 1, 0),                 // counted, not just present
         ];
         for (planned, now, missing, unexpected) in cases {
             let found = differences(&planned, &now);

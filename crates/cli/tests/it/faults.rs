@@ -601,3 +601,44 @@ fn most_creates_failing_quarantines_for_the_escrow_proportion() {
         rig.assert_target(&model, &model.in_scope_set());
     }
 }
+
+#[test]
+fn pausing_stops_a_running_cycle_and_resuming_finishes_it_without_twins() {
+    let model = Model::new(400, 4);
+    let rig = Rig::start(&model);
+    // Every answer slowed down, so that the initial cycle is still running when it is paused.
+    let slow = std::time::Duration::from_millis(150);
+    rig.proxy.set(Faults { rules: vec![Rule::new(Fault::Slow, 1000)], slow, ..Faults::none() });
+    let sync = crate::support::roster(rig.data())
+        .args(["sync", APP])
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    rig.proxy.wait_until(|counts| counts.forwarded("POST") >= 20);
+    run_ok(rig.data(), &["app", "pause", APP]);
+    let output = sync.wait_with_output().unwrap();
+    rig.proxy.wait_idle();
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    assert!(stdout.contains("initial cycle of github: Paused"), "{stdout}");
+    let status = rig.status();
+    assert_eq!(status["job"]["last_cycle"]["outcome"], "Paused", "{status}");
+    assert_eq!(status["job"]["watermark"], Value::Null, "a paused initial cycle is not done: {status}");
+    let created_before = rig.proxy.counts().forwarded("POST");
+    let in_scope = model.in_scope_set().len() as u64;
+    assert!(created_before < in_scope, "the cycle stopped early: {created_before} of {in_scope} created");
+
+    // Paused: the scheduler-facing status says so; resuming runs the cycle again, which finishes the job.
+    assert_eq!(status["job"]["status"], "Paused", "{status}");
+    rig.proxy.set(Faults::none());
+    run_ok(rig.data(), &["app", "resume", APP]);
+    let (succeeded, status) = rig.sync();
+    assert!(succeeded, "{status}");
+    let users = rig.target.list("Users");
+    let mut external: Vec<&str> = users.iter().filter_map(|user| user["externalId"].as_str()).collect();
+    let total = external.len();
+    external.sort_unstable();
+    external.dedup();
+    assert_eq!(external.len(), total, "a user was created twice");
+    assert_eq!(total as u64, model.in_scope_set().len() as u64, "{status}");
+}

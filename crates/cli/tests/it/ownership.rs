@@ -117,7 +117,7 @@ fn objects_roster_did_not_create_or_match_are_never_changed() {
     );
     let twin_changed = directory(&[GRACE, ADA]);
     import(data, &twin_changed);
-    let mut changed = twin_changed.clone();
+    let mut changed = twin_changed;
     changed["groups"][0]["members"] = json!([ADA]);
     changed["groups"][1]["members"] = json!([GRACE, ADA, ALAN]);
     import(data, &changed);

@@ -520,6 +520,47 @@ fn unfixable_failures_wait_in_escrow_for_a_change() {
 
 /// Provision on demand: one user through the steps at once, with its report; an unassigned one is disabled.
 #[test]
+fn provision_on_demand_takes_a_group_with_up_to_five_members() {
+    let setup = setup();
+    let (data, target) = (setup.source.path(), &setup.target);
+    const EVERYONE: &str = "00000000-0000-4000-8000-0000000000a3";
+    let mut everyone = directory();
+    everyone["groups"]
+        .as_array_mut()
+        .unwrap()
+        .push(json!({"id": EVERYONE, "displayName": "Everyone", "members": [U1, U2, U3, U4, U5, U6]}));
+    import(data, &everyone);
+    run_ok(data, &["app", "assign", "github", "--group", EVERYONE]);
+
+    // A group of three: the group, its members, its memberships, and nothing else.
+    let report = run_ok(data, &["provision-on-demand", "github", "--group", ENGINEERING]);
+    for line in
+        ["Group Engineering:", "Action: Create Success (Engineering", "Action: Create Success (ada@contoso.example"]
+    {
+        assert!(report.contains(line), "{line} missing from:\n{report}");
+    }
+    assert!(report.contains("members: (none) -> +3"), "{report}");
+    let engineering = target.group("Engineering").unwrap();
+    assert_eq!(target.member_ids(&engineering), vec![U1, U2, U3]);
+    assert_eq!(target.users().len(), 3, "only the group's members");
+
+    // A group of six: the members to provision are chosen, at most five, each a member.
+    let output = run(data, &["provision-on-demand", "github", "--group", EVERYONE]);
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(!output.status.success() && stderr.contains("has 6 members") && stderr.contains("--member"), "{stderr}");
+    assert!(target.group("Everyone").is_none(), "a refused request sends nothing");
+    let output = run(data, &["provision-on-demand", "github", "--group", ENGINEERING, "--member", U4]);
+    assert!(String::from_utf8_lossy(&output.stderr).contains("is not a user member"), "{output:?}");
+    run_ok(data, &["provision-on-demand", "github", "--group", EVERYONE, "--member", U5, "--member", U1]);
+    let everyone = target.group("Everyone").unwrap();
+    assert_eq!(target.member_ids(&everyone), vec![U1, U5], "just the chosen members");
+    assert_eq!(target.users().len(), 4, "Marie joined; Alan, Grace, Linus and Niels were not touched again");
+    assert!(target.user_by_external_id(U6).is_none());
+    let logs: Value = serde_json::from_str(&run_ok(data, &["logs", "github", "--format", "json"])).unwrap();
+    assert!(logs.as_array().unwrap().iter().all(|entry| entry["initiator"] == "User"), "{logs:#}");
+}
+
+#[test]
 fn provision_on_demand_reports_each_step() {
     let setup = setup();
     let (data, target) = (setup.source.path(), &setup.target);

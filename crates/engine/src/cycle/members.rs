@@ -101,10 +101,13 @@ pub(crate) async fn reconcile(
         new: Some(format!("+{} −{}", added.len(), removed.len())),
     }];
     if !changes.is_empty() {
-        let mut operation = entry.operation(Action::Update, Some(&group.target_id), Vec::new());
-        operation.members_added = added.iter().map(|id| id.as_str().to_owned()).collect();
-        operation.members_removed = removed.iter().map(|id| id.as_str().to_owned()).collect();
-        match context.patch(operation, &group.target_id, &changes).await {
+        let operation = || {
+            let mut operation = entry.operation(Action::Update, Some(&group.target_id), Vec::new());
+            operation.members_added = added.iter().map(|id| id.as_str().to_owned()).collect();
+            operation.members_removed = removed.iter().map(|id| id.as_str().to_owned()).collect();
+            operation
+        };
+        match context.patch(ObjectKind::Group, operation, &group.target_id, &changes).await {
             Ok(Some(())) => {}
             Ok(None) => return,
             Err(error) => {

@@ -18,7 +18,7 @@ mod plan;
 mod recorder;
 mod writes;
 
-pub use on_demand::{OnDemand, provision_on_demand};
+pub use on_demand::{MAX_GROUP_MEMBERS, OnDemand, OnDemandObject, provision_on_demand};
 
 use writes::{Halt, Writes};
 
@@ -163,6 +163,8 @@ pub(crate) struct Context {
     pub(crate) halted: Mutex<Option<writes::Halt>>,
     /// Target objects matched in this run, and the source object each belongs to (see `objects::claim`).
     pub(crate) claims: Mutex<HashMap<(ObjectKind, String), ObjectId>>,
+    /// Turns to send writes: the target's concurrency (see `writes`).
+    pub(crate) sending: tokio::sync::Semaphore,
 }
 
 impl Context {
@@ -666,6 +668,7 @@ pub(crate) async fn build_context(
         writes,
         halted: Mutex::new(None),
         claims: Mutex::new(HashMap::new()),
+        sending: tokio::sync::Semaphore::new(definition.target.concurrency.max(1)),
     }))
 }
 

@@ -276,8 +276,8 @@ pub(crate) async fn process(context: Arc<Context>, subject: Subject, shadow: Opt
             }
             steps.push(matching_step(format!("Matched by the shadow to {}", shadow.target_id)));
             let patch: Vec<Change> = changes.iter().map(to_change).collect();
-            let operation = entry.operation(Action::Update, Some(&shadow.target_id), modified(&changes));
-            match context.patch(operation, &shadow.target_id, &patch).await {
+            let operation = || entry.operation(Action::Update, Some(&shadow.target_id), modified(&changes));
+            match context.patch(kind, operation, &shadow.target_id, &patch).await {
                 Ok(None) => {}
                 Ok(Some(())) => {
                     let exported = apply_changes(&shadow.exported, &changes);
@@ -350,8 +350,8 @@ pub(crate) async fn process(context: Arc<Context>, subject: Subject, shadow: Opt
                     }
                     let body = create.create_body(context.mapper(kind), core_schema(kind));
                     let changes = attribute_changes(&BTreeMap::new(), &create);
-                    let operation = entry.operation(Action::Create, None, modified(&changes));
-                    match context.create(operation, &body).await {
+                    let operation = || entry.operation(Action::Create, None, modified(&changes));
+                    match context.create(kind, operation, &body).await {
                         Ok(None) => {}
                         Ok(Some(created)) => {
                             let Some(target_id) = created.get("id").and_then(Value::as_str).map(str::to_owned) else {
@@ -470,8 +470,8 @@ async fn take_over(
         Ok(Some(()))
     } else {
         let patch: Vec<Change> = changes.iter().map(to_change).collect();
-        let operation = entry.operation(Action::Update, Some(&target_id), modified(&changes));
-        context.patch(operation, &target_id, &patch).await
+        let operation = || entry.operation(Action::Update, Some(&target_id), modified(&changes));
+        context.patch(kind, operation, &target_id, &patch).await
     };
     match patched {
         Ok(Some(())) => {}
@@ -540,8 +540,8 @@ pub(crate) async fn deprovision(context: Arc<Context>, work: Deprovision) {
         details: Vec::new(),
     }];
     if delete {
-        let operation = entry.operation(Action::Delete, Some(&shadow.target_id), Vec::new());
-        match context.delete(operation, &shadow.target_id).await {
+        let operation = || entry.operation(Action::Delete, Some(&shadow.target_id), Vec::new());
+        match context.delete(kind, operation, &shadow.target_id).await {
             Ok(Some(())) => {}
             Ok(None) => return,
             Err(error) if error.is_not_found() => {}
@@ -560,8 +560,8 @@ pub(crate) async fn deprovision(context: Arc<Context>, work: Deprovision) {
             secret: false,
         }];
         let patch: Vec<Change> = changes.iter().map(to_change).collect();
-        let operation = entry.operation(Action::Disable, Some(&shadow.target_id), modified(&changes));
-        match context.patch(operation, &shadow.target_id, &patch).await {
+        let operation = || entry.operation(Action::Disable, Some(&shadow.target_id), modified(&changes));
+        match context.patch(kind, operation, &shadow.target_id, &patch).await {
             Ok(Some(())) => {}
             Ok(None) => return,
             Err(error) => {

@@ -45,14 +45,17 @@ pub(crate) fn client_kind(kind: ObjectKind) -> Kind {
 }
 
 impl Context {
-    fn gate(&self, operation: Operation) -> Gate {
+    /// Decides about a write; its description is built only when a dry run or a plan needs it.
+    fn gate(&self, operation: impl FnOnce() -> Operation) -> Gate {
         match &self.writes {
             Writes::Send => Gate::Send,
             Writes::Record(operations) => {
+                let operation = operation();
                 operations.lock().unwrap_or_else(PoisonError::into_inner).push(operation);
                 Gate::Pretend
             }
             Writes::Allow(allowance) => {
+                let operation = operation();
                 if allowance.lock().unwrap_or_else(PoisonError::into_inner).take(&operation) {
                     Gate::Send
                 } else {
@@ -64,16 +67,30 @@ impl Context {
         }
     }
 
+    /// Waits for a turn to send (as many at once as the target's concurrency allows), then says whether the run
+    /// still goes on: a write queued behind others is not sent once the run was paused or stopped.
+    async fn turn(&self) -> Option<tokio::sync::SemaphorePermit<'_>> {
+        let permit = self.sending.acquire().await.ok()?;
+        (!self.stopped()).then_some(permit)
+    }
+
     /// Whether this run is a dry run.
     pub(crate) fn dry(&self) -> bool {
         matches!(self.writes, Writes::Record(_))
     }
 
     /// Creates an object; `Ok(None)` when the write was refused (the cycle stops).
-    pub(crate) async fn create(&self, operation: Operation, body: &Value) -> Result<Option<Value>, ClientError> {
-        let kind = operation.kind;
+    pub(crate) async fn create(
+        &self,
+        kind: ObjectKind,
+        operation: impl FnOnce() -> Operation,
+        body: &Value,
+    ) -> Result<Option<Value>, ClientError> {
         match self.gate(operation) {
-            Gate::Send => self.job.client.create(client_kind(kind), body).await.map(Some),
+            Gate::Send => {
+                let Some(_turn) = self.turn().await else { return Ok(None) };
+                self.job.client.create(client_kind(kind), body).await.map(Some)
+            }
             Gate::Pretend => Ok(Some(serde_json::json!({ "id": format!("planned-{}", uuid::Uuid::new_v4()) }))),
             Gate::Refuse => Ok(None),
         }
@@ -82,23 +99,33 @@ impl Context {
     /// Patches an object; `Ok(None)` when the write was refused.
     pub(crate) async fn patch(
         &self,
-        operation: Operation,
+        kind: ObjectKind,
+        operation: impl FnOnce() -> Operation,
         target_id: &str,
         changes: &[Change],
     ) -> Result<Option<()>, ClientError> {
-        let kind = operation.kind;
         match self.gate(operation) {
-            Gate::Send => self.job.client.patch(client_kind(kind), target_id, changes).await.map(Some),
+            Gate::Send => {
+                let Some(_turn) = self.turn().await else { return Ok(None) };
+                self.job.client.patch(client_kind(kind), target_id, changes).await.map(Some)
+            }
             Gate::Pretend => Ok(Some(())),
             Gate::Refuse => Ok(None),
         }
     }
 
     /// Deletes an object; `Ok(None)` when the write was refused.
-    pub(crate) async fn delete(&self, operation: Operation, target_id: &str) -> Result<Option<()>, ClientError> {
-        let kind = operation.kind;
+    pub(crate) async fn delete(
+        &self,
+        kind: ObjectKind,
+        operation: impl FnOnce() -> Operation,
+        target_id: &str,
+    ) -> Result<Option<()>, ClientError> {
         match self.gate(operation) {
-            Gate::Send => self.job.client.delete(client_kind(kind), target_id).await.map(Some),
+            Gate::Send => {
+                let Some(_turn) = self.turn().await else { return Ok(None) };
+                self.job.client.delete(client_kind(kind), target_id).await.map(Some)
+            }
             Gate::Pretend => Ok(Some(())),
             Gate::Refuse => Ok(None),
         }

@@ -225,6 +225,20 @@ impl FaultProxy {
     }
 }
 
+impl FaultProxy {
+    /// Waits until the counts satisfy `ready` (checked each time a request ends). Panics after 30 s.
+    pub fn wait_until(&self, ready: impl Fn(&Counts) -> bool) {
+        let in_flight = lock(&self.shared.in_flight);
+        let (_in_flight, timeout) = self
+            .shared
+            .idle
+            .wait_timeout_while(in_flight, Duration::from_secs(30), |_| !ready(&lock(&self.shared.counts)))
+            .unwrap_or_else(PoisonError::into_inner);
+        drop(_in_flight);
+        assert!(!timeout.timed_out(), "the proxy's counts did not get there in 30 s: {:?}", self.counts());
+    }
+}
+
 impl Drop for FaultProxy {
     fn drop(&mut self) {
         if let Some(runtime) = self.runtime.take() {
@@ -281,9 +295,8 @@ impl Drop for InFlight {
     fn drop(&mut self) {
         let mut in_flight = lock(&self.0.in_flight);
         *in_flight -= 1;
-        if *in_flight == 0 {
-            self.0.idle.notify_all();
-        }
+        // Every end of a request wakes the waiters: `wait_idle` and `wait_until`.
+        self.0.idle.notify_all();
     }
 }
 
