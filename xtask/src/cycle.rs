@@ -119,10 +119,13 @@ pub async fn run(args: CycleArgs) -> anyhow::Result<()> {
     ok(roster(&source_data, &["app", "apply", path(&definition_file)?]), "app apply")?;
 
     let mut phases = Vec::new();
-    phases.push(sync(&args.roster, &source_data, "initial cycle").await?);
+    phases.push(sync(&args.roster, &source_data, "dry run of the initial cycle", true).await?);
+    phases.push(sync(&args.roster, &source_data, "initial cycle", false).await?);
     ok(roster(&source_data, &["directory", "import", path(&changed_file)?]), "directory import (changes)")?;
-    phases.push(sync(&args.roster, &source_data, &format!("incremental, {} changes", args.changes)).await?);
-    phases.push(sync(&args.roster, &source_data, "no change").await?);
+    let incremental = format!("incremental, {} changes", args.changes);
+    phases.push(sync(&args.roster, &source_data, &format!("dry run of the {incremental}"), true).await?);
+    phases.push(sync(&args.roster, &source_data, &incremental, false).await?);
+    phases.push(sync(&args.roster, &source_data, "no change", false).await?);
 
     println!(
         "directory: {} users, {} groups, {memberships} memberships (imported in {:.1} s); concurrency {}",
@@ -154,16 +157,18 @@ fn path(file: &Path) -> anyhow::Result<&str> {
     file.to_str().context("a temporary path is not UTF-8")
 }
 
-/// Runs `roster sync bench`, timing it and sampling its peak resident memory until it exits.
-async fn sync(roster: &Path, data: &Path, name: &str) -> anyhow::Result<Measured> {
+/// Runs `roster sync bench` (with `--dry-run`: the plan, whose review text is not kept), timing it and sampling its
+/// peak resident memory until it exits.
+async fn sync(roster: &Path, data: &Path, name: &str, dry_run: bool) -> anyhow::Result<Measured> {
     let started = Instant::now();
-    let mut child = Command::new(roster)
-        .arg("--data")
-        .arg(data)
-        .args(["sync", "bench"])
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()?;
+    let mut command = Command::new(roster);
+    command.arg("--data").arg(data).args(["sync", "bench"]).stderr(Stdio::null());
+    if dry_run {
+        command.arg("--dry-run").stdout(Stdio::null());
+    } else {
+        command.stdout(Stdio::piped());
+    }
+    let mut child = command.spawn()?;
     let pid = child.id().context("sync pid")?;
     let mut peak = 0;
     let status = loop {

@@ -286,7 +286,10 @@ fn print_plan(plan: &roster_engine::dry_run::Plan, format: &str) -> anyhow::Resu
     match format {
         "json" => println!("{}", serde_json::to_string_pretty(plan)?),
         "text" => {
-            print!("{}", roster_engine::dry_run::render(plan));
+            let mut out = std::io::BufWriter::new(std::io::stdout().lock());
+            roster_engine::dry_run::render(plan, &mut out)?;
+            out.flush()?;
+            drop(out);
             match plan.applied {
                 Some(applied) => println!("\nThis plan was applied at {applied}."),
                 None => println!(

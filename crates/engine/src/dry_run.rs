@@ -239,8 +239,9 @@ pub fn render_note(note: &Note) -> String {
     text
 }
 
-/// The whole plan for review: a summary, each operation, each note.
-pub fn render(plan: &Plan) -> String {
+/// The whole plan for review: a summary, each operation, each note, written as it goes (a plan can hold 100,000
+/// operations).
+pub fn render(plan: &Plan, out: &mut dyn std::io::Write) -> std::io::Result<()> {
     let names: BTreeMap<&str, &str> = plan
         .operations
         .iter()
@@ -248,7 +249,8 @@ pub fn render(plan: &Plan) -> String {
         .collect();
     let lookup = |id: &str| names.get(id).map(|name| (*name).to_owned());
     let count = |action: Action| plan.operations.iter().filter(|operation| operation.action == action).count();
-    let mut text = format!(
+    write!(
+        out,
         "Plan {} for {} ({} cycle, directory changes {}..{}), computed {}\n\
          {} creates, {} updates, {} disables, {} deletes, {} notes; {} reads sent, 0 writes\n\n",
         plan.id,
@@ -263,14 +265,14 @@ pub fn render(plan: &Plan) -> String {
         count(Action::Delete),
         plan.notes.len(),
         plan.counts.requests,
-    );
+    )?;
     for operation in &plan.operations {
-        text.push_str(&render_operation(operation, &lookup));
+        out.write_all(render_operation(operation, &lookup).as_bytes())?;
     }
     for note in &plan.notes {
-        text.push_str(&render_note(note));
+        out.write_all(render_note(note).as_bytes())?;
     }
-    text
+    Ok(())
 }
 
 #[cfg(test)]

@@ -11,7 +11,7 @@ use roster_directory::ObjectId;
 use time::OffsetDateTime;
 
 use crate::dry_run::Plan;
-use crate::log::{LogEntry, ObjectKind};
+use crate::log::{Action, LogEntry, ObjectKind, Status};
 use crate::state::{Cycle, EngineStore, JobState, LogQuery, Record, Shadow, ShadowRef, ShadowState, StateError};
 
 /// What a dry run recorded.
@@ -38,7 +38,7 @@ impl Overlay {
         Overlay { base, recorded: Mutex::new(Recorded::default()) }
     }
 
-    /// The log entries the run recorded.
+    /// The log entries the run recorded that a plan notes (failures, warnings, staged deletes).
     pub(crate) fn logs(&self) -> Vec<LogEntry> {
         self.recorded.lock().unwrap_or_else(PoisonError::into_inner).logs.clone()
     }
@@ -145,7 +145,11 @@ impl EngineStore for Overlay {
     async fn record(&self, application: &str, batch: Vec<Record>) -> Result<(), StateError> {
         for record in batch {
             match record {
-                Record::PutShadow(shadow) => {
+                Record::PutShadow(mut shadow) => {
+                    // A run reads an object's shadow (with its exported values) once, before exporting it; what
+                    // it records is read afterwards only for its identity and state (memberships, ownership). The
+                    // values are not kept: 100,000 planned creates would hold them all in memory.
+                    shadow.exported.clear();
                     let mut recorded = self.lock();
                     recorded.targets.insert((shadow.kind, shadow.target_id.clone()), shadow.source_id.clone());
                     recorded.shadows.insert((shadow.kind, shadow.source_id.clone()), Some(shadow));
@@ -166,7 +170,14 @@ impl EngineStore for Overlay {
                     }
                     self.lock().members.insert(group, members);
                 }
-                Record::Log(entry) => self.lock().logs.push(*entry),
+                // Only what a plan notes (failures, warnings, staged deletes): the writes are its operations, and
+                // a plan of 100,000 creates would otherwise hold 100,000 log entries as well.
+                Record::Log(entry) => {
+                    if matches!(entry.status, Status::Failure | Status::Warning) || entry.action == Action::StagedDelete
+                    {
+                        self.lock().logs.push(*entry);
+                    }
+                }
             }
         }
         Ok(())
