@@ -9,6 +9,7 @@
 //! and its total agree. Reads run in `tokio::task::spawn_blocking`, except reads of a handful of rows by a unique
 //! key, which run on the calling thread when a reader is idle (see [`SqliteStore::point_read`]).
 
+mod checkpointer;
 mod directory;
 mod engine;
 mod migrate;
@@ -110,6 +111,8 @@ pub struct SqliteStore {
 struct Inner {
     path: PathBuf,
     writer: Writer,
+    /// Checkpoints the WAL off the writer's path.
+    _checkpointer: checkpointer::Checkpointer,
     idle_readers: Mutex<Vec<Connection>>,
     /// One permit per reader connection: holding a permit guarantees an idle reader.
     reader_turns: Semaphore,
@@ -136,10 +139,13 @@ impl SqliteStore {
         migrate::migrate(&mut writer, path)?;
         let readers = (0..READERS).map(|_| open_reader(path)).collect::<Result<Vec<_>, _>>().map_err(open_error)?;
         let writer = Writer::start(writer).map_err(|source| OpenError::Thread { path: path.to_owned(), source })?;
+        let checkpointer = checkpointer::Checkpointer::start(path, BUSY_TIMEOUT)
+            .map_err(|source| OpenError::Thread { path: path.to_owned(), source })?;
         Ok(SqliteStore {
             inner: Arc::new(Inner {
                 path: path.to_owned(),
                 writer,
+                _checkpointer: checkpointer,
                 idle_readers: Mutex::new(readers),
                 reader_turns: Semaphore::new(READERS),
             }),
@@ -287,7 +293,7 @@ fn open_writer(path: &Path) -> rusqlite::Result<Connection> {
     }
     connection.execute_batch(&format!(
         "PRAGMA synchronous = NORMAL; PRAGMA foreign_keys = ON; PRAGMA cache_size = -{WRITER_CACHE_KIB}; \
-         PRAGMA temp_store = MEMORY; PRAGMA mmap_size = {MMAP_BYTES};"
+         PRAGMA temp_store = MEMORY; PRAGMA mmap_size = {MMAP_BYTES}; PRAGMA wal_autocheckpoint = 0;"
     ))?;
     connection.set_prepared_statement_cache_capacity(STATEMENT_CACHE);
     Ok(connection)
