@@ -116,12 +116,10 @@ fn a_plan_is_reviewed_then_applied_exactly_and_refused_once_invalid() {
 
 #[test]
 fn a_plan_for_ten_thousand_users_is_made_without_a_write_and_applied_exactly() {
-    let target_data = tempfile::tempdir().unwrap();
-    run_ok(target_data.path(), &["enterprise", "create", "octo-corp", "--shortcode", "octo"]);
-    let token = run_ok(target_data.path(), &["token", "create", "--enterprise", "octo-corp"]).trim().to_owned();
-    let server = crate::support::Server::start(target_data.path(), &[]);
+    let enterprise = crate::support::TargetEnterprise::start("octo-corp", "octo", "github-emu");
+    let token = enterprise.token.clone();
     let target = crate::provisioning::Target {
-        base: format!("{}/scim/v2/enterprises/octo-corp", server.origin),
+        base: enterprise.base,
         token: token.clone(),
         http: reqwest::blocking::Client::new(),
     };

@@ -10,7 +10,7 @@ use std::path::Path;
 use serde_json::{Value, json};
 
 use crate::support::fault_proxy::{Counts, Fault, FaultProxy, Faults, Rule};
-use crate::support::{Server, run, run_ok};
+use crate::support::{TargetEnterprise, run, run_ok};
 
 /// The application's name.
 const APP: &str = "github";
@@ -173,18 +173,15 @@ impl Target {
 /// timeout, and failed objects retried at the next cycle.
 struct Rig {
     source: tempfile::TempDir,
-    target_data: tempfile::TempDir,
-    _server: Server,
+    enterprise: TargetEnterprise,
     proxy: FaultProxy,
     target: Target,
 }
 
 impl Rig {
     fn start(model: &Model) -> Rig {
-        let target_data = tempfile::tempdir().unwrap();
-        run_ok(target_data.path(), &["enterprise", "create", "octo-corp", "--shortcode", "octo"]);
-        let token = run_ok(target_data.path(), &["token", "create", "--enterprise", "octo-corp"]).trim().to_owned();
-        let server = Server::start(target_data.path(), &[]);
+        let enterprise = TargetEnterprise::start("octo-corp", "octo", "github-emu");
+        let (server, token) = (&enterprise.server, enterprise.token.clone());
         let proxy = FaultProxy::start(&server.origin);
         let path = "/scim/v2/enterprises/octo-corp";
         let target = Target {
@@ -210,7 +207,7 @@ impl Rig {
         std::fs::write(&file, tuned).unwrap();
         run_ok(data, &["app", "apply", file.to_str().unwrap()]);
 
-        let rig = Rig { source, target_data, _server: server, proxy, target };
+        let rig = Rig { source, enterprise, proxy, target };
         let data = rig.data();
         rig.import(model);
         for team in &model.teams {
@@ -482,7 +479,7 @@ fn a_persistent_401_quarantines_and_a_new_token_with_restart_recovers() {
     rig.assert_target(&before, &before.in_scope_set());
 
     rig.proxy.set(Faults::none());
-    let token = run_ok(rig.target_data.path(), &["token", "create", "--enterprise", "octo-corp"]);
+    let token = run_ok(rig.enterprise.data.path(), &["token", "create", "--enterprise", "octo-corp"]);
     run_ok(rig.data(), &["app", "set-token", APP, "--secret-token", token.trim()]);
     run_ok(rig.data(), &["app", "restart", APP]);
     let (succeeded, status) = rig.sync();

@@ -11,7 +11,7 @@ use std::time::{Duration, Instant};
 
 use serde_json::{Value, json};
 
-use crate::support::{Server, python, run_ok, workspace};
+use crate::support::{Server, TargetEnterprise, python, run_ok, workspace};
 
 const U1: &str = "00000000-0000-4000-8000-000000000001";
 const U2: &str = "00000000-0000-4000-8000-000000000002";
@@ -126,9 +126,8 @@ fn import(data: &Path, directory: &Value) {
 }
 
 struct Setup {
-    _target_data: tempfile::TempDir,
     source: tempfile::TempDir,
-    _target: Server,
+    _target: TargetEnterprise,
     token: String,
 }
 
@@ -136,11 +135,8 @@ struct Setup {
 /// it (Engineering and Linus assigned) whose definition says who is told, with `edit` applied to its exported
 /// definition.
 fn setup(edit: impl Fn(String) -> String) -> Setup {
-    let target_data = tempfile::tempdir().unwrap();
-    run_ok(target_data.path(), &["enterprise", "create", "octo-corp", "--shortcode", "octo"]);
-    let token = run_ok(target_data.path(), &["token", "create", "--enterprise", "octo-corp"]).trim().to_owned();
-    let target = Server::start(target_data.path(), &[]);
-    let base = format!("{}/scim/v2/enterprises/octo-corp", target.origin);
+    let target = TargetEnterprise::start("octo-corp", "octo", "github-emu");
+    let (base, token) = (target.base.clone(), target.token.clone());
 
     let source = tempfile::tempdir().unwrap();
     let data = source.path();
@@ -162,7 +158,7 @@ fn setup(edit: impl Fn(String) -> String) -> Setup {
     std::fs::write(&file, &applied).unwrap();
     run_ok(data, &["app", "apply", file.to_str().unwrap()]);
     assert_eq!(run_ok(data, &["app", "export", "github"]), applied);
-    Setup { _target_data: target_data, source, _target: target, token }
+    Setup { source, _target: target, token }
 }
 
 #[track_caller]

@@ -6,7 +6,7 @@
 use serde_json::{Value, json};
 
 use crate::provisioning::{Target, import, user};
-use crate::support::{Server, run_ok};
+use crate::support::{TargetEnterprise, run_ok};
 
 const ADA: &str = "00000000-0000-4000-8000-000000000001";
 const ALAN: &str = "00000000-0000-4000-8000-000000000002";
@@ -53,12 +53,8 @@ fn directory(platform_twin_members: &[&str]) -> Value {
 
 #[test]
 fn objects_roster_did_not_create_or_match_are_never_changed() {
-    let target_data = tempfile::tempdir().unwrap();
-    let target_dir = target_data.path();
-    run_ok(target_dir, &["enterprise", "create", "acme", "--shortcode", "acme", "--profile", "scim"]);
-    let token = run_ok(target_dir, &["token", "create", "--enterprise", "acme"]).trim().to_owned();
-    let server = Server::start(target_dir, &[]);
-    let base = format!("{}/scim/v2/enterprises/acme", server.origin);
+    let enterprise = TargetEnterprise::start("acme", "acme", "scim");
+    let (base, token) = (enterprise.base.clone(), enterprise.token);
     let target = Target { base: base.clone(), token: token.clone(), http: reqwest::blocking::Client::new() };
 
     // Someone else's objects: a user without a source, a group without a source whose member is that user.

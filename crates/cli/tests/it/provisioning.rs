@@ -6,7 +6,7 @@ use std::path::Path;
 
 use serde_json::{Value, json};
 
-use crate::support::{Server, run, run_ok};
+use crate::support::{Server, TargetEnterprise, run, run_ok};
 
 pub(crate) const U1: &str = "00000000-0000-4000-8000-000000000001";
 pub(crate) const U2: &str = "00000000-0000-4000-8000-000000000002";
@@ -109,20 +109,16 @@ pub(crate) fn sync(data: &Path, app: &str) -> Value {
 }
 
 pub(crate) struct Setup {
-    pub(crate) _target_data: tempfile::TempDir,
+    pub(crate) _enterprise: TargetEnterprise,
     pub(crate) source: tempfile::TempDir,
-    pub(crate) _server: Server,
     pub(crate) target: Target,
 }
 
 /// A target enterprise served by `roster serve`, and a source directory with a github-emu application pointed at
 /// it, with the Engineering group and Linus assigned.
 pub(crate) fn setup() -> Setup {
-    let target_data = tempfile::tempdir().unwrap();
-    run_ok(target_data.path(), &["enterprise", "create", "octo-corp", "--shortcode", "octo"]);
-    let token = run_ok(target_data.path(), &["token", "create", "--enterprise", "octo-corp"]).trim().to_owned();
-    let server = Server::start(target_data.path(), &[]);
-    let base = format!("{}/scim/v2/enterprises/octo-corp", server.origin);
+    let enterprise = TargetEnterprise::start("octo-corp", "octo", "github-emu");
+    let (base, token) = (enterprise.base.clone(), enterprise.token.clone());
 
     let source = tempfile::tempdir().unwrap();
     import(source.path(), &directory());
@@ -133,7 +129,7 @@ pub(crate) fn setup() -> Setup {
     run_ok(source.path(), &["app", "assign", "github", "--group", ENGINEERING]);
     run_ok(source.path(), &["app", "assign", "github", "--user", U4, "--role", "enterprise_owner"]);
     let target = Target { base, token, http: reqwest::blocking::Client::new() };
-    Setup { _target_data: target_data, source, _server: server, target }
+    Setup { _enterprise: enterprise, source, target }
 }
 
 #[test]

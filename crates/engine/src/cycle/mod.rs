@@ -253,12 +253,15 @@ impl Context {
 /// Whether an export error means the whole target is unusable (bad credentials, unreachable), so the cycle stops
 /// instead of failing every object the same way.
 /// A query that answers 404 means the tenant URL does not point at a SCIM endpoint: every request would fail, and
-/// a 404 on an object would wrongly read as "already gone".
+/// a 404 on an object would wrongly read as "already gone". A query answered with something that is not SCIM (not
+/// JSON, or not a `ListResponse`) is a SCIM compliance failure: no object can be matched.
 pub(crate) fn is_wholesale(error: &ClientError) -> bool {
     use roster_scim_client::{ErrorKind, Operation};
+    let query = matches!(error.operation, Operation::Find | Operation::TestConnection);
     matches!(error.status(), Some(401 | 403)) && error.code() != "TooManyRequests"
         || matches!(error.kind, ErrorKind::Connect { .. } | ErrorKind::Tls { .. })
-        || error.status() == Some(404) && matches!(error.operation, Operation::Find)
+        || error.status() == Some(404) && query
+        || matches!(error.kind, ErrorKind::BadResponse(_) | ErrorKind::Incompatible { .. }) && query
 }
 
 /// A digest of what decides the target's state (scope, scoping filters, mappings, roles): when it changes, the
@@ -602,6 +605,14 @@ fn quarantine_for(state: &mut JobState, error: &ClientError, now: OffsetDateTime
              apply` (secret_token) and run `roster app restart`"
         }
         Some(404) => "the tenant URL does not point at a SCIM endpoint: check it in the definition",
+        _ if matches!(
+            error.kind,
+            roster_scim_client::ErrorKind::BadResponse(_) | roster_scim_client::ErrorKind::Incompatible { .. }
+        ) =>
+        {
+            "the target's answers to queries are not SCIM 2.0 (RFC 7644 ListResponse JSON): check that the tenant \
+             URL is the SCIM base URL, and the application's SCIM support"
+        }
         _ => "the target cannot be reached: check the tenant URL, the network and the target's TLS certificate",
     };
     let detail = format!("{error} ({}); {action}", error.code());
@@ -759,6 +770,45 @@ mod tests {
     use time::macros::datetime;
 
     use super::*;
+
+    #[test]
+    fn which_failures_stop_the_cycle() {
+        use roster_scim_client::{ErrorKind, NotScim, Operation, StatusError};
+        let status = |status: u16| {
+            ErrorKind::Status(Box::new(StatusError {
+                status,
+                scim_type: None,
+                detail: None,
+                retry_after: None,
+                rate_limited: false,
+            }))
+        };
+        let not_scim = || {
+            ErrorKind::BadResponse(Box::new(NotScim {
+                reason: "not JSON".into(),
+                content_type: Some("text/html".into()),
+                excerpt: "<html>".into(),
+            }))
+        };
+        let incompatible = || ErrorKind::Incompatible { reason: "not a ListResponse".into() };
+        let cases = [
+            (Operation::Create, status(401), true),
+            (Operation::Patch, status(403), true),
+            (Operation::Find, ErrorKind::Connect { cause: "refused".into() }, true),
+            (Operation::Find, status(404), true),
+            (Operation::Patch, status(404), false), // the object is gone, not the target
+            (Operation::Find, not_scim(), true),    // SCIM compliance
+            (Operation::Find, incompatible(), true),
+            (Operation::Create, incompatible(), false), // one odd answer is the object's failure
+            (Operation::Create, status(500), false),
+            (Operation::Create, status(400), false),
+            (Operation::Find, status(429), false),
+        ];
+        for (operation, kind, wholesale) in cases {
+            let error = ClientError { operation, method: "GET", path: "/Users".into(), attempts: 1, kind };
+            assert_eq!(is_wholesale(&error), wholesale, "{error}");
+        }
+    }
 
     #[test]
     fn the_escrow_proportion_threshold() {

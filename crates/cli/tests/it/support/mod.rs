@@ -83,3 +83,28 @@ pub fn python() -> PathBuf {
 pub fn workspace() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
 }
+
+/// An enterprise of a real `roster serve` on a loopback port, with a token: the target of provisioning tests, run
+/// from its own data directory as a separate company would run it.
+pub struct TargetEnterprise {
+    /// The server's data directory (kept while the value lives).
+    pub data: tempfile::TempDir,
+    /// The server.
+    pub server: Server,
+    /// A `scim:enterprise` token of the enterprise.
+    pub token: String,
+    /// The enterprise's SCIM base URL: `{origin}/scim/v2/enterprises/{slug}`.
+    pub base: String,
+}
+
+impl TargetEnterprise {
+    /// Creates the enterprise (`github-emu` or `scim` profile) and its token, then starts the server.
+    pub fn start(slug: &str, shortcode: &str, profile: &str) -> TargetEnterprise {
+        let data = tempfile::tempdir().expect("a temporary directory");
+        run_ok(data.path(), &["enterprise", "create", slug, "--shortcode", shortcode, "--profile", profile]);
+        let token = run_ok(data.path(), &["token", "create", "--enterprise", slug]).trim().to_owned();
+        let server = Server::start(data.path(), &[]);
+        let base = format!("{}/scim/v2/enterprises/{slug}", server.origin);
+        TargetEnterprise { data, server, token, base }
+    }
+}
