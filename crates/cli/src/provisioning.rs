@@ -287,9 +287,13 @@ fn print_plan(plan: &roster_engine::dry_run::Plan, format: &str) -> anyhow::Resu
         "json" => println!("{}", serde_json::to_string_pretty(plan)?),
         "text" => {
             let mut out = std::io::BufWriter::new(std::io::stdout().lock());
-            roster_engine::dry_run::render(plan, &mut out)?;
-            out.flush()?;
+            let written = roster_engine::dry_run::render(plan, &mut out).and_then(|()| out.flush());
             drop(out);
+            match written {
+                // The reader stopped reading (`| head`): the plan is stored all the same.
+                Err(error) if error.kind() == std::io::ErrorKind::BrokenPipe => return Ok(()),
+                written => written?,
+            }
             match plan.applied {
                 Some(applied) => println!("\nThis plan was applied at {applied}."),
                 None => println!(

@@ -19,6 +19,9 @@ use time::OffsetDateTime;
 use crate::log::{Action, ModifiedProperty, ObjectKind, Status};
 use crate::state::{Counts, CycleKind};
 
+/// How the ids a dry run gives the objects it would create begin.
+pub const PLANNED_ID: &str = "planned-";
+
 /// One write a cycle would send.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Operation {
@@ -200,12 +203,13 @@ pub fn render_operation(operation: &Operation, names: &dyn Fn(&str) -> Option<St
     };
     let mut text =
         format!("{sign} {action} {}", object(operation.kind, &operation.source_id, operation.source_name.as_deref()));
-    if let Some(target) = &operation.target_id {
+    // A target id the dry run made up for an object it would create says nothing to the reviewer.
+    if let Some(target) = operation.target_id.as_deref().filter(|target| !target.starts_with(PLANNED_ID)) {
         let _ = write!(text, " -> {target}");
     }
     text.push('\n');
     for property in &operation.modified {
-        let show = |value: &Option<String>| value.as_deref().map_or("(none)".to_owned(), |value| format!("{value:?}"));
+        let show = |value: &Option<String>| value.as_deref().map_or("(none)".to_owned(), shown);
         let _ = match (&property.old, operation.action) {
             (None, Action::Create) => writeln!(text, "    {}: {}", property.name, show(&property.new)),
             _ => writeln!(text, "    {}: {} -> {}", property.name, show(&property.old), show(&property.new)),
@@ -218,6 +222,15 @@ pub fn render_operation(operation: &Operation, names: &dyn Fn(&str) -> Option<St
         }
     }
     text
+}
+
+/// A value as the review shows it: booleans and numbers as they are, text quoted (so that empty text and spaces
+/// show).
+fn shown(value: &str) -> String {
+    match serde_json::from_str::<serde_json::Value>(value) {
+        Ok(serde_json::Value::Bool(_) | serde_json::Value::Number(_)) => value.to_owned(),
+        _ => format!("{value:?}"),
+    }
 }
 
 /// The reviewable text of a note.
@@ -357,5 +370,12 @@ mod tests {
         );
         let created = operation("a", Action::Create, Some("Engineer"));
         assert_eq!(render_operation(&created, &names), "+ create User a@example.com (a)\n    title: \"Engineer\"\n");
+        let mut disabled = operation("c", Action::Disable, None);
+        disabled.modified =
+            vec![ModifiedProperty { name: "active".into(), old: Some("true".into()), new: Some("false".into()) }];
+        assert_eq!(
+            render_operation(&disabled, &names),
+            "- disable User c@example.com (c)\n    active: true -> false\n"
+        );
     }
 }

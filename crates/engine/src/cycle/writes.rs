@@ -91,7 +91,10 @@ impl Context {
                 let Some(_turn) = self.turn().await else { return Ok(None) };
                 self.job.client.create(client_kind(kind), body).await.map(Some)
             }
-            Gate::Pretend => Ok(Some(serde_json::json!({ "id": format!("planned-{}", uuid::Uuid::new_v4()) }))),
+            Gate::Pretend => {
+                let id = format!("{}{}", crate::dry_run::PLANNED_ID, uuid::Uuid::new_v4());
+                Ok(Some(serde_json::json!({ "id": id })))
+            }
             Gate::Refuse => Ok(None),
         }
     }
