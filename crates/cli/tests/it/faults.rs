@@ -639,3 +639,23 @@ fn pausing_stops_a_running_cycle_and_resuming_finishes_it_without_twins() {
     assert_eq!(external.len(), total, "a user was created twice");
     assert_eq!(total as u64, model.in_scope_set().len() as u64, "{status}");
 }
+
+#[test]
+fn a_target_that_does_not_answer_scim_is_quarantined_with_what_to_do() {
+    let model = Model::new(20, 2);
+    let rig = Rig::start(&model);
+    // The tenant URL leads to a web page: every query is answered 200 with HTML.
+    rig.proxy.set(Faults::with(vec![Rule::new(Fault::NotScim, 1000).only("GET")]));
+    let (succeeded, status) = rig.sync();
+    assert!(!succeeded, "{status}");
+    let quarantine = &status["job"]["quarantine"];
+    assert_eq!(quarantine["reason"], "EncounteredQuarantineException", "{status}");
+    let detail = quarantine["detail"].as_str().unwrap();
+    assert!(detail.contains("not SCIM 2.0") && detail.contains("tenant"), "{detail}");
+    assert_eq!(rig.proxy.counts().writes_forwarded(), 0, "nothing was written to a target that is not SCIM");
+
+    rig.proxy.set(Faults::none());
+    run_ok(rig.data(), &["app", "restart", APP]);
+    assert_eq!(rig.converge(2), 1);
+    assert!(rig.status()["job"]["quarantine"].is_null());
+}

@@ -42,6 +42,8 @@ pub enum Fault {
     /// The request is forwarded and applied, then the connection is closed without the answer: the case in
     /// which a retried POST could create a twin.
     DropAfter,
+    /// Answered `200 OK` with an HTML page, not forwarded: a tenant URL that points at a web site, not at SCIM.
+    NotScim,
 }
 
 impl Fault {
@@ -54,6 +56,7 @@ impl Fault {
             Fault::Timeout => "timeout".to_owned(),
             Fault::DropBefore => "drop before".to_owned(),
             Fault::DropAfter => "drop after".to_owned(),
+            Fault::NotScim => "not SCIM".to_owned(),
         }
     }
 }
@@ -339,6 +342,11 @@ async fn handle(shared: Arc<Shared>, request: Request<Incoming>) -> Result<Respo
             None => Ok(forward(&shared, request).await),
             Some(Fault::Status(status)) => Ok(error_answer(status, None)),
             Some(Fault::TooManyRequests) => Ok(error_answer(429, Some(1))),
+            Some(Fault::NotScim) => {
+                let mut page = Response::new(Full::new(Bytes::from_static(b"<html><body>Sign in</body></html>")));
+                page.headers_mut().insert(hyper::header::CONTENT_TYPE, HeaderValue::from_static("text/html"));
+                Ok(page)
+            }
             Some(Fault::Slow) => {
                 tokio::time::sleep(slow).await;
                 Ok(forward(&shared, request).await)
