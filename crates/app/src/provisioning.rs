@@ -352,10 +352,16 @@ async fn leased_cycle(
             }
         })
     };
+    // A pause is provisioning turned off while the cycle runs; a cycle started by hand on a paused application
+    // (`roster sync`) runs to its end.
     let pause = Arc::new(std::sync::atomic::AtomicBool::new(false));
     let watcher = {
         let (stores, name, pause) = (stores.clone(), name.to_owned(), Arc::clone(&pause));
+        let watching = definition.enabled;
         tokio::spawn(async move {
+            if !watching {
+                return;
+            }
             loop {
                 tokio::time::sleep(PAUSE_CHECK).await;
                 if let Ok(current) = self::definition(&stores, &name).await
@@ -732,11 +738,12 @@ pub async fn restart(stores: &Stores, name: &str, reset: Reset) -> anyhow::Resul
     let mut job = state.job(name).await?;
     if reset.escrows {
         job.escrows.clear();
-        job.staged_users.clear();
-        job.staged_groups.clear();
     }
     if reset.watermark || reset.full {
+        // The next cycle is an initial one, which evaluates every object: the staged ones too.
         job.watermark = None;
+        job.staged_users.clear();
+        job.staged_groups.clear();
     }
     if reset.quarantine {
         job.quarantine = None;

@@ -421,6 +421,9 @@ pub async fn on_demand(
              --member ID (repeated)"
         ),
         OnDemand::NotAMember(member) => bail!("{member} is not a user member of {what}"),
+        OnDemand::GroupsOff => {
+            bail!("application {name} does not provision groups (groups.enabled = false in its definition)")
+        }
         OnDemand::NothingToDo => {
             println!("Test connection: Success");
             println!("Nothing to send: the {what} is in step with the target, or not assigned and never provisioned.");

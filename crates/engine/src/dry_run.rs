@@ -10,7 +10,7 @@
 //!
 //! Pure: no I/O. The cycle records operations and notes ([`crate::cycle`]); the store keeps plans as JSON.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::fmt::Write as _;
 
 use serde::{Deserialize, Serialize};
@@ -104,6 +104,9 @@ pub struct Plan {
     pub to: i64,
     /// The definition digest it was computed with ([`crate::cycle::definition_digest`]).
     pub definition_digest: String,
+    /// The target it was computed against: a plan applies only to the same tenant URL.
+    #[serde(default)]
+    pub tenant_url: String,
     /// The counters the cycle would end with (requests: the reads the dry run sent).
     pub counts: Counts,
     /// The writes, in the order the cycle would send them (users, groups, memberships, disables and deletes).
@@ -149,24 +152,54 @@ pub fn differences(planned: &[Operation], now: &[Operation]) -> Differences {
     Differences { missing, unexpected }
 }
 
-/// The writes an apply may still send: each planned operation once.
+/// The writes an apply may still send: each planned operation once. A group's membership write may also carry fewer
+/// members than planned (a planned create that the target refused leaves its member out), never others.
 #[derive(Debug, Clone, Default)]
 pub struct Allowance {
     left: BTreeMap<String, usize>,
+    /// Per group (source id): the members still allowed to be added and removed.
+    members: BTreeMap<String, (BTreeSet<String>, BTreeSet<String>)>,
+}
+
+impl Operation {
+    /// Whether it changes a group's members only.
+    fn is_membership(&self) -> bool {
+        self.modified.is_empty() && !(self.members_added.is_empty() && self.members_removed.is_empty())
+    }
 }
 
 impl Allowance {
     /// Every operation of a plan, once each.
     pub fn new(operations: &[Operation]) -> Allowance {
-        let mut left = BTreeMap::new();
+        let mut allowance = Allowance::default();
         for operation in operations {
-            *left.entry(operation.key()).or_insert(0) += 1;
+            if operation.is_membership() {
+                let (added, removed) = allowance.members.entry(operation.source_id.clone()).or_default();
+                added.extend(operation.members_added.iter().cloned());
+                removed.extend(operation.members_removed.iter().cloned());
+            } else {
+                *allowance.left.entry(operation.key()).or_insert(0) += 1;
+            }
         }
-        Allowance { left }
+        allowance
     }
 
-    /// Takes one use of this operation; false when the plan holds no (more) such operation.
+    /// Takes this operation from what is left; false when the plan holds no (more) such operation.
     pub fn take(&mut self, operation: &Operation) -> bool {
+        if operation.is_membership() {
+            let Some((added, removed)) = self.members.get_mut(&operation.source_id) else { return false };
+            let within = operation.members_added.iter().all(|member| added.contains(member))
+                && operation.members_removed.iter().all(|member| removed.contains(member));
+            if within {
+                for member in &operation.members_added {
+                    added.remove(member);
+                }
+                for member in &operation.members_removed {
+                    removed.remove(member);
+                }
+            }
+            return within;
+        }
         match self.left.get_mut(&operation.key()) {
             Some(count) if *count > 0 => {
                 *count -= 1;
@@ -341,6 +374,23 @@ mod tests {
         assert!(!allowance.take(&a), "a second identical write is not in the plan");
         assert!(!allowance.take(&operation("b", Action::Update, Some("Director"))), "another value");
         assert!(allowance.take(&b));
+
+        // Membership writes: fewer members than planned pass, others do not, and none twice.
+        let members = |added: &[&str], removed: &[&str]| Operation {
+            kind: ObjectKind::Group,
+            source_id: "g".into(),
+            source_name: None,
+            action: Action::Update,
+            target_id: None,
+            modified: Vec::new(),
+            members_added: added.iter().map(|id| (*id).to_owned()).collect(),
+            members_removed: removed.iter().map(|id| (*id).to_owned()).collect(),
+        };
+        let mut allowance = Allowance::new(&[members(&["u1", "u2", "u3"], &["u9"])]);
+        assert!(!allowance.take(&members(&["u1", "u4"], &[])), "u4 is not planned");
+        assert!(allowance.take(&members(&["u1", "u3"], &["u9"])), "u2's create failed");
+        assert!(!allowance.take(&members(&["u1"], &[])), "u1 was added already");
+        assert!(allowance.take(&members(&["u2"], &[])));
     }
 
     #[test]

@@ -112,6 +112,17 @@ fn a_plan_is_reviewed_then_applied_exactly_and_refused_once_invalid() {
     assert!(String::from_utf8_lossy(&refused.stderr).contains("planned, no longer needed"), "{refused:?}");
     let maries = target.users().into_iter().filter(|user| user["externalId"] == U5).count();
     assert_eq!(maries, 1, "nothing was created twice");
+
+    // A paused application (the scheduler runs nothing) is where a plan is best reviewed and applied by hand: the
+    // apply runs to its end and the plan is marked applied.
+    run_ok(data, &["app", "pause", "github"]);
+    let (plan, text) = dry_run(data, "github");
+    assert!(!plan["operations"].as_array().unwrap().is_empty(), "taking Marie over: {text}");
+    let id = plan["id"].as_str().unwrap();
+    run_ok(data, &["sync", "github", "--apply-plan", id]);
+    assert_eq!(last_counts(data, "github")["failed"], 0);
+    let again = run(data, &["sync", "github", "--apply-plan", id]);
+    assert!(String::from_utf8_lossy(&again.stderr).contains("was applied"), "{again:?}");
 }
 
 #[test]

@@ -316,6 +316,7 @@ pub async fn dry_run(job: Job, progress: Arc<dyn Progress>) -> Result<Plan, Cycl
         from: ran.cycle.from,
         to: ran.cycle.to,
         definition_digest: digest,
+        tenant_url: job.definition.target.tenant_url.clone(),
         counts: ran.cycle.counts,
         operations: ran.operations,
         notes,
@@ -337,14 +338,23 @@ pub async fn apply_plan(job: Job, plan: &Plan, progress: Arc<dyn Progress>) -> R
             plan.application, plan.id, plan.application
         )));
     }
+    if plan.tenant_url != job.definition.target.tenant_url {
+        return Err(CycleError::PlanRefused(format!(
+            "plan {} was made for the target {}, and {} now points at {}: make a new plan",
+            plan.id, plan.tenant_url, plan.application, job.definition.target.tenant_url
+        )));
+    }
     let again = dry_run(job.clone(), Arc::new(NoProgress)).await?;
     let found = differences(&plan.operations, &again.operations);
     if !found.is_empty() {
         return Err(CycleError::PlanRefused(describe(plan, &found)));
     }
     let ran = run(job.clone(), progress, Writes::Allow(Mutex::new(Allowance::new(&plan.operations)))).await?;
-    let applied = Plan { applied: Some((job.now)()), ..plan.clone() };
-    job.state.put_plan(&plan.application, &applied).await?;
+    // A cycle paused before its end has not applied the plan: it can be applied again (computed again) later.
+    if ran.cycle.outcome != "Paused" {
+        let applied = Plan { applied: Some((job.now)()), ..plan.clone() };
+        job.state.put_plan(&plan.application, &applied).await?;
+    }
     Ok(ran.cycle)
 }
 

@@ -359,11 +359,42 @@ pub(crate) async fn process(context: Arc<Context>, subject: Subject, shadow: Opt
                             };
                             // Known as this object's at once, before its shadow is written: a second source
                             // object that meets it through a conflict cannot take it over.
-                            context
-                                .claims
-                                .lock()
-                                .unwrap_or_else(std::sync::PoisonError::into_inner)
-                                .insert((kind, target_id.clone()), id.clone());
+                            let taken = {
+                                let mut claims =
+                                    context.claims.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+                                match claims.entry((kind, target_id.clone())) {
+                                    std::collections::hash_map::Entry::Occupied(owner) if owner.get() != &id => {
+                                        Some(owner.get().as_str().to_owned())
+                                    }
+                                    std::collections::hash_map::Entry::Occupied(_) => None,
+                                    std::collections::hash_map::Entry::Vacant(vacant) => {
+                                        vacant.insert(id.clone());
+                                        None
+                                    }
+                                }
+                            };
+                            // Another source object took the new object over (its create met a conflict) before
+                            // this answer arrived: it manages it now, and this one stays without a shadow.
+                            if let Some(owner) = taken {
+                                context.count(|counts| counts.failed += 1);
+                                context.failed_with(kind, &id, "DuplicateSourceEntries", true);
+                                let reason = format!(
+                                    "target object {target_id} was created for this object and taken over by source \
+                                     object {owner}, which matched it: make the matching attribute unique"
+                                );
+                                let code = "DuplicateSourceEntries";
+                                entry
+                                    .log(
+                                        Action::Create,
+                                        Status::Failure,
+                                        Some(target_id),
+                                        steps,
+                                        Vec::new(),
+                                        Some((code, reason)),
+                                    )
+                                    .await;
+                                return nothing;
+                            }
                             let shadow = Shadow {
                                 kind,
                                 source_id: id.clone(),
@@ -444,7 +475,9 @@ async fn take_over(
         Ok(None) => {}
         Ok(Some(owner)) => {
             context.count(|counts| counts.failed += 1);
-            context.failed_with(kind, entry.id, "DuplicateSourceEntries", false);
+            // Retried on the schedule: the owner may be on its way out (a deleted user whose successor has the
+            // same user name).
+            context.failed_with(kind, entry.id, "DuplicateSourceEntries", true);
             let reason = format!(
                 "target object {target_id} matched by {attribute} is already managed for source object {owner}: \
                  two source objects cannot manage one target object, so it was not changed; make the matching \
@@ -509,18 +542,40 @@ async fn claim(
     target_id: &str,
     source: &ObjectId,
 ) -> Result<Option<String>, crate::state::StateError> {
-    {
+    let key = (kind, target_id.to_owned());
+    let inserted = {
         let mut claims = context.claims.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
-        match claims.get(&(kind, target_id.to_owned())) {
+        match claims.get(&key) {
             Some(owner) if owner != source => return Ok(Some(owner.as_str().to_owned())),
-            Some(_) => {}
+            Some(_) => false,
             None => {
-                claims.insert((kind, target_id.to_owned()), source.clone());
+                claims.insert(key.clone(), source.clone());
+                true
             }
         }
+    };
+    let managed = context.job.state.shadow_for_target(&context.application, kind, target_id).await;
+    let owner = match managed {
+        Ok(managed) => {
+            managed.filter(|shadow| shadow.source_id != *source).map(|shadow| shadow.source_id.as_str().to_owned())
+        }
+        Err(error) => {
+            drop_claim(context, &key, inserted);
+            return Err(error);
+        }
+    };
+    if owner.is_some() {
+        // The store names the owner: this source object holds no claim, so a third one is told the right owner.
+        drop_claim(context, &key, inserted);
     }
-    let managed = context.job.state.shadow_for_target(&context.application, kind, target_id).await?;
-    Ok(managed.filter(|shadow| shadow.source_id != *source).map(|shadow| shadow.source_id.as_str().to_owned()))
+    Ok(owner)
+}
+
+/// Takes back a claim this run made a moment ago.
+fn drop_claim(context: &Context, key: &(ObjectKind, String), inserted: bool) {
+    if inserted {
+        context.claims.lock().unwrap_or_else(std::sync::PoisonError::into_inner).remove(key);
+    }
 }
 
 /// Runs a queued disable or delete.

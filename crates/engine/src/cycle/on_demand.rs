@@ -44,6 +44,8 @@ pub enum OnDemand {
     TooManyMembers(usize),
     /// A chosen member is not a direct member of the group.
     NotAMember(ObjectId),
+    /// The definition does not provision groups (`groups.enabled` is false).
+    GroupsOff,
     /// The steps ran; one entry per object that needed something, in order (they are in the provisioning logs
     /// too).
     Done(Vec<LogEntry>),
@@ -100,6 +102,9 @@ async fn group_on_demand(
     id: ObjectId,
     chosen: Vec<ObjectId>,
 ) -> Result<Option<OnDemand>, CycleError> {
+    if !context.job.definition.groups.enabled {
+        return Ok(Some(OnDemand::GroupsOff));
+    }
     let Some(group) = context.job.directory.group(&id).await? else {
         return Ok(Some(OnDemand::NotFound));
     };

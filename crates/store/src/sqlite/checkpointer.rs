@@ -4,7 +4,9 @@
 //! cycle's POSTs) that was about a third of the writer thread's time. Here the writer connection's automatic
 //! checkpoint is off, and a thread of its own runs a `PASSIVE` checkpoint (which never blocks the writer or the
 //! readers) every [`INTERVAL`], on its own connection. When the WAL has grown past [`RESTART_FRAMES`] anyway
-//! (readers kept old snapshots), it runs a `RESTART` checkpoint, which waits for them and lets the WAL start over.
+//! (readers kept old snapshots), it runs a `RESTART` checkpoint, which waits for them (at most [`RESTART_WAIT`],
+//! holding writers back meanwhile) and lets the WAL start over. The writer keeps an automatic checkpoint far out
+//! ([`BACKSTOP_PAGES`]) in case this thread falls behind.
 //!
 //! The thread ends when its [`Checkpointer`] handle is dropped (with the store); closing the last connection
 //! checkpoints what is left.
@@ -20,6 +22,12 @@ use rusqlite::{Connection, OpenFlags};
 const INTERVAL: Duration = Duration::from_millis(100);
 /// WAL frames (pages) past which a checkpoint also restarts the WAL: 64 MiB of 4 KiB pages.
 const RESTART_FRAMES: i64 = 16 * 1024;
+/// How long a restarting checkpoint waits for readers (and holds writers back meanwhile) before it gives up until
+/// the next tick.
+const RESTART_WAIT: Duration = Duration::from_millis(50);
+/// The writer's own automatic checkpoint, as a backstop should this thread fall behind: 100,000 pages (about
+/// 400 MiB of WAL).
+pub(crate) const BACKSTOP_PAGES: i64 = 100_000;
 
 /// The running checkpoint thread; dropping it stops the thread.
 pub(crate) struct Checkpointer {
@@ -29,10 +37,10 @@ pub(crate) struct Checkpointer {
 
 impl Checkpointer {
     /// Opens a connection to the database and starts checkpointing it.
-    pub(crate) fn start(path: &Path, busy_timeout: Duration) -> std::io::Result<Checkpointer> {
+    pub(crate) fn start(path: &Path) -> std::io::Result<Checkpointer> {
         let connection =
             Connection::open_with_flags(path, OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_NO_MUTEX)
-                .and_then(|connection| connection.busy_timeout(busy_timeout).map(|()| connection))
+                .and_then(|connection| connection.busy_timeout(RESTART_WAIT).map(|()| connection))
                 .map_err(std::io::Error::other)?;
         let (stop, stopped) = channel::<()>();
         let thread = std::thread::Builder::new().name("roster-sqlite-c".into()).spawn(move || {
@@ -45,14 +53,17 @@ impl Checkpointer {
     }
 }
 
-/// One passive checkpoint, and a restarting one when the WAL has grown too long.
+/// One passive checkpoint, and a restarting one when the WAL has grown too long and is not fully checkpointed (a
+/// long WAL that is restarts at the next write by itself).
 fn checkpoint(connection: &Connection) {
     let frames = connection
         .query_row("PRAGMA wal_checkpoint(PASSIVE)", [], |row| Ok((row.get::<_, i64>(1)?, row.get::<_, i64>(2)?)));
     match frames {
-        Ok((log, _)) if log > RESTART_FRAMES => {
-            if let Err(error) = connection.query_row("PRAGMA wal_checkpoint(RESTART)", [], |_| Ok(())) {
-                tracing::warn!(%error, "a restarting WAL checkpoint failed");
+        Ok((log, checkpointed)) if log > RESTART_FRAMES && checkpointed < log => {
+            match connection.query_row("PRAGMA wal_checkpoint(RESTART)", [], |row| row.get::<_, i64>(0)) {
+                Ok(0) => {}
+                Ok(_) => tracing::debug!(log, "readers kept the WAL from restarting; trying again at the next tick"),
+                Err(error) => tracing::warn!(%error, "a restarting WAL checkpoint failed"),
             }
         }
         Ok(_) => {}

@@ -139,7 +139,7 @@ impl SqliteStore {
         migrate::migrate(&mut writer, path)?;
         let readers = (0..READERS).map(|_| open_reader(path)).collect::<Result<Vec<_>, _>>().map_err(open_error)?;
         let writer = Writer::start(writer).map_err(|source| OpenError::Thread { path: path.to_owned(), source })?;
-        let checkpointer = checkpointer::Checkpointer::start(path, BUSY_TIMEOUT)
+        let checkpointer = checkpointer::Checkpointer::start(path)
             .map_err(|source| OpenError::Thread { path: path.to_owned(), source })?;
         Ok(SqliteStore {
             inner: Arc::new(Inner {
@@ -293,7 +293,8 @@ fn open_writer(path: &Path) -> rusqlite::Result<Connection> {
     }
     connection.execute_batch(&format!(
         "PRAGMA synchronous = NORMAL; PRAGMA foreign_keys = ON; PRAGMA cache_size = -{WRITER_CACHE_KIB}; \
-         PRAGMA temp_store = MEMORY; PRAGMA mmap_size = {MMAP_BYTES}; PRAGMA wal_autocheckpoint = 0;"
+         PRAGMA temp_store = MEMORY; PRAGMA mmap_size = {MMAP_BYTES}; PRAGMA wal_autocheckpoint = {backstop};",
+        backstop = checkpointer::BACKSTOP_PAGES
     ))?;
     connection.set_prepared_statement_cache_capacity(STATEMENT_CACHE);
     Ok(connection)

@@ -262,6 +262,7 @@ pub async fn plans(store: &dyn EngineStore) {
         from: 3,
         to: 9,
         definition_digest: "d".into(),
+        tenant_url: "https://example.com/scim/v2".into(),
         counts: Counts { created: 1, requests: 2, ..Counts::default() },
         operations: vec![operation; 3],
         notes: vec![note],
