@@ -14,12 +14,19 @@ mod migrate;
 mod tls;
 
 use std::str::FromStr;
+use std::time::Duration;
 
-use deadpool_postgres::{Manager, ManagerConfig, Pool, RecyclingMethod};
+use deadpool_postgres::{Manager, ManagerConfig, Pool, RecyclingMethod, Runtime};
 use tokio_postgres::config::SslMode;
 
 /// How many connections a store keeps at most.
 const POOL_SIZE: usize = 16;
+/// How long opening a connection may take before the operation fails.
+const CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
+/// How long an operation waits for a free connection of the pool before it fails.
+const WAIT_TIMEOUT: Duration = Duration::from_secs(30);
+/// How long checking an idle connection before reuse may take.
+const RECYCLE_TIMEOUT: Duration = Duration::from_secs(5);
 
 /// Why the database could not be connected to or brought to this roster's schema.
 #[derive(Debug, thiserror::Error)]
@@ -88,7 +95,14 @@ impl PgStore {
         } else {
             Manager::from_config(config, tokio_postgres::NoTls, manager_config)
         };
-        let pool = Pool::builder(manager).max_size(POOL_SIZE).build().map_err(ConnectError::Pool)?;
+        let pool = Pool::builder(manager)
+            .max_size(POOL_SIZE)
+            .runtime(Runtime::Tokio1)
+            .create_timeout(Some(CONNECT_TIMEOUT))
+            .wait_timeout(Some(WAIT_TIMEOUT))
+            .recycle_timeout(Some(RECYCLE_TIMEOUT))
+            .build()
+            .map_err(ConnectError::Pool)?;
         let mut client = pool.get().await.map_err(ConnectError::Connect)?;
         migrate::migrate(&mut client).await?;
         Ok(PgStore { pool })

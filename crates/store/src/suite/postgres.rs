@@ -70,7 +70,9 @@ impl TestServer {
     pub fn start() -> Result<TestServer, String> {
         let bin = binaries()?;
         let owner = if running_as_root()? { Some(unprivileged_user()?) } else { None };
-        let directory = std::env::temp_dir().join(format!(
+        // As root, under /tmp: a TMPDIR inside root's home would not be reachable by the unprivileged user.
+        let base = if owner.is_some() { PathBuf::from("/tmp") } else { std::env::temp_dir() };
+        let directory = base.join(format!(
             "roster-pg-{}-{}",
             std::process::id(),
             std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |since| since.as_nanos())

@@ -58,8 +58,8 @@ async fn a_newer_database_is_refused() {
 }
 
 #[tokio::test]
-async fn an_unreachable_server_is_a_connect_error() {
-    // A port of the loopback range nobody listens on: the test server's own port, on a database that is not there.
+async fn a_missing_database_or_a_refused_tls_is_a_connect_error() {
+    // The test server, asked for a database that is not there.
     let url = format!("postgres://postgres@127.0.0.1:{}/no_such_database", TestServer::shared().port());
     let error = PgStore::connect(&url).await.unwrap_err();
     assert!(matches!(error, ConnectError::Connect(_)), "{error:?}");
