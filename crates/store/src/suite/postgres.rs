@@ -83,7 +83,9 @@ impl TestServer {
                 .map_err(|error| format!("cannot give {} to {USER}: {error}", directory.display()))?;
         }
         let data = directory.join("data");
+        // Both run in the cluster's directory: the tests' own may not be reachable by the unprivileged user.
         let initdb = as_owner(owner, &bin.join("initdb"))
+            .current_dir(&directory)
             .args(["-D", &data.to_string_lossy(), "-U", "postgres", "-A", "trust", "-E", "UTF8", "--locale=C", "-N"])
             .output()
             .map_err(|error| format!("cannot run initdb: {error}"))?;
@@ -93,6 +95,7 @@ impl TestServer {
         }
         let port = free_port()?;
         let mut guardian = as_owner(owner, Path::new("sh"))
+            .current_dir(&directory)
             .args(["-c", GUARDIAN, "sh", &bin.to_string_lossy(), &directory.to_string_lossy()])
             .arg(port.to_string())
             .stdin(Stdio::piped())
