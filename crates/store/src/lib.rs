@@ -1,14 +1,16 @@
 //! Storage adapters of roster: the SQLite implementation of the service provider's ports
 //! ([`roster_provider::port::TenantStore`] and [`roster_provider::port::ResourceStore`]), of the directory's
 //! ([`roster_directory::port::DirectoryStore`]) and of the provisioning engine's
-//! ([`roster_engine::state::EngineStore`]), and, later, its PostgreSQL sibling behind the same ports.
+//! ([`roster_engine::state::EngineStore`]), and its PostgreSQL sibling behind the same ports (today the engine's).
 //!
 //! Layout:
 //! - [`sqlite`] holds everything specific to SQLite: opening, pragmas, the connection pool, migrations and SQL;
+//! - [`postgres`] holds everything specific to PostgreSQL: the connection pool, TLS, migrations and SQL;
 //! - `columns` and `pushdown` are backend-neutral: which values of a resource live in their own columns (and how
 //!   they are case-folded), and which part of a SCIM filter or `sortBy` a database can answer;
 //! - [`suite`] (feature `testing`, or this crate's own tests) is the backend-independent test suite every backend
-//!   runs: its functions take the ports as `&dyn` values on a fresh database.
+//!   runs: its functions take the ports as `&dyn` values on a fresh database; `suite::postgres` starts the real
+//!   PostgreSQL server those tests run against.
 //!
 //! ```no_run
 //! # async fn example() -> Result<(), Box<dyn std::error::Error>> {
@@ -19,9 +21,11 @@
 //! ```
 
 mod columns;
+pub mod postgres;
 mod pushdown;
 pub mod sqlite;
 #[cfg(any(test, feature = "testing"))]
 pub mod suite;
 
+pub use postgres::{ConnectError, PgStore};
 pub use sqlite::{OpenError, SqliteStore};

@@ -1,0 +1,125 @@
+//! What is specific to the PostgreSQL backend: migrations (applied once, by one of several nodes starting at once;
+//! a newer schema refused), and the contract's rules holding between separate stores on one database, as several
+//! roster nodes would use it (leases, target ids).
+
+use roster_engine::log::ObjectKind;
+use roster_engine::state::{EngineStore, StateError};
+use roster_store::suite::engine::{object_id, shadow};
+use roster_store::suite::postgres::TestServer;
+use roster_store::{ConnectError, PgStore};
+
+/// The schema version recorded in `roster_schema`.
+#[allow(clippy::unwrap_used, reason = "a test helper: a failure is a test failure")]
+async fn schema_version(url: &str) -> i64 {
+    let (client, connection) = tokio_postgres::connect(url, tokio_postgres::NoTls).await.unwrap();
+    tokio::spawn(connection);
+    client.query_one("SELECT max(version) FROM roster_schema", &[]).await.unwrap().get(0)
+}
+
+#[tokio::test]
+async fn nodes_starting_at_once_migrate_once_and_reconnecting_keeps_data() {
+    let url = TestServer::shared().database().await;
+    let stores = connect_four(&url).await;
+    assert_eq!(schema_version(&url).await, 1);
+    stores[0]
+        .record("app", vec![roster_engine::state::Record::PutShadow(shadow(ObjectKind::User, 1, "t1"))])
+        .await
+        .unwrap();
+    let again = PgStore::connect(&url).await.unwrap();
+    assert_eq!(again.shadows("app", ObjectKind::User, &[object_id(1)]).await.unwrap().len(), 1);
+}
+
+/// Four stores connecting to one fresh database at the same moment.
+#[allow(clippy::unwrap_used, reason = "a test helper: a failure is a test failure")]
+async fn connect_four(url: &str) -> Vec<PgStore> {
+    let tasks: Vec<_> = (0..4)
+        .map(|_| {
+            let url = url.to_owned();
+            tokio::spawn(async move { PgStore::connect(&url).await })
+        })
+        .collect();
+    let mut stores = Vec::new();
+    for task in tasks {
+        stores.push(task.await.unwrap().unwrap());
+    }
+    stores
+}
+
+#[tokio::test]
+async fn a_newer_database_is_refused() {
+    let url = TestServer::shared().database().await;
+    drop(PgStore::connect(&url).await.unwrap());
+    let (client, connection) = tokio_postgres::connect(&url, tokio_postgres::NoTls).await.unwrap();
+    tokio::spawn(connection);
+    client.execute("INSERT INTO roster_schema (version, name) VALUES (99, 'future.sql')", &[]).await.unwrap();
+    let error = PgStore::connect(&url).await.unwrap_err();
+    assert!(matches!(error, ConnectError::TooNew { found: 99, supported: 1 }), "{error:?}");
+    assert!(error.to_string().contains("schema version 99"), "{error}");
+}
+
+#[tokio::test]
+async fn a_missing_database_or_a_refused_tls_is_a_connect_error() {
+    // The test server, asked for a database that is not there.
+    let url = format!("postgres://postgres@127.0.0.1:{}/no_such_database", TestServer::shared().port());
+    let error = PgStore::connect(&url).await.unwrap_err();
+    assert!(matches!(error, ConnectError::Connect(_)), "{error:?}");
+    // `sslmode=require` against a server without TLS fails rather than falling back to plain text.
+    let url = format!("{}?sslmode=require", TestServer::shared().database().await);
+    assert!(matches!(PgStore::connect(&url).await, Err(ConnectError::Connect(_))));
+}
+
+/// Eight nodes ask for one expired lease at the same instant: exactly one gets it.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn one_lease_among_nodes_racing() {
+    let url = TestServer::shared().database().await;
+    let nodes = connect_four(&url).await;
+    let at = roster_store::suite::at;
+    for round in 0..10_i64 {
+        let tasks: Vec<_> = (0..8)
+            .map(|index| {
+                let node = nodes[index % nodes.len()].clone();
+                tokio::spawn(async move {
+                    node.lease("app", &format!("node-{round}-{index}"), at(round * 1_000), at(round * 1_000 + 500))
+                        .await
+                        .unwrap()
+                })
+            })
+            .collect();
+        let mut holders = 0;
+        for task in tasks {
+            holders += usize::from(task.await.unwrap());
+        }
+        assert_eq!(holders, 1, "round {round}");
+    }
+}
+
+/// Nodes shadowing different source objects as one target id at the same time: exactly one keeps it, the others
+/// get a conflict and write nothing.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn one_target_id_among_nodes_racing() {
+    let url = TestServer::shared().database().await;
+    let nodes = connect_four(&url).await;
+    for round in 0..10_u128 {
+        let target = format!("t{round}");
+        let tasks: Vec<_> = (0..8_u128)
+            .map(|index| {
+                let node = nodes[index as usize % nodes.len()].clone();
+                let shadow = shadow(ObjectKind::User, round * 100 + index, &target);
+                tokio::spawn(
+                    async move { node.record("app", vec![roster_engine::state::Record::PutShadow(shadow)]).await },
+                )
+            })
+            .collect();
+        let mut kept = 0;
+        for task in tasks {
+            match task.await.unwrap() {
+                Ok(()) => kept += 1,
+                Err(StateError::Conflict(message)) => assert!(message.contains(&target), "{message}"),
+                Err(other) => panic!("round {round}: {other:?}"),
+            }
+        }
+        assert_eq!(kept, 1, "round {round}");
+        let ids: Vec<_> = (0..8).map(|index| object_id(round * 100 + index)).collect();
+        assert_eq!(nodes[0].shadows("app", ObjectKind::User, &ids).await.unwrap().len(), 1);
+    }
+}
