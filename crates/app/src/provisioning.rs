@@ -290,6 +290,7 @@ pub async fn dry_run(
         state: Arc::clone(&state),
         now: OffsetDateTime::now_utc,
         pause: Arc::default(),
+        lease_lost: Arc::default(),
     };
     let plan = cycle::dry_run(job, progress).await?;
     state.put_plan(name, &plan).await?;
@@ -339,15 +340,33 @@ async fn leased_cycle(
     if !state.lease(name, owner, now, now + LEASE).await? {
         return Err(cycle::CycleError::Busy(name.to_owned()).into());
     }
+    // The lease is renewed every third of its length. When another node holds it (this one was too slow), or it
+    // could not be renewed before it expired, the cycle stops before its next write: two nodes never export one
+    // job at once.
+    let lease_lost = Arc::new(std::sync::atomic::AtomicBool::new(false));
     let renewer = {
-        let state = Arc::clone(&state);
+        let (state, lost) = (Arc::clone(&state), Arc::clone(&lease_lost));
         let (name, owner) = (name.to_owned(), owner.to_owned());
         tokio::spawn(async move {
+            let mut held_until = now + LEASE;
             loop {
                 tokio::time::sleep(LEASE / 3).await;
                 let now = OffsetDateTime::now_utc();
-                if !matches!(state.lease(&name, &owner, now, now + LEASE).await, Ok(true)) {
-                    tracing::warn!(application = %name, "lost the job's lease");
+                let lost_it = match state.lease(&name, &owner, now, now + LEASE).await {
+                    Ok(true) => {
+                        held_until = now + LEASE;
+                        false
+                    }
+                    Ok(false) => true,
+                    Err(error) => {
+                        tracing::warn!(application = %name, %error, "could not renew the job's lease");
+                        now >= held_until
+                    }
+                };
+                if lost_it {
+                    tracing::warn!(application = %name, "lost the job's lease: the cycle stops before its next write");
+                    lost.store(true, std::sync::atomic::Ordering::Relaxed);
+                    break;
                 }
             }
         })
@@ -380,6 +399,7 @@ async fn leased_cycle(
         state: Arc::clone(&state),
         now: OffsetDateTime::now_utc,
         pause,
+        lease_lost: Arc::clone(&lease_lost),
     };
     let result = match &plan {
         None => cycle::run_cycle(job, progress).await,
@@ -388,7 +408,10 @@ async fn leased_cycle(
     crate::notify::after_cycle(stores, mailer, &definition, result.as_ref().ok()).await;
     renewer.abort();
     watcher.abort();
-    // The next scheduled cycle is one interval after this one.
+    // The next scheduled cycle is one interval after this one (unless another node holds the job now).
+    if lease_lost.load(std::sync::atomic::Ordering::Relaxed) {
+        return Ok(result?);
+    }
     if let Ok(mut job_state) = state.job(name).await {
         // A quarantined job's cycles come less and less often, up to once a day.
         let gap = match &job_state.quarantine {
@@ -430,7 +453,15 @@ pub async fn provision_on_demand(
             members: members.iter().map(|member| parse(member)).collect::<anyhow::Result<_>>()?,
         },
     };
-    let job = Job { definition, client, directory, state, now: OffsetDateTime::now_utc, pause: Arc::default() };
+    let job = Job {
+        definition,
+        client,
+        directory,
+        state,
+        now: OffsetDateTime::now_utc,
+        pause: Arc::default(),
+        lease_lost: Arc::default(),
+    };
     Ok(cycle::provision_on_demand(job, object).await?)
 }
 

@@ -185,6 +185,10 @@ fn a_plan_for_ten_thousand_users_is_made_without_a_write_and_applied_exactly() {
     assert_eq!(counts["created"].as_u64(), Some((user_creates + group_creates) as u64), "{counts}");
     assert_eq!(counts["members_added"].as_u64(), Some(planned_members as u64), "{counts}");
     assert_eq!(counts["failed"], 0, "{counts}");
+    // The apply's counters are its own, not those of computing the plan again: into an empty target, its only
+    // reads are the two that find it empty.
+    let reads = counts["requests"].as_u64().unwrap() - counts["writes"].as_u64().unwrap();
+    assert_eq!(reads, 2, "{counts}");
     assert_eq!(total("/Users?count=1"), Some(user_creates as u64));
     assert_eq!(total("/Groups?count=1"), Some(20));
     // And the target is in step: the next cycle has nothing to send.

@@ -68,6 +68,10 @@ pub enum CycleError {
     /// A dry-run plan cannot be applied (nothing was sent).
     #[error("{0}")]
     PlanRefused(String),
+    /// The job's lease was lost while the cycle ran (another node holds it): the cycle stopped before its next
+    /// write.
+    #[error("lost the lease on {0} while its cycle ran (another roster node holds it): the cycle stopped")]
+    LeaseLost(String),
     /// Applying a plan came to a write the plan does not hold: the cycle stopped there without sending it.
     #[error("applying the plan stopped: {0}")]
     OffPlan(String),
@@ -120,6 +124,9 @@ pub struct Job {
     /// Set when provisioning is paused: a running cycle stops at the next object, keeping its watermark, so the
     /// next cycle after resuming picks up where it stopped.
     pub pause: Arc<std::sync::atomic::AtomicBool>,
+    /// Set when the job's lease was lost (another node holds it): the cycle stops before its next write, as a
+    /// failed cycle, with its watermark kept.
+    pub lease_lost: Arc<std::sync::atomic::AtomicBool>,
 }
 
 /// The compiled definition and the entitlements of this cycle.
@@ -208,7 +215,15 @@ impl Context {
     /// Whether provisioning was paused while the run goes on: a cycle stops at the next object (a dry run, which
     /// writes nothing, does not).
     fn pausing(&self) -> bool {
-        let paused = !self.dry() && self.job.pause.load(std::sync::atomic::Ordering::Relaxed);
+        use std::sync::atomic::Ordering::Relaxed;
+        if self.dry() {
+            return false;
+        }
+        if self.job.lease_lost.load(Relaxed) {
+            self.halt(writes::Halt::LeaseLost);
+            return true;
+        }
+        let paused = self.job.pause.load(Relaxed);
         if paused {
             self.halt(writes::Halt::Paused);
         }
@@ -389,6 +404,8 @@ struct Ran {
 }
 
 async fn run(job: Job, progress: Arc<dyn Progress>, writes: Writes) -> Result<Ran, CycleError> {
+    // The client may have served other runs (an apply computes its plan again first): count this run's requests.
+    let before = job.client.stats();
     let definition = Arc::clone(&job.definition);
     let application = definition.name.clone();
     let mut state = job.state.job(&application).await?;
@@ -476,7 +493,12 @@ async fn run(job: Job, progress: Arc<dyn Progress>, writes: Writes) -> Result<Ra
 
     let counts = *context.counts.lock().unwrap_or_else(PoisonError::into_inner);
     let stats = job.client.stats();
-    cycle.counts = Counts { requests: stats.requests(), writes: stats.posts + stats.patches + stats.deletes, ..counts };
+    let writes = |stats: &roster_scim_client::ClientStats| stats.posts + stats.patches + stats.deletes;
+    cycle.counts = Counts {
+        requests: stats.requests().saturating_sub(before.requests()),
+        writes: writes(&stats).saturating_sub(writes(&before)),
+        ..counts
+    };
     cycle.ended = Some((job.now)());
     let fatal = context.fatal.lock().unwrap_or_else(PoisonError::into_inner).take();
     let halted = context.halted.lock().unwrap_or_else(PoisonError::into_inner).take();
@@ -498,7 +520,7 @@ async fn run(job: Job, progress: Arc<dyn Progress>, writes: Writes) -> Result<Ra
         (Ok(()), None, Some(halt)) => {
             cycle.outcome = match halt {
                 Halt::Paused => "Paused",
-                Halt::OffPlan(_) => "Failed",
+                Halt::OffPlan(_) | Halt::LeaseLost => "Failed",
             }
             .to_owned();
             job.state.put_cycle(&application, &cycle).await?;
@@ -510,6 +532,7 @@ async fn run(job: Job, progress: Arc<dyn Progress>, writes: Writes) -> Result<Ra
             match halt {
                 Halt::Paused => Ok(Ran { cycle, operations }),
                 Halt::OffPlan(detail) => Err(CycleError::OffPlan(detail)),
+                Halt::LeaseLost => Err(CycleError::LeaseLost(application.clone())),
             }
         }
         (Ok(()), Some(error), _) => {

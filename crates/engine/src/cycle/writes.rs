@@ -35,6 +35,8 @@ pub(crate) enum Halt {
     Paused,
     /// Applying a plan came to a write the plan does not hold.
     OffPlan(String),
+    /// The job's lease was lost: another node may be running the job.
+    LeaseLost,
 }
 
 pub(crate) fn client_kind(kind: ObjectKind) -> Kind {
