@@ -630,6 +630,13 @@ pub async fn run_scheduler(
                                     failed = cycle.counts.failed,
                                     "provisioning cycle ended"
                                 ),
+                                // Another process holds the lease (a cycle, or an admin command for a moment): the
+                                // next tick tries again.
+                                Err(error)
+                                    if matches!(
+                                        error.downcast_ref::<cycle::CycleError>(),
+                                        Some(cycle::CycleError::Busy(_))
+                                    ) => {}
                                 Err(error) => {
                                     tracing::warn!(application = %task_name, error = %format!("{error:#}"), "provisioning cycle failed");
                                     // Try again later, not at every tick: after a minute, then twice as long after each
@@ -762,10 +769,41 @@ impl Reset {
     }
 }
 
+/// How long an admin command waits for a running cycle to end before it says so.
+const ADMIN_WAIT: Duration = Duration::from_secs(5);
+
+/// Takes an application's lease for an admin command that changes the job state, so that a cycle running
+/// meanwhile does not write its older copy over the change: waits up to [`ADMIN_WAIT`] for a running cycle to end,
+/// then refuses with what to do. Returns the lease's owner, to release it with.
+async fn admin_lease(state: &dyn EngineStore, name: &str) -> anyhow::Result<String> {
+    let owner = format!("admin-{}-{}", std::process::id(), OffsetDateTime::now_utc().unix_timestamp_nanos());
+    let deadline = tokio::time::Instant::now() + ADMIN_WAIT;
+    loop {
+        let now = OffsetDateTime::now_utc();
+        if state.lease(name, &owner, now, now + LEASE).await? {
+            return Ok(owner);
+        }
+        if tokio::time::Instant::now() >= deadline {
+            bail!(
+                "a cycle of {name} is running: run this again when it has ended (`roster status {name}`), or stop it \
+                 first with `roster app pause {name}`"
+            );
+        }
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+}
+
 /// `roster app restart`: resets what `reset` names and asks the scheduler for a cycle at once.
 pub async fn restart(stores: &Stores, name: &str, reset: Reset) -> anyhow::Result<()> {
     definition(stores, name).await?;
     let (_, state) = ports(stores);
+    let owner = admin_lease(&*state, name).await?;
+    let result = restart_job(&*state, name, reset).await;
+    state.release(name, &owner).await?;
+    result
+}
+
+async fn restart_job(state: &dyn EngineStore, name: &str, reset: Reset) -> anyhow::Result<()> {
     let mut job = state.job(name).await?;
     if reset.escrows {
         job.escrows.clear();
@@ -806,25 +844,41 @@ pub async fn set_token(stores: &Stores, key: &SecretKey, name: &str, token: &str
 pub async fn allow_deletes(stores: &Stores, name: &str) -> anyhow::Result<(usize, usize)> {
     definition(stores, name).await?;
     let (_, state) = ports(stores);
-    let mut job = state.job(name).await?;
-    let staged = (job.staged_users.len(), job.staged_groups.len());
-    if staged == (0, 0) {
-        bail!("application {name} has no staged disables or deletes");
+    let owner = admin_lease(&*state, name).await?;
+    let result = async {
+        let mut job = state.job(name).await?;
+        let staged = (job.staged_users.len(), job.staged_groups.len());
+        if staged == (0, 0) {
+            bail!("application {name} has no staged disables or deletes");
+        }
+        job.force_deletes = true;
+        job.run_requested = true;
+        state.put_job(name, &job).await?;
+        Ok(staged)
     }
-    job.force_deletes = true;
-    job.run_requested = true;
-    state.put_job(name, &job).await?;
-    Ok(staged)
+    .await;
+    state.release(name, &owner).await?;
+    result
 }
 
-/// Asks the scheduler for a cycle of an application as soon as possible.
+/// Asks the scheduler for a cycle of an application as soon as possible. While a cycle runs, the request is not
+/// needed: it waits for that cycle's end for a moment, then leaves it (the next cycle comes on the interval).
 pub async fn request_cycle(stores: &Stores, name: &str) -> anyhow::Result<()> {
     definition(stores, name).await?;
     let (_, state) = ports(stores);
-    let mut job = state.job(name).await?;
-    job.run_requested = true;
-    state.put_job(name, &job).await?;
-    Ok(())
+    let Ok(owner) = admin_lease(&*state, name).await else {
+        tracing::info!(application = %name, "a cycle is running; no other was requested");
+        return Ok(());
+    };
+    let result = async {
+        let mut job = state.job(name).await?;
+        job.run_requested = true;
+        state.put_job(name, &job).await?;
+        Ok(())
+    }
+    .await;
+    state.release(name, &owner).await?;
+    result
 }
 
 #[cfg(test)]

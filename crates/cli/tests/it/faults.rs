@@ -662,3 +662,31 @@ fn a_target_that_does_not_answer_scim_is_quarantined_with_what_to_do() {
     assert_eq!(rig.converge(2), 1);
     assert!(rig.status()["job"]["quarantine"].is_null());
 }
+
+#[test]
+fn admin_commands_wait_for_a_running_cycle_instead_of_being_overwritten_by_it() {
+    let model = Model::new(400, 4);
+    let rig = Rig::start(&model);
+    let slow = std::time::Duration::from_millis(400);
+    rig.proxy.set(Faults { rules: vec![Rule::new(Fault::Slow, 1000)], slow, ..Faults::none() });
+    let sync = crate::support::roster(rig.data())
+        .args(["sync", APP])
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    rig.proxy.wait_until(|counts| counts.forwarded("POST") >= 10);
+    // A restart while the cycle runs: the cycle would write its older job state over it, so it is refused.
+    let refused = run(rig.data(), &["app", "restart", APP, "--reset", "escrows"]);
+    let stderr = String::from_utf8_lossy(&refused.stderr);
+    assert!(!refused.status.success(), "{stderr}");
+    assert!(stderr.contains("a cycle of github is running") && stderr.contains("app pause"), "{stderr}");
+    // Paused, the cycle stops; then the restart goes through.
+    run_ok(rig.data(), &["app", "pause", APP]);
+    let output = sync.wait_with_output().unwrap();
+    assert!(String::from_utf8_lossy(&output.stdout).contains("Paused"), "{output:?}");
+    rig.proxy.set(Faults::none());
+    rig.proxy.wait_idle();
+    run_ok(rig.data(), &["app", "restart", APP, "--reset", "escrows"]);
+    assert_eq!(rig.status()["job"]["run_requested"], true);
+}
