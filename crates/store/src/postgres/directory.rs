@@ -33,7 +33,7 @@ use super::{Failure, PgStore, to_millis};
 
 /// Runs a write: a transaction on a pooled connection, the change log's lock, the body (which pushes its changes
 /// onto `$log`), the log's rows, the commit. Any error drops the transaction, which rolls it back.
-macro_rules! write {
+macro_rules! writing {
     ($store:expr, |$transaction:ident, $log:ident| $body:expr) => {{
         let work = async {
             let mut client = $store.client().await?;
@@ -50,7 +50,7 @@ macro_rules! write {
 }
 
 /// Runs a read on a pooled connection.
-macro_rules! read {
+macro_rules! reading {
     ($store:expr, |$client:ident| $body:expr) => {{
         let work = async {
             let $client = $store.client().await?;
@@ -70,7 +70,7 @@ impl DirectoryStore for PgStore {
             .map_err(|error| DirectoryError::Backend(format!("preparing the import failed: {error}")))?
             .map_err(directory_error)?;
         let at = to_millis(at).map_err(directory_error)?;
-        write!(self, |transaction, log| import::import(&transaction, &prepared, at, &mut log).await?)
+        writing!(self, |transaction, log| import::import(&transaction, &prepared, at, &mut log).await?)
     }
 
     async fn set_lifecycle(
@@ -79,47 +79,47 @@ impl DirectoryStore for PgStore {
         change: Lifecycle,
         at: OffsetDateTime,
     ) -> Result<(), DirectoryError> {
-        write!(self, |transaction, log| objects::set_lifecycle(&transaction, &mut log, user, change, at).await?)
+        writing!(self, |transaction, log| objects::set_lifecycle(&transaction, &mut log, user, change, at).await?)
     }
 
     async fn delete_group(&self, group: &ObjectId) -> Result<(), DirectoryError> {
-        write!(self, |transaction, log| objects::delete_group(&transaction, &mut log, group).await?)
+        writing!(self, |transaction, log| objects::delete_group(&transaction, &mut log, group).await?)
     }
 
     async fn add_member(&self, group: &ObjectId, member: &ObjectId) -> Result<(), DirectoryError> {
-        write!(self, |transaction, log| objects::add_member(&transaction, &mut log, group, member).await?)
+        writing!(self, |transaction, log| objects::add_member(&transaction, &mut log, group, member).await?)
     }
 
     async fn remove_member(&self, group: &ObjectId, member: &ObjectId) -> Result<(), DirectoryError> {
-        write!(self, |transaction, log| objects::remove_member(&transaction, &mut log, group, member).await?)
+        writing!(self, |transaction, log| objects::remove_member(&transaction, &mut log, group, member).await?)
     }
 
     async fn user(&self, id: &ObjectId) -> Result<Option<User>, DirectoryError> {
-        read!(self, |client| objects::user(&client, id).await?)
+        reading!(self, |client| objects::user(&client, id).await?)
     }
 
     async fn group(&self, id: &ObjectId) -> Result<Option<Group>, DirectoryError> {
-        read!(self, |client| objects::group(&client, id).await?)
+        reading!(self, |client| objects::group(&client, id).await?)
     }
 
     async fn users_after(&self, after: Option<&ObjectId>, limit: usize) -> Result<Vec<User>, DirectoryError> {
-        read!(self, |client| objects::users_after(&client, after, limit).await?)
+        reading!(self, |client| objects::users_after(&client, after, limit).await?)
     }
 
     async fn groups_after(&self, after: Option<&ObjectId>, limit: usize) -> Result<Vec<Group>, DirectoryError> {
-        read!(self, |client| objects::groups_after(&client, after, limit).await?)
+        reading!(self, |client| objects::groups_after(&client, after, limit).await?)
     }
 
     async fn counts(&self) -> Result<(u64, u64), DirectoryError> {
-        read!(self, |client| objects::counts(&client).await?)
+        reading!(self, |client| objects::counts(&client).await?)
     }
 
     async fn head(&self) -> Result<Seq, DirectoryError> {
-        read!(self, |client| changes::head(&client).await?)
+        reading!(self, |client| changes::head(&client).await?)
     }
 
     async fn changes_after(&self, after: Seq, limit: usize) -> Result<Vec<Change>, DirectoryError> {
-        read!(self, |client| changes::after(&client, after, limit).await?)
+        reading!(self, |client| changes::after(&client, after, limit).await?)
     }
 
     async fn put_application(
@@ -130,29 +130,31 @@ impl DirectoryStore for PgStore {
         at: OffsetDateTime,
     ) -> Result<(), DirectoryError> {
         let at = to_millis(at).map_err(directory_error)?;
-        write!(self, |transaction, log| {
+        writing!(self, |transaction, log| {
             applications::put(&transaction, &mut log, name, &definition, sealed_secret.as_deref(), at).await?;
         })
     }
 
     async fn application(&self, name: &str) -> Result<Option<ApplicationRecord>, DirectoryError> {
-        read!(self, |client| applications::get(&client, name).await?)
+        reading!(self, |client| applications::get(&client, name).await?)
     }
 
     async fn applications(&self) -> Result<Vec<ApplicationRecord>, DirectoryError> {
-        read!(self, |client| applications::all(&client).await?)
+        reading!(self, |client| applications::all(&client).await?)
     }
 
     async fn assign(&self, application: &str, assignment: Assignment) -> Result<(), DirectoryError> {
-        write!(self, |transaction, log| applications::assign(&transaction, &mut log, application, &assignment).await?)
+        writing!(self, |transaction, log| applications::assign(&transaction, &mut log, application, &assignment)
+            .await?)
     }
 
     async fn unassign(&self, application: &str, principal: &ObjectId) -> Result<(), DirectoryError> {
-        write!(self, |transaction, log| applications::unassign(&transaction, &mut log, application, principal).await?)
+        writing!(self, |transaction, log| applications::unassign(&transaction, &mut log, application, principal)
+            .await?)
     }
 
     async fn assignments(&self, application: &str) -> Result<Vec<Assignment>, DirectoryError> {
-        read!(self, |client| applications::assignments(&client, application).await?)
+        reading!(self, |client| applications::assignments(&client, application).await?)
     }
 }
 
