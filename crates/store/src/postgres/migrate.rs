@@ -14,11 +14,14 @@ struct Migration {
 }
 
 /// Every migration, in order. Never edit a released one: add the next file.
-const MIGRATIONS: &[Migration] = &[Migration {
-    version: 1,
-    name: "0001_engine.sql",
-    sql: include_str!("../../migrations/postgres/0001_engine.sql"),
-}];
+const MIGRATIONS: &[Migration] = &[
+    Migration { version: 1, name: "0001_engine.sql", sql: include_str!("../../migrations/postgres/0001_engine.sql") },
+    Migration {
+        version: 2,
+        name: "0002_directory.sql",
+        sql: include_str!("../../migrations/postgres/0002_directory.sql"),
+    },
+];
 
 /// The advisory lock key migrations hold (an arbitrary constant: "roster" in ASCII).
 const MIGRATION_LOCK: i64 = 0x726f_7374_6572;

@@ -6,9 +6,11 @@
 //! constraints, one-statement upserts whose `WHERE` decides, rows affected), never by a read followed by a write
 //! in Rust. Reads run on pooled connections too, concurrently.
 //!
-//! Today it implements the engine's port ([`roster_engine::state::EngineStore`], in [`engine`]); the service
-//! provider's and the directory's ports come next.
+//! Today it implements the engine's port ([`roster_engine::state::EngineStore`], in [`engine`]) and the
+//! directory's ([`roster_directory::port::DirectoryStore`], in [`directory`]); the service provider's ports come
+//! next.
 
+mod directory;
 mod engine;
 mod migrate;
 mod tls;
@@ -124,6 +126,8 @@ pub(crate) enum Failure {
     Conflict(String),
     /// A value read from the database, or one to write, that cannot be converted.
     Corrupt(String),
+    /// An answer of the directory's port (not found, conflict, invalid), given back as it is.
+    Directory(roster_directory::port::DirectoryError),
 }
 
 impl Failure {
@@ -139,6 +143,12 @@ impl From<tokio_postgres::Error> for Failure {
     }
 }
 
+impl From<roster_directory::port::DirectoryError> for Failure {
+    fn from(error: roster_directory::port::DirectoryError) -> Self {
+        Failure::Directory(error)
+    }
+}
+
 impl std::fmt::Display for Failure {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match self {
@@ -149,6 +159,7 @@ impl std::fmt::Display for Failure {
             },
             Failure::Pool(error) => write!(f, "no database connection: {error}"),
             Failure::Conflict(message) | Failure::Corrupt(message) => f.write_str(message),
+            Failure::Directory(error) => write!(f, "{error}"),
         }
     }
 }

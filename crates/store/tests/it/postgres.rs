@@ -1,7 +1,13 @@
 //! What is specific to the PostgreSQL backend: migrations (applied once, by one of several nodes starting at once;
 //! a newer schema refused), and the contract's rules holding between separate stores on one database, as several
-//! roster nodes would use it (leases, target ids).
+//! roster nodes would use it (leases, target ids, the directory's change log read while many nodes write).
 
+use std::collections::BTreeSet;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+
+use roster_directory::Directory;
+use roster_directory::port::{DirectoryStore, Seq};
 use roster_engine::log::ObjectKind;
 use roster_engine::state::{EngineStore, StateError};
 use roster_store::suite::engine::{object_id, shadow};
@@ -20,7 +26,7 @@ async fn schema_version(url: &str) -> i64 {
 async fn nodes_starting_at_once_migrate_once_and_reconnecting_keeps_data() {
     let url = TestServer::shared().database().await;
     let stores = connect_four(&url).await;
-    assert_eq!(schema_version(&url).await, 1);
+    assert_eq!(schema_version(&url).await, 2);
     stores[0]
         .record("app", vec![roster_engine::state::Record::PutShadow(shadow(ObjectKind::User, 1, "t1"))])
         .await
@@ -53,7 +59,7 @@ async fn a_newer_database_is_refused() {
     tokio::spawn(connection);
     client.execute("INSERT INTO roster_schema (version, name) VALUES (99, 'future.sql')", &[]).await.unwrap();
     let error = PgStore::connect(&url).await.unwrap_err();
-    assert!(matches!(error, ConnectError::TooNew { found: 99, supported: 1 }), "{error:?}");
+    assert!(matches!(error, ConnectError::TooNew { found: 99, supported: 2 }), "{error:?}");
     assert!(error.to_string().contains("schema version 99"), "{error}");
 }
 
@@ -122,4 +128,69 @@ async fn one_target_id_among_nodes_racing() {
         let ids: Vec<_> = (0..8).map(|index| object_id(round * 100 + index)).collect();
         assert_eq!(nodes[0].shadows("app", ObjectKind::User, &ids).await.unwrap().len(), 1);
     }
+}
+
+/// Nodes write to the directory concurrently (memberships and applications, from several tasks on separate stores)
+/// while a reader polls the change log as the engine does, moving its watermark to the highest sequence number it
+/// saw: the reader never skips a number that shows up in the log later. Without the change log's lock, a writer
+/// that took a number and committed after a writer with a higher number would be skipped.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_change_log_reader_never_skips_a_sequence_number() {
+    use roster_store::suite::directory::{group, id, user};
+    let url = TestServer::shared().database().await;
+    let nodes = connect_four(&url).await;
+    const WRITERS: u128 = 8;
+    const WRITES: u128 = 60;
+    let users = (1..=WRITES).map(|n| user(n, &format!("u{n}@x.example"), &format!("User {n}"))).collect();
+    let groups = (0..WRITERS).map(|w| group(1_000 + w, &format!("Group {w}"), &[])).collect();
+    nodes[0].import(Directory { users, groups }, roster_store::suite::at(0)).await.unwrap();
+    let done = Arc::new(AtomicBool::new(false));
+    let reader = {
+        let (node, done) = (nodes[1].clone(), done.clone());
+        tokio::spawn(async move {
+            let (mut watermark, mut seen) = (Seq(0), BTreeSet::new());
+            loop {
+                // Read whether writers are done before the poll: a poll after they are done sees everything.
+                let finished = done.load(Ordering::SeqCst);
+                let page = node.changes_after(watermark, 16).await.unwrap();
+                if let Some(last) = page.last() {
+                    watermark = last.seq;
+                }
+                seen.extend(page.iter().map(|change| change.seq));
+                if finished && page.is_empty() {
+                    return seen;
+                }
+            }
+        })
+    };
+    let writers: Vec<_> = (0..WRITERS)
+        .map(|w| {
+            let node = nodes[w as usize % nodes.len()].clone();
+            tokio::spawn(async move {
+                let group = id(1_000 + w);
+                for n in 1..=WRITES {
+                    node.add_member(&group, &id(n)).await.unwrap();
+                    if n % 3 == 0 {
+                        node.remove_member(&group, &id(n - 1)).await.unwrap();
+                    }
+                    if n % 10 == 0 {
+                        let definition = serde_json::json!({ "writer": w.to_string(), "n": n.to_string() });
+                        let at = roster_store::suite::at(i64::try_from(n).unwrap());
+                        node.put_application(&format!("app{w}"), definition, None, at).await.unwrap();
+                    }
+                }
+            })
+        })
+        .collect();
+    for writer in writers {
+        writer.await.unwrap();
+    }
+    done.store(true, Ordering::SeqCst);
+    let seen = reader.await.unwrap();
+    let log: BTreeSet<Seq> =
+        nodes[2].changes_after(Seq(0), usize::MAX).await.unwrap().into_iter().map(|change| change.seq).collect();
+    let import = (WRITES + WRITERS) as usize; // the users and the groups, without members
+    assert_eq!(log.len(), import + (WRITERS * (WRITES + WRITES / 3 + WRITES / 10)) as usize);
+    let skipped: Vec<&Seq> = log.difference(&seen).collect();
+    assert!(skipped.is_empty(), "the reader skipped {} of {} changes: {skipped:?}", skipped.len(), log.len());
 }

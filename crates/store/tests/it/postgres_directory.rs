@@ -1,0 +1,41 @@
+//! The directory's part of the store suite ([`roster_store::suite::directory`]) on PostgreSQL: the same functions
+//! as `directory` runs on SQLite, each on a fresh database of the test binary's PostgreSQL server
+//! ([`roster_store::suite::postgres::TestServer`]).
+
+use roster_store::suite::directory as suite;
+use roster_store::suite::postgres::TestServer;
+
+#[tokio::test]
+async fn import_counts_and_changes() {
+    suite::import_counts_and_changes(&TestServer::shared().store().await).await;
+}
+
+#[tokio::test]
+async fn import_refusals_are_atomic() {
+    suite::import_refusals_are_atomic(&TestServer::shared().store().await).await;
+}
+
+#[tokio::test]
+async fn change_log_of_each_write() {
+    suite::change_log_of_each_write(&TestServer::shared().store().await).await;
+}
+
+#[tokio::test]
+async fn lifecycle() {
+    suite::lifecycle(&TestServer::shared().store().await).await;
+}
+
+#[tokio::test]
+async fn keyset_paging() {
+    suite::keyset_paging(&TestServer::shared().store().await).await;
+}
+
+#[tokio::test]
+async fn applications() {
+    suite::applications(&TestServer::shared().store().await).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn large_import_then_reimport() {
+    suite::large_import_then_reimport(&TestServer::shared().store().await, 20_000).await;
+}
