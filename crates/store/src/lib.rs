@@ -21,6 +21,7 @@
 //! ```
 
 mod columns;
+mod directory_rows;
 pub mod postgres;
 mod pushdown;
 pub mod sqlite;

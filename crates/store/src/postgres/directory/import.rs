@@ -13,39 +13,17 @@
 
 mod groups;
 
-use std::collections::{BTreeSet, HashMap, HashSet};
+pub(super) use crate::directory_rows::{Prepared, PreparedGroup, PreparedUser};
+use std::collections::{HashMap, HashSet};
 
 use deadpool_postgres::GenericClient;
 use roster_directory::port::{Changed, DirectoryError, ImportSummary};
 use roster_directory::{Directory, ObjectId};
 
-use super::changes::{group_json, user_json};
-use crate::postgres::{Failure, to_millis};
+use crate::postgres::Failure;
 
 /// How many rows one writing statement carries.
 const CHUNK: usize = 5_000;
-
-/// A directory made ready for the write: every object's stored JSON and columns.
-pub(super) struct Prepared {
-    users: Vec<PreparedUser>,
-    groups: Vec<PreparedGroup>,
-}
-
-struct PreparedUser {
-    id: ObjectId,
-    upn: String,
-    enabled: bool,
-    deleted: Option<i64>,
-    json: String,
-}
-
-struct PreparedGroup {
-    id: ObjectId,
-    display_name: String,
-    json: String,
-    /// The members without repeats, in id order.
-    members: BTreeSet<ObjectId>,
-}
 
 /// What the import found of a user or group.
 #[derive(Clone, Copy, PartialEq, Eq)]
@@ -57,35 +35,10 @@ enum Found {
 
 /// Turns a directory into what the write needs, consuming it. Two users (or two groups) with one id are invalid.
 pub(super) fn prepare(directory: Directory) -> Result<Prepared, Failure> {
-    let users = directory
-        .users
-        .iter()
-        .map(|user| {
-            Ok(PreparedUser {
-                id: user.id().clone(),
-                upn: user.user_principal_name().as_str().to_owned(),
-                enabled: user.account_enabled,
-                deleted: user.deleted_date_time.map(to_millis).transpose()?,
-                json: user_json(user)?,
-            })
-        })
-        .collect::<Result<Vec<_>, Failure>>()?;
-    let groups = directory
-        .groups
-        .into_iter()
-        .map(|mut group| {
-            let members = std::mem::take(&mut group.members).into_iter().collect();
-            Ok(PreparedGroup {
-                id: group.id().clone(),
-                display_name: group.display_name().to_owned(),
-                json: group_json(&group)?,
-                members,
-            })
-        })
-        .collect::<Result<Vec<_>, Failure>>()?;
-    unique_ids("user", users.iter().map(|user| &user.id))?;
-    unique_ids("group", groups.iter().map(|group| &group.id))?;
-    Ok(Prepared { users, groups })
+    let prepared = crate::directory_rows::prepare(directory)?;
+    unique_ids("user", prepared.users.iter().map(|user| &user.id))?;
+    unique_ids("group", prepared.groups.iter().map(|group| &group.id))?;
+    Ok(prepared)
 }
 
 fn unique_ids<'a>(kind: &str, ids: impl Iterator<Item = &'a ObjectId>) -> Result<(), Failure> {

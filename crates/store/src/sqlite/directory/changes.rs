@@ -1,19 +1,14 @@
 //! The change log, and the conversions every part of the directory's store shares: kinds by name, ids, and users
 //! and groups to and from their stored JSON.
 
-use roster_directory::import::{Position, group_from_object, user_from_object};
-use roster_directory::port::{Change, Changed, DirectoryError, PrincipalKind, Seq};
-use roster_directory::{Group, ObjectId, User, export};
+use crate::directory_rows::{self, change_from_row, kind_from_name};
+pub(super) use crate::directory_rows::{GROUP, USER, kind_name, user_json};
+use roster_directory::port::{Change, Changed, PrincipalKind, Seq};
+use roster_directory::{Group, ObjectId, User};
 use rusqlite::{Connection, params};
-use serde_json::{Map, Value};
 
 use super::sql_limit;
 use crate::sqlite::Failure;
-
-/// A user, as `member_kind` and `kind` columns name it.
-pub(super) const USER: &str = "user";
-/// A group, as `member_kind` and `kind` columns name it.
-pub(super) const GROUP: &str = "group";
 
 /// How many entries one statement of an [`Appender`] inserts.
 const CHUNK: usize = 128;
@@ -106,18 +101,7 @@ pub(super) fn after(connection: &mut Connection, after: Seq, limit: usize) -> Re
         let kind = row.get_ref(1)?.as_str().map_err(|error| Failure::corrupt(format!("change {seq}: {error}")))?;
         let object: String = row.get(2)?;
         let related: Option<String> = row.get(3)?;
-        let object = match (kind, related) {
-            ("user", None) => Changed::User(parse_id(&object)?),
-            ("group", None) => Changed::Group(parse_id(&object)?),
-            ("membership", Some(member)) => {
-                Changed::Membership { group: parse_id(&object)?, member: parse_id(&member)? }
-            }
-            ("assignment", Some(principal)) => {
-                Changed::Assignment { application: object, principal: parse_id(&principal)? }
-            }
-            ("application", None) => Changed::Application(object),
-            (kind, _) => return Err(Failure::corrupt(format!("change {seq} has the unknown kind {kind:?}"))),
-        };
+        let object = change_from_row(seq, kind, object, related).map_err(Failure::corrupt)?;
         changes.push(Change { seq: Seq(seq), object });
     }
     Ok(changes)
@@ -130,50 +114,15 @@ pub(super) fn parse_id(text: &str) -> Result<ObjectId, Failure> {
 
 /// A principal kind read from the database.
 pub(super) fn parse_kind(text: &str) -> Result<PrincipalKind, Failure> {
-    match text {
-        USER => Ok(PrincipalKind::User),
-        GROUP => Ok(PrincipalKind::Group),
-        other => Err(Failure::corrupt(format!("unknown principal kind {other:?}"))),
-    }
-}
-
-/// A principal kind as the database holds it.
-pub(super) fn kind_name(kind: PrincipalKind) -> &'static str {
-    match kind {
-        PrincipalKind::User => USER,
-        PrincipalKind::Group => GROUP,
-    }
-}
-
-/// A user's stored JSON: its Graph object, always the same text for the same user.
-pub(super) fn user_json(user: &User) -> Result<String, Failure> {
-    let object = export::user_to_object(user)
-        .map_err(|error| DirectoryError::Invalid(format!("user {}: {error}", user.id())))?;
-    serde_json::to_string(&object).map_err(|error| Failure::Directory(DirectoryError::Backend(error.to_string())))
-}
-
-/// A group's stored JSON: its Graph object without `members`, which have a table of their own.
-pub(super) fn group_json(group: &Group) -> Result<String, Failure> {
-    let mut object = export::group_to_object(group);
-    object.shift_remove("members");
-    serde_json::to_string(&object).map_err(|error| Failure::Directory(DirectoryError::Backend(error.to_string())))
+    kind_from_name(text).ok_or_else(|| Failure::corrupt(format!("unknown principal kind {text:?}")))
 }
 
 /// A user from its stored JSON.
 pub(super) fn parse_user(id: &str, data: &str) -> Result<User, Failure> {
-    let object = parse_object(id, data)?;
-    user_from_object(&object, Position::User(0)).map_err(|error| Failure::corrupt(format!("user {id}: {error}")))
+    directory_rows::parse_user(id, data).map_err(Failure::corrupt)
 }
 
 /// A group from its stored JSON, with these members.
 pub(super) fn parse_group(id: &str, data: &str, members: Vec<ObjectId>) -> Result<Group, Failure> {
-    let object = parse_object(id, data)?;
-    let mut group = group_from_object(&object, Position::Group(0))
-        .map_err(|error| Failure::corrupt(format!("group {id}: {error}")))?;
-    group.members = members;
-    Ok(group)
-}
-
-fn parse_object(id: &str, data: &str) -> Result<Map<String, Value>, Failure> {
-    serde_json::from_str(data).map_err(|error| Failure::corrupt(format!("the JSON of {id}: {error}")))
+    directory_rows::parse_group(id, data, members).map_err(Failure::corrupt)
 }

@@ -7,37 +7,16 @@
 //! another (even swap two): the first pass looks every user up and parks the changing names of existing users at
 //! their ids (which are no user principal names, having no `@`), the second writes.
 
+pub(super) use crate::directory_rows::{Prepared, PreparedGroup, PreparedUser};
 use std::collections::{BTreeSet, HashMap};
 
+use roster_directory::ObjectId;
 use roster_directory::port::{Changed, DirectoryError, ImportSummary};
-use roster_directory::{Directory, ObjectId};
 use rusqlite::{Connection, OptionalExtension, params};
 
-use super::changes::{self, Appender, GROUP, USER, group_json, user_json};
+use super::changes::{self, Appender, GROUP, USER};
 use super::objects::{kind_of, upn_conflict};
-use crate::sqlite::{Failure, to_millis, unique_violation};
-
-/// A directory made ready for the write: every object's stored JSON and columns.
-pub(super) struct Prepared {
-    users: Vec<PreparedUser>,
-    groups: Vec<PreparedGroup>,
-}
-
-struct PreparedUser {
-    id: ObjectId,
-    upn: String,
-    enabled: bool,
-    deleted: Option<i64>,
-    json: String,
-}
-
-struct PreparedGroup {
-    id: ObjectId,
-    display_name: String,
-    json: String,
-    /// The members without repeats, in id order.
-    members: BTreeSet<ObjectId>,
-}
+use crate::sqlite::{Failure, unique_violation};
 
 /// What the first pass found of a user.
 #[derive(Clone, Copy, PartialEq, Eq)]
@@ -45,37 +24,6 @@ enum Found {
     New,
     Unchanged,
     Changed,
-}
-
-/// Turns a directory into what the write needs, consuming it.
-pub(super) fn prepare(directory: Directory) -> Result<Prepared, Failure> {
-    let users = directory
-        .users
-        .iter()
-        .map(|user| {
-            Ok(PreparedUser {
-                id: user.id().clone(),
-                upn: user.user_principal_name().as_str().to_owned(),
-                enabled: user.account_enabled,
-                deleted: user.deleted_date_time.map(to_millis).transpose()?,
-                json: user_json(user)?,
-            })
-        })
-        .collect::<Result<Vec<_>, Failure>>()?;
-    let groups = directory
-        .groups
-        .into_iter()
-        .map(|mut group| {
-            let members = std::mem::take(&mut group.members).into_iter().collect();
-            Ok(PreparedGroup {
-                id: group.id().clone(),
-                display_name: group.display_name().to_owned(),
-                json: group_json(&group)?,
-                members,
-            })
-        })
-        .collect::<Result<Vec<_>, Failure>>()?;
-    Ok(Prepared { users, groups })
 }
 
 /// Runs the import inside the writer's savepoint; any error rolls all of it back.

@@ -30,7 +30,7 @@ impl DirectoryStore for SqliteStore {
     async fn import(&self, directory: Directory, at: OffsetDateTime) -> Result<ImportSummary, DirectoryError> {
         // Serializing 100,000 users takes a while: it happens before the write, off the writer thread and off the
         // async runtime, so that the writer is held only for the SQL.
-        let prepared = blocking::<_, DirectoryError, _>(move || import::prepare(directory)).await?;
+        let prepared = blocking::<_, DirectoryError, _>(move || Ok(crate::directory_rows::prepare(directory)?)).await?;
         let at = to_millis(at)?;
         self.write_as(move |connection| import::import(connection, &prepared, at)).await
     }

@@ -1,0 +1,145 @@
+//! The directory as both backends store it, independent of the database: the rows an import writes (every object's
+//! stored JSON and indexed columns, made before the write), the stored JSON of users and groups, and principal
+//! kinds by name. The SQLite and PostgreSQL directory modules read and write these; what differs between them is
+//! only SQL.
+
+use std::collections::BTreeSet;
+
+use roster_directory::import::{Position, group_from_object, user_from_object};
+use roster_directory::port::{Changed, DirectoryError, PrincipalKind};
+use roster_directory::{Directory, Group, ObjectId, User, export};
+use serde_json::{Map, Value};
+
+/// A user, as kinds are named in the change log and the assignments.
+pub(crate) const USER: &str = "user";
+/// A group, likewise.
+pub(crate) const GROUP: &str = "group";
+
+/// A directory made ready for the write: every object's stored JSON and columns.
+pub(crate) struct Prepared {
+    pub(crate) users: Vec<PreparedUser>,
+    pub(crate) groups: Vec<PreparedGroup>,
+}
+
+/// A user's row.
+pub(crate) struct PreparedUser {
+    pub(crate) id: ObjectId,
+    pub(crate) upn: String,
+    pub(crate) enabled: bool,
+    /// `deletedDateTime` in Unix milliseconds.
+    pub(crate) deleted: Option<i64>,
+    pub(crate) json: String,
+}
+
+/// A group's row and its members.
+pub(crate) struct PreparedGroup {
+    pub(crate) id: ObjectId,
+    pub(crate) display_name: String,
+    pub(crate) json: String,
+    /// The members without repeats, in id order.
+    pub(crate) members: BTreeSet<ObjectId>,
+}
+
+/// Turns a directory into what the write needs, consuming it.
+pub(crate) fn prepare(directory: Directory) -> Result<Prepared, DirectoryError> {
+    let users = directory
+        .users
+        .iter()
+        .map(|user| {
+            Ok(PreparedUser {
+                id: user.id().clone(),
+                upn: user.user_principal_name().as_str().to_owned(),
+                enabled: user.account_enabled,
+                deleted: user.deleted_date_time.map(millis).transpose()?,
+                json: user_json(user)?,
+            })
+        })
+        .collect::<Result<Vec<_>, DirectoryError>>()?;
+    let groups = directory
+        .groups
+        .into_iter()
+        .map(|mut group| {
+            let members = std::mem::take(&mut group.members).into_iter().collect();
+            Ok(PreparedGroup {
+                id: group.id().clone(),
+                display_name: group.display_name().to_owned(),
+                json: group_json(&group)?,
+                members,
+            })
+        })
+        .collect::<Result<Vec<_>, DirectoryError>>()?;
+    Ok(Prepared { users, groups })
+}
+
+/// A time as both backends store it: Unix milliseconds.
+fn millis(at: time::OffsetDateTime) -> Result<i64, DirectoryError> {
+    i64::try_from(at.unix_timestamp_nanos().div_euclid(1_000_000))
+        .map_err(|_| DirectoryError::Invalid(format!("timestamp {at} is out of range")))
+}
+
+/// A user's stored JSON: its Graph object, always the same text for the same user.
+pub(crate) fn user_json(user: &User) -> Result<String, DirectoryError> {
+    let object = export::user_to_object(user)
+        .map_err(|error| DirectoryError::Invalid(format!("user {}: {error}", user.id())))?;
+    serde_json::to_string(&object).map_err(|error| DirectoryError::Backend(error.to_string()))
+}
+
+/// A group's stored JSON: its Graph object without `members`, which have a table of their own.
+pub(crate) fn group_json(group: &Group) -> Result<String, DirectoryError> {
+    let mut object = export::group_to_object(group);
+    object.shift_remove("members");
+    serde_json::to_string(&object).map_err(|error| DirectoryError::Backend(error.to_string()))
+}
+
+/// A principal kind as the database holds it.
+pub(crate) fn kind_name(kind: PrincipalKind) -> &'static str {
+    match kind {
+        PrincipalKind::User => USER,
+        PrincipalKind::Group => GROUP,
+    }
+}
+
+/// A principal kind read from the database; `None` for a name it never writes.
+pub(crate) fn kind_from_name(text: &str) -> Option<PrincipalKind> {
+    match text {
+        USER => Some(PrincipalKind::User),
+        GROUP => Some(PrincipalKind::Group),
+        _ => None,
+    }
+}
+
+/// A change-log row (`seq`, `kind`, `object`, `related`) as the port answers it; an error names what is wrong.
+pub(crate) fn change_from_row(
+    seq: i64,
+    kind: &str,
+    object: String,
+    related: Option<String>,
+) -> Result<Changed, String> {
+    let id = |text: &str| ObjectId::parse(text).map_err(|error| format!("change {seq}: {error}"));
+    Ok(match (kind, related) {
+        ("user", None) => Changed::User(id(&object)?),
+        ("group", None) => Changed::Group(id(&object)?),
+        ("membership", Some(member)) => Changed::Membership { group: id(&object)?, member: id(&member)? },
+        ("assignment", Some(principal)) => Changed::Assignment { application: object, principal: id(&principal)? },
+        ("application", None) => Changed::Application(object),
+        (kind, _) => return Err(format!("change {seq} has the unknown kind {kind:?}")),
+    })
+}
+
+/// A user from its stored JSON; an error names what is wrong.
+pub(crate) fn parse_user(id: &str, data: &str) -> Result<User, String> {
+    let object = parse_object(id, data)?;
+    user_from_object(&object, Position::User(0)).map_err(|error| format!("user {id}: {error}"))
+}
+
+/// A group from its stored JSON, with these members; an error names what is wrong.
+pub(crate) fn parse_group(id: &str, data: &str, members: Vec<ObjectId>) -> Result<Group, String> {
+    let object = parse_object(id, data)?;
+    let mut group = group_from_object(&object, Position::Group(0)).map_err(|error| format!("group {id}: {error}"))?;
+    group.members = members;
+    Ok(group)
+}
+
+fn parse_object(id: &str, data: &str) -> Result<Map<String, Value>, String> {
+    serde_json::from_str(data).map_err(|error| format!("the JSON of {id}: {error}"))
+}
