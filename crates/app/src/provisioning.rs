@@ -793,14 +793,23 @@ async fn admin_lease(state: &dyn EngineStore, name: &str) -> anyhow::Result<Stri
     }
 }
 
+/// Runs `work` (a change of the job state) under an admin lease (see [`admin_lease`]), and gives the lease up.
+async fn under_admin_lease<T>(
+    state: &dyn EngineStore,
+    name: &str,
+    work: impl std::future::Future<Output = anyhow::Result<T>>,
+) -> anyhow::Result<T> {
+    let owner = admin_lease(state, name).await?;
+    let result = work.await;
+    state.release(name, &owner).await?;
+    result
+}
+
 /// `roster app restart`: resets what `reset` names and asks the scheduler for a cycle at once.
 pub async fn restart(stores: &Stores, name: &str, reset: Reset) -> anyhow::Result<()> {
     definition(stores, name).await?;
     let (_, state) = ports(stores);
-    let owner = admin_lease(&*state, name).await?;
-    let result = restart_job(&*state, name, reset).await;
-    state.release(name, &owner).await?;
-    result
+    under_admin_lease(&*state, name, restart_job(&*state, name, reset)).await
 }
 
 async fn restart_job(state: &dyn EngineStore, name: &str, reset: Reset) -> anyhow::Result<()> {
@@ -844,8 +853,7 @@ pub async fn set_token(stores: &Stores, key: &SecretKey, name: &str, token: &str
 pub async fn allow_deletes(stores: &Stores, name: &str) -> anyhow::Result<(usize, usize)> {
     definition(stores, name).await?;
     let (_, state) = ports(stores);
-    let owner = admin_lease(&*state, name).await?;
-    let result = async {
+    let allow = async {
         let mut job = state.job(name).await?;
         let staged = (job.staged_users.len(), job.staged_groups.len());
         if staged == (0, 0) {
@@ -855,10 +863,8 @@ pub async fn allow_deletes(stores: &Stores, name: &str) -> anyhow::Result<(usize
         job.run_requested = true;
         state.put_job(name, &job).await?;
         Ok(staged)
-    }
-    .await;
-    state.release(name, &owner).await?;
-    result
+    };
+    under_admin_lease(&*state, name, allow).await
 }
 
 /// Asks the scheduler for a cycle of an application as soon as possible. While a cycle runs, the request is not
@@ -866,17 +872,17 @@ pub async fn allow_deletes(stores: &Stores, name: &str) -> anyhow::Result<(usize
 pub async fn request_cycle(stores: &Stores, name: &str) -> anyhow::Result<()> {
     definition(stores, name).await?;
     let (_, state) = ports(stores);
-    let Ok(owner) = admin_lease(&*state, name).await else {
-        tracing::info!(application = %name, "a cycle is running; no other was requested");
-        return Ok(());
-    };
-    let result = async {
+    let request = async {
         let mut job = state.job(name).await?;
         job.run_requested = true;
         state.put_job(name, &job).await?;
         Ok(())
-    }
-    .await;
+    };
+    let Ok(owner) = admin_lease(&*state, name).await else {
+        tracing::info!(application = %name, "a cycle is running; no other was requested");
+        return Ok(());
+    };
+    let result = request.await;
     state.release(name, &owner).await?;
     result
 }

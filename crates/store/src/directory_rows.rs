@@ -6,9 +6,10 @@
 use std::collections::BTreeSet;
 
 use roster_directory::import::{Position, group_from_object, user_from_object};
-use roster_directory::port::{Changed, DirectoryError, PrincipalKind};
+use roster_directory::port::{Changed, DirectoryError, Lifecycle, PrincipalKind};
 use roster_directory::{Directory, Group, ObjectId, User, export};
 use serde_json::{Map, Value};
+use time::OffsetDateTime;
 
 /// A user, as kinds are named in the change log and the assignments.
 pub(crate) const USER: &str = "user";
@@ -142,4 +143,43 @@ pub(crate) fn parse_group(id: &str, data: &str, members: Vec<ObjectId>) -> Resul
 
 fn parse_object(id: &str, data: &str) -> Result<Map<String, Value>, String> {
     serde_json::from_str(data).map_err(|error| format!("the JSON of {id}: {error}"))
+}
+
+/// The user a lifecycle change other than a hard delete makes of `current`, or `None` when it changes nothing. A
+/// soft-deleted user can be restored or soft-deleted again (which keeps the first deletion's time), but not
+/// disabled or enabled: like Entra's recycle bin, a deleted user's attributes are frozen until it is restored.
+/// Times are kept to the millisecond, as both backends store them.
+pub(crate) fn lifecycle_next(
+    current: &User,
+    change: Lifecycle,
+    at: OffsetDateTime,
+) -> Result<Option<User>, DirectoryError> {
+    let id = current.id();
+    let mut next = current.clone();
+    match change {
+        Lifecycle::HardDelete => return Ok(None),
+        Lifecycle::Disable | Lifecycle::Enable if current.deleted_date_time.is_some() => {
+            return Err(DirectoryError::Invalid(format!(
+                "user {id} is deleted; restore it before you {} it",
+                if change == Lifecycle::Enable { "enable" } else { "disable" }
+            )));
+        }
+        Lifecycle::Disable => next.account_enabled = false,
+        Lifecycle::Enable => next.account_enabled = true,
+        Lifecycle::SoftDelete if current.deleted_date_time.is_some() => {}
+        Lifecycle::SoftDelete => {
+            let millisecond = at.nanosecond() / 1_000_000 * 1_000_000;
+            let at = at
+                .replace_nanosecond(millisecond)
+                .map_err(|error| DirectoryError::Invalid(format!("timestamp {at}: {error}")))?;
+            next.deleted_date_time = Some(at);
+        }
+        Lifecycle::Restore if current.deleted_date_time.is_none() => {
+            return Err(DirectoryError::Invalid(format!(
+                "user {id} is not deleted; only a soft-deleted user can be restored"
+            )));
+        }
+        Lifecycle::Restore => next.deleted_date_time = None,
+    }
+    Ok((next != *current).then_some(next))
 }

@@ -22,6 +22,7 @@
 
 mod columns;
 mod directory_rows;
+mod engine_rows;
 pub mod postgres;
 mod pushdown;
 pub mod sqlite;

@@ -229,6 +229,16 @@ impl Rig {
         run_ok(self.data(), &["directory", "import", file.to_str().unwrap()]);
     }
 
+    /// Starts `roster sync` without waiting for it (its output is kept for `wait_with_output`).
+    fn start_sync(&self) -> std::process::Child {
+        crate::support::roster(self.data())
+            .args(["sync", APP])
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .unwrap()
+    }
+
     /// `roster status --json`.
     fn status(&self) -> Value {
         serde_json::from_str(&run_ok(self.data(), &["status", APP, "--json"])).unwrap()
@@ -609,12 +619,7 @@ fn pausing_stops_a_running_cycle_and_resuming_finishes_it_without_twins() {
     // Every answer slowed down, so that the initial cycle is still running when it is paused.
     let slow = std::time::Duration::from_millis(250);
     rig.proxy.set(Faults { rules: vec![Rule::new(Fault::Slow, 1000)], slow, ..Faults::none() });
-    let sync = crate::support::roster(rig.data())
-        .args(["sync", APP])
-        .stdout(std::process::Stdio::piped())
-        .stderr(std::process::Stdio::piped())
-        .spawn()
-        .unwrap();
+    let sync = rig.start_sync();
     rig.proxy.wait_until(|counts| counts.forwarded("POST") >= 20);
     run_ok(rig.data(), &["app", "pause", APP]);
     let output = sync.wait_with_output().unwrap();
@@ -669,12 +674,7 @@ fn admin_commands_wait_for_a_running_cycle_instead_of_being_overwritten_by_it() 
     let rig = Rig::start(&model);
     let slow = std::time::Duration::from_millis(400);
     rig.proxy.set(Faults { rules: vec![Rule::new(Fault::Slow, 1000)], slow, ..Faults::none() });
-    let sync = crate::support::roster(rig.data())
-        .args(["sync", APP])
-        .stdout(std::process::Stdio::piped())
-        .stderr(std::process::Stdio::piped())
-        .spawn()
-        .unwrap();
+    let sync = rig.start_sync();
     rig.proxy.wait_until(|counts| counts.forwarded("POST") >= 10);
     // A restart while the cycle runs: the cycle would write its older job state over it, so it is refused.
     let refused = run(rig.data(), &["app", "restart", APP, "--reset", "escrows"]);

@@ -47,15 +47,15 @@ impl Overlay {
         self.recorded.lock().unwrap_or_else(PoisonError::into_inner)
     }
 
-    /// Applies the run's shadow records to shadows read from the real state, for these ids.
-    fn merge(&self, kind: ObjectKind, ids: &[ObjectId], base: Vec<Shadow>) -> Vec<Shadow> {
+    /// Applies the run's shadow records to shadows (or their references) read from the real state, for these ids.
+    fn merge<T: FromShadow>(&self, kind: ObjectKind, ids: &[ObjectId], base: Vec<T>) -> Vec<T> {
         let recorded = self.lock();
-        let mut merged: HashMap<ObjectId, Shadow> =
-            base.into_iter().map(|shadow| (shadow.source_id.clone(), shadow)).collect();
+        let mut merged: HashMap<ObjectId, T> =
+            base.into_iter().map(|shadow| (shadow.source().clone(), shadow)).collect();
         for id in ids {
             match recorded.shadows.get(&(kind, id.clone())) {
                 Some(Some(shadow)) => {
-                    merged.insert(id.clone(), shadow.clone());
+                    merged.insert(id.clone(), T::from_shadow(shadow));
                 }
                 Some(None) => {
                     merged.remove(id);
@@ -64,6 +64,32 @@ impl Overlay {
             }
         }
         merged.into_values().collect()
+    }
+}
+
+/// A shadow or its reference, as the overlay merges them.
+trait FromShadow {
+    fn source(&self) -> &ObjectId;
+    fn from_shadow(shadow: &Shadow) -> Self;
+}
+
+impl FromShadow for Shadow {
+    fn source(&self) -> &ObjectId {
+        &self.source_id
+    }
+
+    fn from_shadow(shadow: &Shadow) -> Self {
+        shadow.clone()
+    }
+}
+
+impl FromShadow for ShadowRef {
+    fn source(&self) -> &ObjectId {
+        &self.source_id
+    }
+
+    fn from_shadow(shadow: &Shadow) -> Self {
+        reference(shadow)
     }
 }
 
@@ -110,8 +136,8 @@ impl EngineStore for Overlay {
         kind: ObjectKind,
         source_ids: &[ObjectId],
     ) -> Result<Vec<ShadowRef>, StateError> {
-        let base = self.base.shadows(application, kind, source_ids).await?;
-        Ok(self.merge(kind, source_ids, base).iter().map(reference).collect())
+        let base = self.base.shadow_refs(application, kind, source_ids).await?;
+        Ok(self.merge(kind, source_ids, base))
     }
 
     async fn shadows_after(

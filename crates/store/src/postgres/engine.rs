@@ -26,6 +26,8 @@ use roster_engine::state::{
 use tokio_postgres::Row;
 use tokio_postgres::types::Json;
 
+use crate::engine_rows::{self, kind_name, origin_name, state_name};
+
 use super::{Failure, PgStore, sql_limit, to_millis};
 
 #[async_trait]
@@ -316,47 +318,16 @@ fn text(row: &Row, index: usize) -> Result<&str, Failure> {
     row.try_get(index).map_err(|error| Failure::corrupt(format!("column {index}: {error}")))
 }
 
-/// The names the database holds for the engine's enums (see the conventions of `0001_engine.sql`).
-fn kind_name(kind: ObjectKind) -> &'static str {
-    kind.as_str()
-}
-
 fn parse_kind(name: &str) -> Result<ObjectKind, Failure> {
-    match name {
-        "User" => Ok(ObjectKind::User),
-        "Group" => Ok(ObjectKind::Group),
-        other => Err(Failure::corrupt(format!("object kind {other:?}"))),
-    }
-}
-
-fn state_name(state: ShadowState) -> &'static str {
-    match state {
-        ShadowState::Active => "Active",
-        ShadowState::Disabled => "Disabled",
-    }
+    engine_rows::kind_from_name(name).ok_or_else(|| Failure::corrupt(format!("object kind {name:?}")))
 }
 
 fn parse_state(name: &str) -> Result<ShadowState, Failure> {
-    match name {
-        "Active" => Ok(ShadowState::Active),
-        "Disabled" => Ok(ShadowState::Disabled),
-        other => Err(Failure::corrupt(format!("shadow state {other:?}"))),
-    }
-}
-
-fn origin_name(origin: Origin) -> &'static str {
-    match origin {
-        Origin::Created => "Created",
-        Origin::Matched => "Matched",
-    }
+    engine_rows::state_from_name(name).ok_or_else(|| Failure::corrupt(format!("shadow state {name:?}")))
 }
 
 fn parse_origin(name: &str) -> Result<Origin, Failure> {
-    match name {
-        "Created" => Ok(Origin::Created),
-        "Matched" => Ok(Origin::Matched),
-        other => Err(Failure::corrupt(format!("shadow origin {other:?}"))),
-    }
+    engine_rows::origin_from_name(name).ok_or_else(|| Failure::corrupt(format!("shadow origin {name:?}")))
 }
 
 /// A directory object id read from the database.
@@ -367,20 +338,6 @@ fn parse_id(text: &str) -> Result<ObjectId, Failure> {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn names_round_trip() {
-        for kind in [ObjectKind::User, ObjectKind::Group] {
-            assert_eq!(parse_kind(kind_name(kind)).ok(), Some(kind));
-        }
-        for state in [ShadowState::Active, ShadowState::Disabled] {
-            assert_eq!(parse_state(state_name(state)).ok(), Some(state));
-        }
-        for origin in [Origin::Created, Origin::Matched] {
-            assert_eq!(parse_origin(origin_name(origin)).ok(), Some(origin));
-        }
-        assert!(parse_kind("user").is_err());
-    }
 
     #[test]
     fn conflicts_stay_conflicts_and_the_rest_are_backend_errors() {

@@ -6,15 +6,13 @@ use roster_directory::{Group, ObjectId, User};
 use time::OffsetDateTime;
 
 use super::changes::{GROUP, USER, parse_group, parse_id, parse_user, user_json};
-use super::from_millis;
 use crate::postgres::{Failure, sql_limit, to_millis};
 
 /// A group's members in id order, as a column of the group's row (one statement, one snapshot).
 const MEMBERS: &str = "ARRAY(SELECT m.member_id FROM directory_members m WHERE m.group_id = g.id ORDER BY m.member_id)";
 
-/// Changes a user's lifecycle state (see [`roster_directory::port::DirectoryStore::set_lifecycle`]). A soft-deleted
-/// user can be restored, soft-deleted again (which changes nothing) or hard-deleted, but not disabled or enabled:
-/// like Entra's recycle bin, a deleted user's attributes are frozen until it is restored.
+/// Changes a user's lifecycle state (see [`roster_directory::port::DirectoryStore::set_lifecycle`]); the rule of
+/// which change is allowed is [`crate::directory_rows::lifecycle_next`]. A hard delete removes the user.
 pub(super) async fn set_lifecycle(
     client: &impl GenericClient,
     log: &mut Vec<Changed>,
@@ -23,32 +21,12 @@ pub(super) async fn set_lifecycle(
     at: OffsetDateTime,
 ) -> Result<(), Failure> {
     let current = user(client, id).await?.ok_or_else(|| not_found("user", id))?;
-    let mut next = current.clone();
-    match change {
-        Lifecycle::HardDelete => return hard_delete_user(client, log, id).await,
-        Lifecycle::Disable | Lifecycle::Enable if current.deleted_date_time.is_some() => {
-            return Err(DirectoryError::Invalid(format!(
-                "user {id} is deleted; restore it before you {} it",
-                if change == Lifecycle::Enable { "enable" } else { "disable" }
-            ))
-            .into());
-        }
-        Lifecycle::Disable => next.account_enabled = false,
-        Lifecycle::Enable => next.account_enabled = true,
-        // Soft-deleting again keeps the first deletion's time. Times are kept to the millisecond, as elsewhere.
-        Lifecycle::SoftDelete if current.deleted_date_time.is_some() => {}
-        Lifecycle::SoftDelete => next.deleted_date_time = Some(from_millis(to_millis(at)?)?),
-        Lifecycle::Restore if current.deleted_date_time.is_none() => {
-            return Err(DirectoryError::Invalid(format!(
-                "user {id} is not deleted; only a soft-deleted user can be restored"
-            ))
-            .into());
-        }
-        Lifecycle::Restore => next.deleted_date_time = None,
+    if change == Lifecycle::HardDelete {
+        return hard_delete_user(client, log, id).await;
     }
-    if next == current {
+    let Some(next) = crate::directory_rows::lifecycle_next(&current, change, at)? else {
         return Ok(());
-    }
+    };
     let statement = client
         .prepare_cached(
             "UPDATE directory_users SET account_enabled = $2, deleted = $3, data = $4, updated = $5 WHERE id = $1",

@@ -7,11 +7,10 @@ use time::OffsetDateTime;
 
 use super::changes::{self, GROUP, USER, parse_group, parse_id, parse_user, user_json};
 use super::sql_limit;
-use crate::sqlite::{Failure, from_millis, to_millis};
+use crate::sqlite::{Failure, to_millis};
 
-/// Changes a user's lifecycle state (see [`roster_directory::port::DirectoryStore::set_lifecycle`]). A soft-deleted
-/// user can be restored, soft-deleted again (which changes nothing) or hard-deleted, but not disabled or enabled:
-/// like Entra's recycle bin, a deleted user's attributes are frozen until it is restored.
+/// Changes a user's lifecycle state (see [`roster_directory::port::DirectoryStore::set_lifecycle`]); the rule of
+/// which change is allowed is [`crate::directory_rows::lifecycle_next`]. A hard delete removes the user.
 pub(super) fn set_lifecycle(
     connection: &Connection,
     id: &ObjectId,
@@ -19,32 +18,12 @@ pub(super) fn set_lifecycle(
     at: OffsetDateTime,
 ) -> Result<(), Failure> {
     let current = user(connection, id)?.ok_or_else(|| not_found("user", id))?;
-    let mut next = current.clone();
-    match change {
-        Lifecycle::HardDelete => return hard_delete_user(connection, id),
-        Lifecycle::Disable | Lifecycle::Enable if current.deleted_date_time.is_some() => {
-            return Err(DirectoryError::Invalid(format!(
-                "user {id} is deleted; restore it before you {} it",
-                if change == Lifecycle::Enable { "enable" } else { "disable" }
-            ))
-            .into());
-        }
-        Lifecycle::Disable => next.account_enabled = false,
-        Lifecycle::Enable => next.account_enabled = true,
-        // Soft-deleting again keeps the first deletion's time. Times are kept to the millisecond, as elsewhere.
-        Lifecycle::SoftDelete if current.deleted_date_time.is_some() => {}
-        Lifecycle::SoftDelete => next.deleted_date_time = Some(from_millis(to_millis(at)?)?),
-        Lifecycle::Restore if current.deleted_date_time.is_none() => {
-            return Err(DirectoryError::Invalid(format!(
-                "user {id} is not deleted; only a soft-deleted user can be restored"
-            ))
-            .into());
-        }
-        Lifecycle::Restore => next.deleted_date_time = None,
+    if change == Lifecycle::HardDelete {
+        return hard_delete_user(connection, id);
     }
-    if next == current {
+    let Some(next) = crate::directory_rows::lifecycle_next(&current, change, at)? else {
         return Ok(());
-    }
+    };
     connection
         .prepare_cached(
             "UPDATE directory_users SET account_enabled = ?2, deleted = ?3, data = ?4, updated = ?5 WHERE id = ?1",
