@@ -4,7 +4,6 @@ use anyhow::{Context, anyhow};
 use roster_provider::tenant::{Enterprise, EnterpriseSlug, Profile, Scope, Shortcode, TokenRecord, issue_token};
 
 use crate::Stores;
-use roster_provider::TenantStore;
 
 /// Creates an enterprise with GitHub EMU's rules.
 pub async fn create_enterprise(stores: &Stores, slug: &str, shortcode: &str) -> anyhow::Result<Enterprise> {
@@ -20,18 +19,18 @@ pub async fn create_enterprise_with_profile(
 ) -> anyhow::Result<Enterprise> {
     let slug = EnterpriseSlug::parse(slug)?;
     let shortcode = Shortcode::parse(shortcode)?;
-    stores.sqlite.create_enterprise(&slug, &shortcode, profile).await.map_err(|error| anyhow!("{error}"))
+    stores.tenants.create_enterprise(&slug, &shortcode, profile).await.map_err(|error| anyhow!("{error}"))
 }
 
 /// Lists the enterprises.
 pub async fn enterprises(stores: &Stores) -> anyhow::Result<Vec<Enterprise>> {
-    stores.sqlite.enterprises().await.map_err(|error| anyhow!("{error}"))
+    stores.tenants.enterprises().await.map_err(|error| anyhow!("{error}"))
 }
 
 /// Finds an enterprise by slug, with an error that says what exists.
 pub async fn enterprise(stores: &Stores, slug: &str) -> anyhow::Result<Enterprise> {
     let parsed = EnterpriseSlug::parse(slug)?;
-    stores.sqlite.enterprise(&parsed).await.map_err(|error| anyhow!("{error}"))?.with_context(|| {
+    stores.tenants.enterprise(&parsed).await.map_err(|error| anyhow!("{error}"))?.with_context(|| {
         format!("no enterprise {slug:?}; create it with `roster enterprise create {slug} --shortcode CODE`")
     })
 }
@@ -45,21 +44,21 @@ pub async fn create_token(stores: &Stores, slug: &str, name: &str, scopes: &[Str
         scopes.iter().map(|scope| Scope::parse(scope)).collect::<Result<Vec<_>, _>>()?
     };
     let issued = issue_token();
-    stores.sqlite.create_token(enterprise.id, name, &scopes, issued.hash).await.map_err(|error| anyhow!("{error}"))?;
+    stores.tenants.create_token(enterprise.id, name, &scopes, issued.hash).await.map_err(|error| anyhow!("{error}"))?;
     Ok(issued.secret)
 }
 
 /// Lists an enterprise's tokens (never their secrets).
 pub async fn tokens(stores: &Stores, slug: &str) -> anyhow::Result<Vec<TokenRecord>> {
     let enterprise = enterprise(stores, slug).await?;
-    stores.sqlite.tokens(enterprise.id).await.map_err(|error| anyhow!("{error}"))
+    stores.tenants.tokens(enterprise.id).await.map_err(|error| anyhow!("{error}"))
 }
 
 /// Revokes a token.
 pub async fn revoke_token(stores: &Stores, slug: &str, token_id: i64) -> anyhow::Result<()> {
     let enterprise = enterprise(stores, slug).await?;
     stores
-        .sqlite
+        .tenants
         .revoke_token(enterprise.id, token_id)
         .await
         .map_err(|error| anyhow!("{error}"))

@@ -11,10 +11,9 @@ use std::path::{Path, PathBuf};
 
 use anyhow::{Context, anyhow};
 use roster_directory::generate::{Directory, GenerateOptions};
-use roster_directory::port::{Assignment, DirectoryStore, PrincipalKind};
+use roster_directory::port::{Assignment, PrincipalKind};
 use roster_engine::definition::RateLimit;
 use roster_engine::templates;
-use roster_provider::TenantStore;
 use roster_provider::tenant::EnterpriseSlug;
 use time::OffsetDateTime;
 
@@ -46,7 +45,7 @@ pub async fn seed(stores: &Stores, data_dir: &Path, origin: &str) -> anyhow::Res
     let tenant_url = format!("{origin}/scim/v2/enterprises/{SLUG}");
     let key = SecretKey::load(data_dir)?;
     let slug = EnterpriseSlug::parse(SLUG)?;
-    if stores.sqlite.enterprise(&slug).await.map_err(|e| anyhow!("{e}"))?.is_some() {
+    if stores.tenants.enterprise(&slug).await.map_err(|e| anyhow!("{e}"))?.is_some() {
         let token = std::fs::read_to_string(&token_file)
             .with_context(|| format!("the demo was seeded before but {} is missing", token_file.display()))?;
         let mut definition = provisioning::definition(stores, APPLICATION).await?;
@@ -61,8 +60,7 @@ pub async fn seed(stores: &Stores, data_dir: &Path, origin: &str) -> anyhow::Res
     write_secret(&token_file, &token)?;
 
     let directory = Directory::generate(&GenerateOptions { users: 300, groups: 12, members_per_group: 25, seed: 2026 });
-    let port: &dyn DirectoryStore = &*stores.sqlite;
-    port.import(directory.clone(), OffsetDateTime::now_utc()).await?;
+    stores.directory.import(directory.clone(), OffsetDateTime::now_utc()).await?;
 
     let mut definition = templates::github_emu(APPLICATION, &tenant_url);
     // The target is this very server: no need for GitHub's rate budget, and a short interval shows incremental
@@ -72,11 +70,14 @@ pub async fn seed(stores: &Stores, data_dir: &Path, origin: &str) -> anyhow::Res
     provisioning::put(stores, &key, definition, Some(&token)).await?;
     for group in directory.groups.iter().take(4) {
         let assignment = Assignment { principal: group.id().clone(), kind: PrincipalKind::Group, role: None };
-        port.assign(APPLICATION, assignment).await?;
+        stores.directory.assign(APPLICATION, assignment).await?;
     }
     if let Some(owner) = directory.users.first() {
         let role = Some("enterprise_owner".to_owned());
-        port.assign(APPLICATION, Assignment { principal: owner.id().clone(), kind: PrincipalKind::User, role }).await?;
+        stores
+            .directory
+            .assign(APPLICATION, Assignment { principal: owner.id().clone(), kind: PrincipalKind::User, role })
+            .await?;
     }
     Ok(Demo { token_file, token, tenant_url })
 }

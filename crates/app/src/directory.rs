@@ -8,7 +8,7 @@ use std::path::Path;
 
 use anyhow::{Context, anyhow, bail};
 use roster_directory::import::{self, Format};
-use roster_directory::port::{DirectoryError, DirectoryStore};
+use roster_directory::port::DirectoryError;
 use roster_directory::{Directory, export};
 use roster_provider::{Clock, SystemClock};
 use serde_json::Value;
@@ -34,7 +34,7 @@ pub async fn import_file(stores: &Stores, path: &Path) -> anyhow::Result<ImportS
         .context("the import task failed")?;
     let directory = parsed.map_err(|error| anyhow!("{name}: {error}"))?;
     stores
-        .sqlite
+        .directory
         .import(directory, SystemClock.now())
         .await
         .map_err(|error| anyhow!("{name}: {error}; nothing was imported"))
@@ -78,8 +78,11 @@ pub fn generate_file(options: &GenerateOptions, path: &Path) -> anyhow::Result<G
 /// Changes a user's lifecycle state; answers whether it changed anything (disabling a disabled user does not).
 pub async fn set_user_lifecycle(stores: &Stores, id: &str, change: Lifecycle) -> anyhow::Result<bool> {
     let id = parse_id(id)?;
-    let user =
-        stores.sqlite.user(&id).await?.ok_or_else(|| DirectoryError::NotFound { kind: "user", id: id.to_string() })?;
+    let user = stores
+        .directory
+        .user(&id)
+        .await?
+        .ok_or_else(|| DirectoryError::NotFound { kind: "user", id: id.to_string() })?;
     let deleted = user.deleted_date_time.is_some();
     // The store refuses what is not allowed (restoring a user who is not deleted, enabling a deleted one); this
     // only tells a change from a repeat, for the message.
@@ -89,30 +92,30 @@ pub async fn set_user_lifecycle(stores: &Stores, id: &str, change: Lifecycle) ->
         Lifecycle::SoftDelete => !deleted,
         Lifecycle::Restore | Lifecycle::HardDelete => true,
     };
-    stores.sqlite.set_lifecycle(&id, change, SystemClock.now()).await?;
+    stores.directory.set_lifecycle(&id, change, SystemClock.now()).await?;
     Ok(changes)
 }
 
 /// Deletes a group for good, with its memberships and assignments.
 pub async fn delete_group(stores: &Stores, id: &str) -> anyhow::Result<()> {
-    Ok(stores.sqlite.delete_group(&parse_id(id)?).await?)
+    Ok(stores.directory.delete_group(&parse_id(id)?).await?)
 }
 
 /// Adds a user or group to a group.
 pub async fn add_member(stores: &Stores, group: &str, member: &str) -> anyhow::Result<()> {
-    Ok(stores.sqlite.add_member(&parse_id(group)?, &parse_id(member)?).await?)
+    Ok(stores.directory.add_member(&parse_id(group)?, &parse_id(member)?).await?)
 }
 
 /// Removes a user or group from a group.
 pub async fn remove_member(stores: &Stores, group: &str, member: &str) -> anyhow::Result<()> {
-    Ok(stores.sqlite.remove_member(&parse_id(group)?, &parse_id(member)?).await?)
+    Ok(stores.directory.remove_member(&parse_id(group)?, &parse_id(member)?).await?)
 }
 
 /// Calls `visit` on every user (soft-deleted included), in id order, a page at a time.
 pub async fn for_each_user(stores: &Stores, mut visit: impl FnMut(&User) -> anyhow::Result<()>) -> anyhow::Result<()> {
     let mut after: Option<ObjectId> = None;
     loop {
-        let page = stores.sqlite.users_after(after.as_ref(), PAGE).await?;
+        let page = stores.directory.users_after(after.as_ref(), PAGE).await?;
         for user in &page {
             visit(user)?;
         }
@@ -130,7 +133,7 @@ pub async fn for_each_group(
 ) -> anyhow::Result<()> {
     let mut after: Option<ObjectId> = None;
     loop {
-        let page = stores.sqlite.groups_after(after.as_ref(), PAGE).await?;
+        let page = stores.directory.groups_after(after.as_ref(), PAGE).await?;
         for group in &page {
             visit(group)?;
         }
@@ -144,10 +147,10 @@ pub async fn for_each_group(
 /// The Microsoft Graph JSON of the user or group with this id.
 pub async fn show(stores: &Stores, id: &str) -> anyhow::Result<Value> {
     let id = parse_id(id)?;
-    if let Some(user) = stores.sqlite.user(&id).await? {
+    if let Some(user) = stores.directory.user(&id).await? {
         return Ok(Value::Object(user_object(&user)?));
     }
-    if let Some(group) = stores.sqlite.group(&id).await? {
+    if let Some(group) = stores.directory.group(&id).await? {
         return Ok(Value::Object(export::group_to_object(&group)));
     }
     Err(DirectoryError::NotFound { kind: "user or group", id: id.to_string() }.into())

@@ -26,19 +26,51 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use anyhow::Context;
+use roster_directory::port::DirectoryStore;
+use roster_engine::state::EngineStore;
+use roster_provider::port::{ResourceStore, TenantStore};
 use roster_provider::{Limits, Provider, SystemClock};
 use roster_scim_server::ServerState;
-use roster_store::SqliteStore;
+use roster_store::{PgStore, SqliteStore};
 use tokio::net::TcpListener;
 
 /// Where roster keeps its data.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Clone, PartialEq, Eq)]
 pub enum Storage {
     /// An embedded SQLite database file.
     Sqlite {
         /// The database file.
         path: PathBuf,
     },
+    /// A PostgreSQL database, shared by any number of roster nodes.
+    Postgres {
+        /// The connection URL (`postgres://user:password@host:port/database?sslmode=...`).
+        url: String,
+    },
+}
+
+impl std::fmt::Debug for Storage {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Storage::Sqlite { path } => f.debug_struct("Sqlite").field("path", path).finish(),
+            // The URL may hold a password.
+            Storage::Postgres { url } => f.debug_struct("Postgres").field("url", &redacted(url)).finish(),
+        }
+    }
+}
+
+/// A database URL without its password, for messages.
+pub fn redacted(url: &str) -> String {
+    let Some((scheme, rest)) = url.split_once("://") else { return url.to_owned() };
+    let authority_end = rest.find(['/', '?']).unwrap_or(rest.len());
+    let (authority, tail) = rest.split_at(authority_end);
+    match authority.rsplit_once('@') {
+        Some((userinfo, host)) => {
+            let user = userinfo.split_once(':').map_or(userinfo, |(user, _)| user);
+            format!("{scheme}://{user}:***@{host}{tail}")
+        }
+        None => url.to_owned(),
+    }
 }
 
 impl Storage {
@@ -56,36 +88,54 @@ impl Storage {
             return Ok(Storage::Sqlite { path: PathBuf::from(path) });
         }
         if url.starts_with("postgres://") || url.starts_with("postgresql://") {
-            anyhow::bail!(
-                "PostgreSQL is not supported by this build yet; use --data DIR (SQLite) or --database sqlite://FILE"
-            );
+            return Ok(Storage::Postgres { url: url.to_owned() });
         }
-        anyhow::bail!("unsupported --database {url:?}: use sqlite://FILE")
+        anyhow::bail!(
+            "unsupported --database {:?}: use sqlite://FILE or postgres://USER:PASSWORD@HOST:PORT/DATABASE",
+            redacted(url)
+        )
     }
 }
 
-/// The stores, opened.
+/// The opened stores, as the ports the rest of roster uses. SQLite and PostgreSQL each implement all four.
 #[derive(Clone)]
 pub struct Stores {
-    /// The SQLite store, which implements every port.
-    pub sqlite: Arc<SqliteStore>,
+    /// Enterprises and tokens of the service provider.
+    pub tenants: Arc<dyn TenantStore>,
+    /// Users, groups and memberships of the service provider.
+    pub resources: Arc<dyn ResourceStore>,
+    /// The directory and its change log, applications and assignments.
+    pub directory: Arc<dyn DirectoryStore>,
+    /// The provisioning engine's state: jobs, leases, shadows, cycles, logs, plans.
+    pub engine: Arc<dyn EngineStore>,
 }
 
 impl Stores {
     /// Opens (and migrates) the storage.
-    pub fn open(storage: &Storage) -> anyhow::Result<Self> {
+    pub async fn open(storage: &Storage) -> anyhow::Result<Self> {
         match storage {
             Storage::Sqlite { path } => {
                 let store = SqliteStore::open(path)
                     .with_context(|| format!("could not open the SQLite database {}", path.display()))?;
-                Ok(Self { sqlite: Arc::new(store) })
+                Ok(Self::over(Arc::new(store)))
+            }
+            Storage::Postgres { url } => {
+                let _store = PgStore::connect(url)
+                    .await
+                    .with_context(|| format!("could not open the PostgreSQL database {}", redacted(url)))?;
+                anyhow::bail!("MERGE-PENDING: the provider ports on PostgreSQL")
             }
         }
     }
 
+    /// Every port served by one store.
+    fn over<S: TenantStore + ResourceStore + DirectoryStore + EngineStore + 'static>(store: Arc<S>) -> Self {
+        Self { tenants: store.clone(), resources: store.clone(), directory: store.clone(), engine: store }
+    }
+
     /// The service provider over these stores.
     pub fn provider(&self, limits: Limits) -> Provider {
-        Provider::new(self.sqlite.clone(), self.sqlite.clone(), Arc::new(SystemClock), limits)
+        Provider::new(self.tenants.clone(), self.resources.clone(), Arc::new(SystemClock), limits)
     }
 }
 
@@ -107,6 +157,9 @@ pub struct Config {
     pub scheduler: Option<PathBuf>,
     /// Where the scheduler's notification e-mail goes out (no SMTP URL: none is sent).
     pub mail: notify::MailSettings,
+    /// How long this node's lease on a job lasts without renewal: when the node dies, another node takes its jobs
+    /// over after this long.
+    pub lease: std::time::Duration,
 }
 
 impl Config {
@@ -120,6 +173,7 @@ impl Config {
             limits: Limits::default(),
             scheduler: None,
             mail: notify::MailSettings::default(),
+            lease: provisioning::DEFAULT_LEASE,
         }
     }
 }
@@ -131,12 +185,13 @@ pub struct App {
     stores: Stores,
     secret_key: Option<secrets::SecretKey>,
     mailer: notify::Mailer,
+    lease: std::time::Duration,
 }
 
 impl App {
     /// Opens the storage, builds the router and binds the listener.
     pub async fn build(config: Config) -> anyhow::Result<Self> {
-        let stores = Stores::open(&config.storage)?;
+        let stores = Stores::open(&config.storage).await?;
         let state = ServerState {
             provider: stores.provider(config.limits),
             public_url: config.public_url.as_deref().map(|url| Arc::from(url.trim_end_matches('/'))),
@@ -147,7 +202,7 @@ impl App {
             TcpListener::bind(config.listen).await.with_context(|| format!("could not listen on {}", config.listen))?;
         let secret_key = config.scheduler.as_deref().map(secrets::SecretKey::load).transpose()?;
         let mailer = notify::Mailer::new(&config.mail)?;
-        Ok(Self { listener, router, stores, secret_key, mailer })
+        Ok(Self { listener, router, stores, secret_key, mailer, lease: config.lease })
     }
 
     /// The bound address (with the real port when port 0 was asked for).
@@ -165,9 +220,8 @@ impl App {
     pub async fn run_until_stopped(self, shutdown: impl Future<Output = ()> + Send + 'static) -> anyhow::Result<()> {
         let (stop, stopped) = tokio::sync::watch::channel(false);
         let scheduler = self.secret_key.map(|key| {
-            let owner =
-                format!("serve-{}-{}", std::process::id(), self.listener.local_addr().map(|a| a.port()).unwrap_or(0));
-            tokio::spawn(provisioning::run_scheduler(self.stores.clone(), key, self.mailer, owner, stopped))
+            let owner = node_name(&self.listener);
+            tokio::spawn(provisioning::run_scheduler(self.stores.clone(), key, self.mailer, owner, self.lease, stopped))
         });
         let served =
             axum::serve(self.listener, self.router).with_graceful_shutdown(shutdown).await.context("the server failed");
@@ -177,4 +231,11 @@ impl App {
         }
         served
     }
+}
+
+/// This node's name as a lease owner: unique among the nodes sharing a database (process id, port and a random
+/// suffix, since nodes on different hosts may share a process id and a port).
+fn node_name(listener: &TcpListener) -> String {
+    let port = listener.local_addr().map(|address| address.port()).unwrap_or(0);
+    format!("serve-{}-{port}-{:08x}", std::process::id(), rand::random::<u32>())
 }

@@ -15,7 +15,7 @@ use roster_engine::dry_run::Plan;
 use roster_engine::log::{LogEntry, ObjectKind};
 use roster_engine::mapping::Mapper;
 use roster_engine::scoping::CompiledScoping;
-use roster_engine::state::{Cycle, EngineStore, JobState, LogQuery, ShadowState};
+use roster_engine::state::{Cycle, EngineStore, JobState, Lease, LogQuery, ShadowState};
 use roster_engine::templates;
 use roster_scim_client::{Budget, ClientConfig, ConnectionProblem, ScimClient, Secret};
 use time::OffsetDateTime;
@@ -24,8 +24,12 @@ use crate::Stores;
 use crate::notify::Mailer;
 use crate::secrets::SecretKey;
 
-/// How long a job's lease lasts without renewal.
-const LEASE: Duration = Duration::from_secs(60);
+/// How long a job's lease lasts without renewal, unless `roster serve --lease` says otherwise: a node that dies
+/// holding it leaves its jobs to the other nodes after this long.
+pub const DEFAULT_LEASE: Duration = Duration::from_secs(60);
+/// The shortest lease `roster serve --lease` accepts: renewals come every third of it, and a database round trip
+/// must fit well inside that.
+pub const MIN_LEASE: Duration = Duration::from_secs(3);
 
 /// The file formats of `roster app apply` and `roster app export`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -49,9 +53,7 @@ impl DefinitionFormat {
 
 /// The directory and engine ports of the opened stores.
 pub(crate) fn ports(stores: &Stores) -> (Arc<dyn DirectoryStore>, Arc<dyn EngineStore>) {
-    let directory: Arc<dyn DirectoryStore> = stores.sqlite.clone();
-    let engine: Arc<dyn EngineStore> = stores.sqlite.clone();
-    (directory, engine)
+    (stores.directory.clone(), stores.engine.clone())
 }
 
 /// Checks a definition as a cycle would use it: the name, the tenant URL, the mappings, the scoping filters.
@@ -267,9 +269,10 @@ pub async fn sync_once(
     mailer: &Mailer,
     name: &str,
     owner: &str,
+    lease: Duration,
     progress: Arc<dyn Progress>,
 ) -> anyhow::Result<Cycle> {
-    leased_cycle(stores, key, mailer, name, owner, progress, None).await
+    leased_cycle(stores, key, mailer, name, Holder { owner, lease }, progress, None).await
 }
 
 /// `roster sync NAME --dry-run`: computes the cycle that would run now without one write to the target or to the
@@ -316,11 +319,18 @@ pub async fn apply_plan(
     progress: Arc<dyn Progress>,
 ) -> anyhow::Result<Cycle> {
     let plan = plan(stores, name, id).await?;
-    leased_cycle(stores, key, mailer, name, owner, progress, Some(plan)).await
+    leased_cycle(stores, key, mailer, name, Holder { owner, lease: DEFAULT_LEASE }, progress, Some(plan)).await
 }
 
 /// How often a running cycle looks whether provisioning was paused.
 const PAUSE_CHECK: Duration = Duration::from_secs(1);
+
+/// Who takes a job's lease, and for how long at a time.
+#[derive(Debug, Clone, Copy)]
+struct Holder<'a> {
+    owner: &'a str,
+    lease: Duration,
+}
 
 /// A cycle, or the apply of a plan, under the job's lease, stopping at the next object when provisioning is
 /// paused; then schedules the next cycle.
@@ -329,15 +339,16 @@ async fn leased_cycle(
     key: &SecretKey,
     mailer: &Mailer,
     name: &str,
-    owner: &str,
+    holder: Holder<'_>,
     progress: Arc<dyn Progress>,
     plan: Option<Plan>,
 ) -> anyhow::Result<Cycle> {
+    let Holder { owner, lease } = holder;
     let definition = Arc::new(definition(stores, name).await?);
     let client = client(stores, key, &definition).await?;
     let (directory, state) = ports(stores);
     let now = OffsetDateTime::now_utc();
-    if !state.lease(name, owner, now, now + LEASE).await? {
+    if !state.lease(name, owner, now, now + lease).await? {
         return Err(cycle::CycleError::Busy(name.to_owned()).into());
     }
     // The lease is renewed every third of its length. When another node holds it (this one was too slow), or it
@@ -348,13 +359,13 @@ async fn leased_cycle(
         let (state, lost) = (Arc::clone(&state), Arc::clone(&lease_lost));
         let (name, owner) = (name.to_owned(), owner.to_owned());
         tokio::spawn(async move {
-            let mut held_until = now + LEASE;
+            let mut held_until = now + lease;
             loop {
-                tokio::time::sleep(LEASE / 3).await;
+                tokio::time::sleep(lease / 3).await;
                 let now = OffsetDateTime::now_utc();
-                let lost_it = match state.lease(&name, &owner, now, now + LEASE).await {
+                let lost_it = match state.lease(&name, &owner, now, now + lease).await {
                     Ok(true) => {
-                        held_until = now + LEASE;
+                        held_until = now + lease;
                         false
                     }
                     Ok(false) => true,
@@ -544,6 +555,8 @@ pub struct Status {
     pub job: JobState,
     /// A cycle that is running now, if any.
     pub current_cycle: Option<Cycle>,
+    /// Who holds the job's lease now (the node of `roster serve` running its cycles, or a command), if anyone.
+    pub lease: Option<Lease>,
     /// Provisioned objects by kind and state.
     pub objects: Vec<ObjectCount>,
 }
@@ -569,6 +582,8 @@ pub async fn status(stores: &Stores, name: &str) -> anyhow::Result<Status> {
         job.status = roster_engine::state::JobStatus::Paused;
     }
     let current_cycle = state.cycles(name, 1).await?.into_iter().find(|cycle| cycle.ended.is_none());
+    let now = OffsetDateTime::now_utc();
+    let lease = state.lease_holder(name).await?.filter(|lease| lease.until > now);
     let objects = state
         .shadow_counts(name)
         .await?
@@ -582,7 +597,7 @@ pub async fn status(stores: &Stores, name: &str) -> anyhow::Result<Status> {
             count,
         })
         .collect();
-    Ok(Status { application: name.to_owned(), enabled: definition.enabled, job, current_cycle, objects })
+    Ok(Status { application: name.to_owned(), enabled: definition.enabled, job, current_cycle, lease, objects })
 }
 
 /// An application's provisioning log entries, newest first.
@@ -600,6 +615,7 @@ pub async fn run_scheduler(
     key: SecretKey,
     mailer: Mailer,
     owner: String,
+    lease: Duration,
     shutdown: tokio::sync::watch::Receiver<bool>,
 ) {
     let mut running: std::collections::HashMap<String, tokio::task::JoinHandle<()>> = std::collections::HashMap::new();
@@ -618,7 +634,7 @@ pub async fn run_scheduler(
                         name,
                         tokio::spawn(async move {
                             let progress: Arc<dyn Progress> = Arc::new(cycle::NoProgress);
-                            match sync_once(&stores, &key, &mailer, &task_name, &owner, progress).await {
+                            match sync_once(&stores, &key, &mailer, &task_name, &owner, lease, progress).await {
                                 Ok(cycle) => tracing::info!(
                                     application = %task_name,
                                     kind = cycle.kind.as_str(),
@@ -780,7 +796,7 @@ async fn admin_lease(state: &dyn EngineStore, name: &str) -> anyhow::Result<Stri
     let deadline = tokio::time::Instant::now() + ADMIN_WAIT;
     loop {
         let now = OffsetDateTime::now_utc();
-        if state.lease(name, &owner, now, now + LEASE).await? {
+        if state.lease(name, &owner, now, now + DEFAULT_LEASE).await? {
             return Ok(owner);
         }
         if tokio::time::Instant::now() >= deadline {

@@ -142,7 +142,7 @@ pub async fn run(storage: &StorageArgs, command: DirectoryCommand) -> anyhow::Re
             Ok(())
         }
         DirectoryCommand::Import { file } => {
-            let stores = storage.open()?;
+            let stores = storage.open().await?;
             let summary = admin::import_file(&stores, &file).await?;
             println!("{}", import_line(&summary));
             Ok(())
@@ -150,7 +150,7 @@ pub async fn run(storage: &StorageArgs, command: DirectoryCommand) -> anyhow::Re
         DirectoryCommand::User(command) => user(storage, command).await,
         DirectoryCommand::Group(command) => group(storage, command).await,
         DirectoryCommand::List { what, format } => {
-            let stores = storage.open()?;
+            let stores = storage.open().await?;
             let mut out = Lines::new();
             let listed = match what {
                 Listed::Users => {
@@ -171,7 +171,7 @@ pub async fn run(storage: &StorageArgs, command: DirectoryCommand) -> anyhow::Re
             out.finish(format, listed)
         }
         DirectoryCommand::Show { id } => {
-            let stores = storage.open()?;
+            let stores = storage.open().await?;
             let object = admin::show(&stores, &id).await?;
             println!("{}", serde_json::to_string_pretty(&object)?);
             Ok(())
@@ -187,7 +187,7 @@ async fn user(storage: &StorageArgs, command: UserCommand) -> anyhow::Result<()>
         UserCommand::Delete { id, hard: true } => (id, Lifecycle::HardDelete),
         UserCommand::Restore { id } => (id, Lifecycle::Restore),
     };
-    let stores = storage.open()?;
+    let stores = storage.open().await?;
     let changed = admin::set_user_lifecycle(&stores, &id, change).await?;
     let message = match (change, changed) {
         (Lifecycle::Disable, true) => format!("disabled user {id}"),
@@ -206,7 +206,7 @@ async fn user(storage: &StorageArgs, command: UserCommand) -> anyhow::Result<()>
 }
 
 async fn group(storage: &StorageArgs, command: GroupCommand) -> anyhow::Result<()> {
-    let stores = storage.open()?;
+    let stores = storage.open().await?;
     match command {
         GroupCommand::Delete { id } => {
             admin::delete_group(&stores, &id).await?;

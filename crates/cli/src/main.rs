@@ -34,7 +34,9 @@ struct StorageArgs {
     /// The data directory (SQLite database and demo files).
     #[arg(long, global = true, env = "ROSTER_DATA", default_value = "./roster-data")]
     data: PathBuf,
-    /// A database URL instead of the data directory, e.g. sqlite://path/to/roster.db.
+    /// A database URL instead of the data directory's SQLite file: sqlite://path/to/roster.db, or
+    /// postgres://USER:PASSWORD@HOST:PORT/DATABASE[?sslmode=require] (several nodes may share it; they then need
+    /// the same secret key, from ROSTER_SECRET_KEY or a shared data directory).
     #[arg(long, global = true, env = "ROSTER_DATABASE")]
     database: Option<String>,
 }
@@ -44,10 +46,10 @@ impl StorageArgs {
         Storage::from_args(&self.data, self.database.as_deref())
     }
 
-    fn open(&self) -> anyhow::Result<Stores> {
+    async fn open(&self) -> anyhow::Result<Stores> {
         std::fs::create_dir_all(&self.data)
             .with_context(|| format!("could not create the data directory {}", self.data.display()))?;
-        Stores::open(&self.storage()?)
+        Stores::open(&self.storage()?).await
     }
 }
 
@@ -83,6 +85,10 @@ enum Command {
         /// Seed a demo enterprise, token, users and group on first start.
         #[arg(long)]
         demo: bool,
+        /// How long this node's lease on a provisioning job lasts without renewal (renewed every third of it);
+        /// with several nodes on one database, a dead node's jobs move to another node after this long.
+        #[arg(long, default_value = "60s", value_parser = parse_lease, env = "ROSTER_LEASE")]
+        lease: std::time::Duration,
     },
     /// Manage enterprises (the tenants of the SCIM service provider).
     #[command(subcommand)]
@@ -210,11 +216,11 @@ fn main() -> ExitCode {
 
 async fn run(cli: Cli) -> anyhow::Result<()> {
     match cli.command {
-        Command::Serve { listen, public_url, demo } => {
-            serve(&cli.storage, cli.mail.settings(), listen, public_url, demo).await
+        Command::Serve { listen, public_url, demo, lease } => {
+            serve(&cli.storage, cli.mail.settings(), listen, public_url, demo, lease).await
         }
         Command::Enterprise(EnterpriseCommand::Create { slug, shortcode, profile }) => {
-            let stores = cli.storage.open()?;
+            let stores = cli.storage.open().await?;
             let profile = Profile::parse(&profile)?;
             let enterprise = admin::create_enterprise_with_profile(&stores, &slug, &shortcode, profile).await?;
             println!(
@@ -226,20 +232,20 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             Ok(())
         }
         Command::Enterprise(EnterpriseCommand::List) => {
-            let stores = cli.storage.open()?;
+            let stores = cli.storage.open().await?;
             for enterprise in admin::enterprises(&stores).await? {
                 println!("{}\t{}\t{}", enterprise.slug, enterprise.shortcode.as_str(), enterprise.profile.as_str());
             }
             Ok(())
         }
         Command::Token(TokenCommand::Create { enterprise, scopes, name }) => {
-            let stores = cli.storage.open()?;
+            let stores = cli.storage.open().await?;
             let secret = admin::create_token(&stores, &enterprise, &name, &scopes).await?;
             println!("{secret}");
             Ok(())
         }
         Command::Token(TokenCommand::List { enterprise }) => {
-            let stores = cli.storage.open()?;
+            let stores = cli.storage.open().await?;
             println!("id\tname\tscopes\tstate");
             for token in admin::tokens(&stores, &enterprise).await? {
                 let scopes: Vec<&str> = token.scopes.iter().map(|scope| scope.as_str()).collect();
@@ -249,19 +255,19 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             Ok(())
         }
         Command::Token(TokenCommand::Revoke { enterprise, id }) => {
-            let stores = cli.storage.open()?;
+            let stores = cli.storage.open().await?;
             admin::revoke_token(&stores, &enterprise, id).await?;
             println!("revoked token {id} of {enterprise}");
             Ok(())
         }
         Command::Directory(command) => directory::run(&cli.storage, command).await,
         Command::App(command) => {
-            let stores = cli.storage.open()?;
+            let stores = cli.storage.open().await?;
             let key = roster_app::secrets::SecretKey::load(&cli.storage.data)?;
             provisioning::app(&stores, &key, command).await
         }
         Command::Sync { name, once: _, dry_run, apply_plan, show_plan, format } => {
-            let stores = cli.storage.open()?;
+            let stores = cli.storage.open().await?;
             if let Some(id) = show_plan {
                 return provisioning::show_plan(&stores, &name, &id, &format).await;
             }
@@ -284,10 +290,10 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             }
             Ok(())
         }
-        Command::Status { name, json } => provisioning::status(&cli.storage.open()?, &name, json).await,
-        Command::Logs(args) => provisioning::logs(&cli.storage.open()?, args).await,
+        Command::Status { name, json } => provisioning::status(&cli.storage.open().await?, &name, json).await,
+        Command::Logs(args) => provisioning::logs(&cli.storage.open().await?, args).await,
         Command::ProvisionOnDemand { name, principal, member } => {
-            let stores = cli.storage.open()?;
+            let stores = cli.storage.open().await?;
             let key = roster_app::secrets::SecretKey::load(&cli.storage.data)?;
             provisioning::on_demand(&stores, &key, &name, principal, &member).await
         }
@@ -300,6 +306,7 @@ async fn serve(
     listen: SocketAddr,
     public_url: Option<String>,
     with_demo: bool,
+    lease: std::time::Duration,
 ) -> anyhow::Result<()> {
     tracing_subscriber::fmt()
         .with_env_filter(tracing_subscriber::EnvFilter::try_from_env("ROSTER_LOG").unwrap_or_else(|_| "info".into()))
@@ -311,6 +318,7 @@ async fn serve(
     config.public_url = public_url;
     config.scheduler = Some(storage.data.clone());
     config.mail = mail;
+    config.lease = lease;
     let app = App::build(config).await?;
     let address = app.local_addr();
     println!("roster listening on http://{address}");
@@ -336,4 +344,14 @@ async fn serve(
         let _ = tokio::signal::ctrl_c().await;
     })
     .await
+}
+
+/// `--lease`: a duration (`60s`, `2m`) of at least [`roster_app::provisioning::MIN_LEASE`].
+fn parse_lease(text: &str) -> Result<std::time::Duration, String> {
+    let lease = roster_engine::definition::interval::parse(text)?;
+    let min = roster_app::provisioning::MIN_LEASE;
+    if lease < min {
+        return Err(format!("a lease shorter than {}s leaves no time to renew it", min.as_secs()));
+    }
+    Ok(lease)
 }

@@ -257,7 +257,10 @@ pub async fn sync(
     let owner = format!("cli-{}", std::process::id());
     let progress: Arc<ProgressView> = Arc::new(ProgressView::new());
     let cycle = match apply_plan {
-        None => provisioning::sync_once(stores, key, mailer, name, &owner, progress.clone()).await,
+        None => {
+            provisioning::sync_once(stores, key, mailer, name, &owner, provisioning::DEFAULT_LEASE, progress.clone())
+                .await
+        }
         Some(id) => provisioning::apply_plan(stores, key, mailer, name, id, &owner, progress.clone()).await,
     };
     progress.finish();
@@ -490,6 +493,9 @@ pub async fn status(stores: &Stores, name: &str, json: bool) -> anyhow::Result<(
     println!("status:        {}", job.status.as_str());
     if let Some(cycle) = &status.current_cycle {
         println!("current cycle: {} {} since {}", cycle.kind.as_str(), cycle.id, cycle.began);
+    }
+    if let Some(lease) = &status.lease {
+        println!("leased to:     {} until {}", lease.owner, lease.until);
     }
     match &job.last_cycle {
         Some(cycle) => {

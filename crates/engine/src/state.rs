@@ -282,6 +282,16 @@ pub enum StateError {
     Backend(String),
 }
 
+/// A lease on a job: which node (or command) runs its cycles, until when unless renewed.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Lease {
+    /// The holder's name: `serve-{pid}-{port}-{random}` for a node of `roster serve`, `cli-{pid}` for `roster sync`.
+    pub owner: String,
+    /// When the lease expires unless renewed.
+    #[serde(with = "time::serde::rfc3339")]
+    pub until: OffsetDateTime,
+}
+
 /// The engine's storage.
 #[async_trait]
 pub trait EngineStore: Send + Sync {
@@ -303,6 +313,10 @@ pub trait EngineStore: Send + Sync {
 
     /// Gives the lease up, if `owner` holds it.
     async fn release(&self, application: &str, owner: &str) -> Result<(), StateError>;
+
+    /// Who holds or last held the lease on an application's job, and until when (in the past when it expired);
+    /// `None` when nobody does (never taken, or given up).
+    async fn lease_holder(&self, application: &str) -> Result<Option<Lease>, StateError>;
 
     /// The shadows of these source objects (those that have one), in any order.
     async fn shadows(

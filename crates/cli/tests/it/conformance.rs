@@ -2,7 +2,7 @@
 
 use std::process::Command;
 
-use crate::support::{Server, python, run_ok, workspace};
+use crate::support::{Backend, Server, python, run_ok, workspace};
 
 /// Runs scim2-tester against an enterprise and returns (exit success, stdout).
 fn scim2_tester(server: &Server, slug: &str, token: &str) -> (bool, String) {
@@ -24,9 +24,8 @@ fn failures(report: &str) -> Vec<&str> {
 }
 
 /// A plain-RFC enterprise passes scim2-tester with no failure at all.
-#[test]
-fn scim2_tester_passes_on_the_rfc_profile() {
-    let data = tempfile::tempdir().unwrap();
+fn scim2_tester_passes_on_the_rfc_profile(backend: Backend) {
+    let data = crate::support::data_dir(backend);
     run_ok(data.path(), &["enterprise", "create", "plain", "--shortcode", "plain", "--profile", "scim"]);
     let token = run_ok(data.path(), &["token", "create", "--enterprise", "plain"]);
     let server = Server::start(data.path(), &[]);
@@ -53,3 +52,5 @@ fn scim2_tester_on_the_emu_profile_fails_only_on_githubs_login_length() {
     assert!(unexpected.is_empty(), "{report}");
     assert!(report.lines().filter(|line| line.starts_with("[SUCCESS]")).count() >= 25, "{report}");
 }
+
+crate::support::on_each_backend!(scim2_tester_passes_on_the_rfc_profile);

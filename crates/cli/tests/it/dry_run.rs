@@ -6,8 +6,8 @@ use std::path::Path;
 
 use serde_json::{Value, json};
 
-use crate::provisioning::{U1, U2, U5, directory, import, last_counts, setup};
-use crate::support::{run, run_ok};
+use crate::provisioning::{U1, U2, U5, directory, import, last_counts, setup_on};
+use crate::support::{Backend, run, run_ok};
 
 /// Runs a dry run and returns the stored plan (JSON) and its review text.
 fn dry_run(data: &Path, app: &str) -> (Value, String) {
@@ -33,9 +33,8 @@ fn operations(plan: &Value, action: &str, kind: &str) -> Vec<Value> {
         .collect()
 }
 
-#[test]
-fn a_plan_is_reviewed_then_applied_exactly_and_refused_once_invalid() {
-    let setup = setup();
+fn a_plan_is_reviewed_then_applied_exactly_and_refused_once_invalid(backend: Backend) {
+    let setup = setup_on(backend);
     let (data, target) = (setup.source.path(), &setup.target);
 
     // The initial cycle as a plan: every write listed, nothing sent, the job untouched.
@@ -195,3 +194,5 @@ fn a_plan_for_ten_thousand_users_is_made_without_a_write_and_applied_exactly() {
     let (after, _) = dry_run(data, "github");
     assert_eq!(after["operations"], json!([]), "{after}");
 }
+
+crate::support::on_each_backend!(a_plan_is_reviewed_then_applied_exactly_and_refused_once_invalid);

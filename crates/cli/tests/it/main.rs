@@ -13,6 +13,7 @@ mod directory;
 mod dry_run;
 mod faults;
 mod foreign_target;
+mod nodes;
 mod notifications;
 mod ownership;
 mod provisioning;

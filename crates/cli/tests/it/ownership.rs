@@ -6,7 +6,7 @@
 use serde_json::{Value, json};
 
 use crate::provisioning::{Target, import, user};
-use crate::support::{TargetEnterprise, run_ok};
+use crate::support::{Backend, TargetEnterprise, run_ok};
 
 const ADA: &str = "00000000-0000-4000-8000-000000000001";
 const ALAN: &str = "00000000-0000-4000-8000-000000000002";
@@ -51,9 +51,8 @@ fn directory(platform_twin_members: &[&str]) -> Value {
     })
 }
 
-#[test]
-fn objects_roster_did_not_create_or_match_are_never_changed() {
-    let enterprise = TargetEnterprise::start("acme", "acme", "scim");
+fn objects_roster_did_not_create_or_match_are_never_changed(backend: Backend) {
+    let enterprise = TargetEnterprise::start_on(backend, "acme", "acme", "scim");
     let (base, token) = (enterprise.base.clone(), enterprise.token);
     let target = Target { base: base.clone(), token: token.clone(), http: reqwest::blocking::Client::new() };
 
@@ -74,7 +73,7 @@ fn objects_roster_did_not_create_or_match_are_never_changed() {
 
     // Two directory groups named Platform, both assigned, and the users: the first group to match takes the target
     // group; the second must not touch it.
-    let source = tempfile::tempdir().unwrap();
+    let source = crate::support::data_dir(backend);
     let data = source.path();
     import(data, &directory(&[GRACE]));
     run_ok(data, &["app", "create", "acme", "--template", "scim", "--tenant-url", &base, "--secret-token", &token]);
@@ -145,3 +144,5 @@ fn objects_roster_did_not_create_or_match_are_never_changed() {
     let managed = users.iter().filter(|user| !ids.contains(&user["id"].as_str().unwrap())).count();
     assert_eq!(managed, 3, "roster's users are not reported: {unmanaged:#}");
 }
+
+crate::support::on_each_backend!(objects_roster_did_not_create_or_match_are_never_changed);

@@ -6,7 +6,7 @@ use std::path::Path;
 
 use serde_json::{Value, json};
 
-use crate::support::{Server, TargetEnterprise, run, run_ok};
+use crate::support::{Backend, Server, TargetEnterprise, data_dir, on_each_backend, run, run_ok};
 
 pub(crate) const U1: &str = "00000000-0000-4000-8000-000000000001";
 pub(crate) const U2: &str = "00000000-0000-4000-8000-000000000002";
@@ -115,12 +115,12 @@ pub(crate) struct Setup {
 }
 
 /// A target enterprise served by `roster serve`, and a source directory with a github-emu application pointed at
-/// it, with the Engineering group and Linus assigned.
-pub(crate) fn setup() -> Setup {
-    let enterprise = TargetEnterprise::start("octo-corp", "octo", "github-emu");
+/// it, with the Engineering group and Linus assigned; both on the backend.
+pub(crate) fn setup_on(backend: Backend) -> Setup {
+    let enterprise = TargetEnterprise::start_on(backend, "octo-corp", "octo", "github-emu");
     let (base, token) = (enterprise.base.clone(), enterprise.token.clone());
 
-    let source = tempfile::tempdir().unwrap();
+    let source = data_dir(backend);
     import(source.path(), &directory());
     run_ok(
         source.path(),
@@ -132,9 +132,8 @@ pub(crate) fn setup() -> Setup {
     Setup { _enterprise: enterprise, source, target }
 }
 
-#[test]
-fn cycles_keep_the_target_in_step() {
-    let setup = setup();
+fn cycles_keep_the_target_in_step(backend: Backend) {
+    let setup = setup_on(backend);
     let (data, target) = (setup.source.path(), &setup.target);
     assert!(run_ok(data, &["app", "test-connection", "github"]).starts_with("success"));
 
@@ -224,9 +223,8 @@ fn cycles_keep_the_target_in_step() {
     assert!(disables.contains("linus@contoso.example"), "{disables}");
 }
 
-#[test]
-fn scoping_filters_leave_users_out_and_definitions_round_trip() {
-    let setup = setup();
+fn scoping_filters_leave_users_out_and_definitions_round_trip(backend: Backend) {
+    let setup = setup_on(backend);
     let (data, target) = (setup.source.path(), &setup.target);
     // Export, add a scoping filter, apply: only Engineering's members who are not named Grace.
     let exported = run_ok(data, &["app", "export", "github"]);
@@ -294,12 +292,11 @@ fn test_connection_explains_failures() {
 
 /// `roster serve --demo`: the demo directory, enterprise, token and application are seeded, and the scheduler
 /// provisions the assigned users and groups into the server's own service provider at once.
-#[test]
-fn serve_demo_provisions_end_to_end() {
+fn serve_demo_provisions_end_to_end(backend: Backend) {
     use std::io::{BufRead, BufReader};
     use std::process::Stdio;
 
-    let data = tempfile::tempdir().unwrap();
+    let data = data_dir(backend);
     let mut child = crate::support::roster(data.path())
         .args(["serve", "--demo", "--listen", "127.0.0.1:0"])
         .env("ROSTER_LOG", "info")
@@ -357,9 +354,8 @@ fn serve_demo_provisions_end_to_end() {
 /// The Entra legacy dialect (capitalised ops, `"False"` strings, member removal by value array), as an app can ask
 /// for it; roster's service provider takes it, so the target ends up the same as with the RFC dialect. Turning
 /// provisioning off shows as Paused.
-#[test]
-fn the_entra_legacy_dialect_and_pausing() {
-    let setup = setup();
+fn the_entra_legacy_dialect_and_pausing(backend: Backend) {
+    let setup = setup_on(backend);
     let (data, target) = (setup.source.path(), &setup.target);
     let exported = run_ok(data, &["app", "export", "github"]);
     let legacy = exported.replace("dialect = \"rfc\"", "dialect = \"entra-legacy\"");
@@ -383,9 +379,8 @@ fn the_entra_legacy_dialect_and_pausing() {
 /// The accidental-deletion guard: when a cycle's disables and deletes exceed the threshold, none is sent; they are
 /// logged as StagedDelete, the job is quarantined (TooManyDeletes) and stays so cycle after cycle, until an admin
 /// allows the deletes; then the next cycle sends exactly them.
-#[test]
-fn too_many_deletes_are_staged_until_allowed() {
-    let setup = setup();
+fn too_many_deletes_are_staged_until_allowed(backend: Backend) {
+    let setup = setup_on(backend);
     let (data, target) = (setup.source.path(), &setup.target);
     let exported = run_ok(data, &["app", "export", "github"]);
     assert!(exported.contains("deletion_threshold = 500"), "{exported}");
@@ -429,9 +424,8 @@ fn too_many_deletes_are_staged_until_allowed() {
 }
 
 /// Staged users stay members of the groups that remain: the guard holds back their membership removals too.
-#[test]
-fn staged_disables_keep_group_memberships() {
-    let setup = setup();
+fn staged_disables_keep_group_memberships(backend: Backend) {
+    let setup = setup_on(backend);
     let (data, target) = (setup.source.path(), &setup.target);
     let guarded =
         run_ok(data, &["app", "export", "github"]).replace("deletion_threshold = 500", "deletion_threshold = 2");
@@ -456,9 +450,8 @@ fn staged_disables_keep_group_memberships() {
 
 /// A target that refuses the token fails the cycle as a whole: no object is touched, the job goes into quarantine
 /// with the reason and what to do, and the watermark stays. A new token and a restart recover it.
-#[test]
-fn a_refused_token_quarantines_and_a_new_token_with_restart_recovers() {
-    let setup = setup();
+fn a_refused_token_quarantines_and_a_new_token_with_restart_recovers(backend: Backend) {
+    let setup = setup_on(backend);
     let (data, target) = (setup.source.path(), &setup.target);
     run_ok(data, &["app", "set-token", "github", "--secret-token", "roster_pat_not-a-valid-token"]);
     let output = run(data, &["sync", "github"]);
@@ -488,9 +481,8 @@ fn a_refused_token_quarantines_and_a_new_token_with_restart_recovers() {
 
 /// A failure that a retry cannot fix (GitHub refuses a login longer than 39 characters: 400) is kept in escrow
 /// without being retried by every cycle; a change of the object brings it back, and then it succeeds.
-#[test]
-fn unfixable_failures_wait_in_escrow_for_a_change() {
-    let setup = setup();
+fn unfixable_failures_wait_in_escrow_for_a_change(backend: Backend) {
+    let setup = setup_on(backend);
     let (data, target) = (setup.source.path(), &setup.target);
     let mut long = directory();
     long["users"][3]["userPrincipalName"] = json!("linus.carl.pauling.the.chemist.of.many.bonds@contoso.example");
@@ -515,9 +507,8 @@ fn unfixable_failures_wait_in_escrow_for_a_change() {
 }
 
 /// Provision on demand: one user through the steps at once, with its report; an unassigned one is disabled.
-#[test]
-fn provision_on_demand_takes_a_group_with_up_to_five_members() {
-    let setup = setup();
+fn provision_on_demand_takes_a_group_with_up_to_five_members(backend: Backend) {
+    let setup = setup_on(backend);
     let (data, target) = (setup.source.path(), &setup.target);
     const EVERYONE: &str = "00000000-0000-4000-8000-0000000000a3";
     let mut everyone = directory();
@@ -556,9 +547,8 @@ fn provision_on_demand_takes_a_group_with_up_to_five_members() {
     assert!(logs.as_array().unwrap().iter().all(|entry| entry["initiator"] == "User"), "{logs:#}");
 }
 
-#[test]
-fn provision_on_demand_reports_each_step() {
-    let setup = setup();
+fn provision_on_demand_reports_each_step(backend: Backend) {
+    let setup = setup_on(backend);
     let (data, target) = (setup.source.path(), &setup.target);
     let report = run_ok(data, &["provision-on-demand", "github", "--user", U1]);
     for line in [
@@ -584,3 +574,16 @@ fn provision_on_demand_reports_each_step() {
     let output = run(data, &["provision-on-demand", "github", "--user", "00000000-0000-4000-8000-0000000000ff"]);
     assert!(String::from_utf8_lossy(&output.stderr).contains("does not exist in the directory"));
 }
+
+on_each_backend!(
+    cycles_keep_the_target_in_step,
+    scoping_filters_leave_users_out_and_definitions_round_trip,
+    serve_demo_provisions_end_to_end,
+    the_entra_legacy_dialect_and_pausing,
+    too_many_deletes_are_staged_until_allowed,
+    staged_disables_keep_group_memberships,
+    a_refused_token_quarantines_and_a_new_token_with_restart_recovers,
+    unfixable_failures_wait_in_escrow_for_a_change,
+    provision_on_demand_takes_a_group_with_up_to_five_members,
+    provision_on_demand_reports_each_step,
+);

@@ -12,7 +12,7 @@ use time::OffsetDateTime;
 
 use crate::dry_run::Plan;
 use crate::log::{Action, LogEntry, ObjectKind, Status};
-use crate::state::{Cycle, EngineStore, JobState, LogQuery, Record, Shadow, ShadowRef, ShadowState, StateError};
+use crate::state::{Cycle, EngineStore, JobState, Lease, LogQuery, Record, Shadow, ShadowRef, ShadowState, StateError};
 
 /// What a dry run recorded.
 #[derive(Default)]
@@ -118,6 +118,10 @@ impl EngineStore for Overlay {
 
     async fn release(&self, _: &str, _: &str) -> Result<(), StateError> {
         Ok(())
+    }
+
+    async fn lease_holder(&self, application: &str) -> Result<Option<Lease>, StateError> {
+        self.base.lease_holder(application).await
     }
 
     async fn shadows(

@@ -29,7 +29,7 @@ use roster_directory::{Directory, Group, ObjectId, User};
 use serde_json::Value;
 use time::OffsetDateTime;
 
-use super::{Failure, PgStore, to_millis};
+use super::{Failure, PgStore, from_millis, to_millis};
 
 /// Runs a write: a transaction on a pooled connection, the change log's lock, the body (which pushes its changes
 /// onto `$log`), the log's rows, the commit. Any error drops the transaction, which rolls it back.
@@ -165,12 +165,6 @@ fn directory_error(failure: Failure) -> DirectoryError {
         Failure::Conflict(message) => DirectoryError::Conflict(message),
         other => DirectoryError::Backend(other.to_string()),
     }
-}
-
-/// A time from its stored Unix milliseconds.
-fn from_millis(millis: i64) -> Result<OffsetDateTime, Failure> {
-    OffsetDateTime::from_unix_timestamp_nanos(i128::from(millis) * 1_000_000)
-        .map_err(|_| Failure::corrupt(format!("timestamp {millis} ms is out of range")))
 }
 
 #[cfg(test)]

@@ -21,7 +21,7 @@ use roster_directory::ObjectId;
 use roster_engine::dry_run::Plan;
 use roster_engine::log::{LogEntry, ObjectKind};
 use roster_engine::state::{
-    Cycle, EngineStore, JobState, LogQuery, Origin, Record, Shadow, ShadowRef, ShadowState, StateError,
+    Cycle, EngineStore, JobState, Lease, LogQuery, Origin, Record, Shadow, ShadowRef, ShadowState, StateError,
 };
 use tokio_postgres::Row;
 use tokio_postgres::types::Json;
@@ -100,6 +100,23 @@ impl EngineStore for PgStore {
                 .await?;
             client.execute(&statement, &[&application, &owner]).await?;
             Ok(())
+        };
+        work.await.map_err(state_error)
+    }
+
+    async fn lease_holder(&self, application: &str) -> Result<Option<Lease>, StateError> {
+        let work = async {
+            let client = self.client().await?;
+            let statement = client
+                .prepare_cached("SELECT lease_owner, lease_until FROM engine_jobs WHERE application = $1")
+                .await?;
+            let row = client.query_opt(&statement, &[&application]).await?;
+            let Some(row) = row else { return Ok(None) };
+            let (owner, until): (Option<String>, Option<i64>) = (row.try_get(0)?, row.try_get(1)?);
+            match (owner, until) {
+                (Some(owner), Some(until)) => Ok(Some(Lease { owner, until: super::from_millis(until)? })),
+                _ => Ok(None),
+            }
         };
         work.await.map_err(state_error)
     }

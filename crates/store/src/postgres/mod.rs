@@ -170,6 +170,12 @@ fn to_millis(at: time::OffsetDateTime) -> Result<i64, Failure> {
         .map_err(|_| Failure::Corrupt(format!("timestamp {at} is out of range")))
 }
 
+/// A time from its stored Unix milliseconds.
+fn from_millis(millis: i64) -> Result<time::OffsetDateTime, Failure> {
+    time::OffsetDateTime::from_unix_timestamp_nanos(i128::from(millis) * 1_000_000)
+        .map_err(|_| Failure::corrupt(format!("timestamp {millis} ms is out of range")))
+}
+
 /// A `LIMIT` value: PostgreSQL's integers are signed.
 fn sql_limit(limit: usize) -> i64 {
     i64::try_from(limit).unwrap_or(i64::MAX)

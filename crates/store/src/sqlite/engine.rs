@@ -19,7 +19,7 @@ use roster_directory::ObjectId;
 use roster_engine::dry_run::Plan;
 use roster_engine::log::{LogEntry, ObjectKind};
 use roster_engine::state::{
-    Cycle, EngineStore, JobState, LogQuery, Origin, Record, Shadow, ShadowRef, ShadowState, StateError,
+    Cycle, EngineStore, JobState, Lease, LogQuery, Origin, Record, Shadow, ShadowRef, ShadowState, StateError,
 };
 use roster_provider::port::StoreError;
 use roster_scim_proto::ScimError;
@@ -102,6 +102,22 @@ impl EngineStore for SqliteStore {
                 )?
                 .execute(params![application, owner])?;
             Ok(())
+        })
+        .await
+        .map_err(state_error)
+    }
+
+    async fn lease_holder(&self, application: &str) -> Result<Option<Lease>, StateError> {
+        let application = application.to_owned();
+        self.read(move |connection| {
+            let row: Option<(Option<String>, Option<i64>)> = connection
+                .prepare_cached("SELECT lease_owner, lease_until FROM engine_jobs WHERE application = ?1")?
+                .query_row([application], |row| Ok((row.get(0)?, row.get(1)?)))
+                .optional()?;
+            match row {
+                Some((Some(owner), Some(until))) => Ok(Some(Lease { owner, until: super::from_millis(until)? })),
+                _ => Ok(None),
+            }
         })
         .await
         .map_err(state_error)

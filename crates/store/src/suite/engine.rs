@@ -7,7 +7,7 @@ use std::sync::Arc;
 use roster_directory::ObjectId;
 use roster_engine::log::{Action, Initiator, LogEntry, ModifiedProperty, ObjectKind, Status, Step, StepKind};
 use roster_engine::state::{
-    Counts, Cycle, CycleKind, EngineStore, JobState, JobStatus, LogQuery, Origin, Quarantine, Record, Shadow,
+    Counts, Cycle, CycleKind, EngineStore, JobState, JobStatus, Lease, LogQuery, Origin, Quarantine, Record, Shadow,
     ShadowRef, ShadowState, StateError,
 };
 use serde_json::json;
@@ -378,14 +378,27 @@ pub async fn leases(store: &dyn EngineStore) {
         Take { owner: "c", now: 10_000, until: 20_000, holds: true },
         Take { owner: "c", now: 10_001, until: 20_001, holds: true },
     ];
+    assert_eq!(store.lease_holder(APP).await.unwrap(), None, "never taken");
+    let mut holder = None;
     for (index, step) in steps.iter().enumerate() {
         match *step {
             Take { owner, now, until, holds } => {
                 let held = store.lease(APP, owner, at(now), at(until)).await.unwrap();
                 assert_eq!(held, holds, "step {index}: {owner} at {now} until {until}");
+                if held {
+                    // Stores keep milliseconds.
+                    let until = at(until).replace_millisecond(at(until).millisecond()).unwrap();
+                    holder = Some(Lease { owner: owner.to_owned(), until });
+                }
             }
-            Release { owner } => store.release(APP, owner).await.unwrap(),
+            Release { owner } => {
+                store.release(APP, owner).await.unwrap();
+                if holder.as_ref().is_some_and(|lease| lease.owner == owner) {
+                    holder = None;
+                }
+            }
         }
+        assert_eq!(store.lease_holder(APP).await.unwrap(), holder, "step {index}: the holder");
     }
     // Another application's lease is its own.
     assert!(store.lease(OTHER, "a", at(10_002), at(10_003)).await.unwrap());
