@@ -35,6 +35,10 @@ pub struct CycleArgs {
     /// Requests in flight at most.
     #[arg(long, default_value_t = 32)]
     concurrency: usize,
+    /// The source's database (directory and engine state); with `--postgres`, the target's is another database of
+    /// the same cluster.
+    #[command(flatten)]
+    database: crate::database::DatabaseArgs,
 }
 
 struct Measured {
@@ -52,9 +56,15 @@ pub async fn run(args: CycleArgs) -> anyhow::Result<()> {
     let root = std::env::temp_dir().join(format!("roster-cycle-{}", std::process::id()));
     let _ = std::fs::remove_dir_all(&root);
     let (target_data, source_data) = (root.join("target"), root.join("source"));
+    let source_database = args.database.open().await?;
+    let sqlite = crate::database::Database::sqlite();
+    let target_database = source_database.another().await?;
+    let target_database = target_database.as_ref().unwrap_or(&sqlite);
+    let database_of = |data: &Path| if data == target_data { target_database } else { &source_database };
     let roster = |data: &Path, arguments: &[&str]| {
         let mut command = std::process::Command::new(&args.roster);
-        command.arg("--data").arg(data).args(arguments);
+        database_of(data).arguments(&mut command, data);
+        command.args(arguments);
         command
     };
     let ok = |mut command: std::process::Command, what: &str| -> anyhow::Result<String> {
@@ -68,7 +78,7 @@ pub async fn run(args: CycleArgs) -> anyhow::Result<()> {
     ok(roster(&target_data, &["enterprise", "create", "bench", "--shortcode", "bnch"]), "enterprise create")?;
     let token =
         ok(roster(&target_data, &["token", "create", "--enterprise", "bench"]), "token create")?.trim().to_owned();
-    let (mut server, address, server_pid) = start_server(&args.roster, &target_data).await?;
+    let (mut server, address, server_pid) = start_server(&args.roster, &target_data, target_database).await?;
 
     // The directory, and the same directory with `changes` users renamed.
     let options =
@@ -119,20 +129,28 @@ pub async fn run(args: CycleArgs) -> anyhow::Result<()> {
     ok(roster(&source_data, &["app", "apply", path(&definition_file)?]), "app apply")?;
 
     let mut phases = Vec::new();
-    phases.push(sync(&args.roster, &source_data, "dry run of the initial cycle", true).await?);
-    phases.push(sync(&args.roster, &source_data, "initial cycle", false).await?);
+    let sync = |name: String, dry_run: bool| {
+        let mut command = Command::from(roster(&source_data, &["sync", "bench"]));
+        if dry_run {
+            command.arg("--dry-run");
+        }
+        measure(command, name, dry_run)
+    };
+    phases.push(sync("dry run of the initial cycle".into(), true).await?);
+    phases.push(sync("initial cycle".into(), false).await?);
     ok(roster(&source_data, &["directory", "import", path(&changed_file)?]), "directory import (changes)")?;
     let incremental = format!("incremental, {} changes", args.changes);
-    phases.push(sync(&args.roster, &source_data, &format!("dry run of the {incremental}"), true).await?);
-    phases.push(sync(&args.roster, &source_data, &incremental, false).await?);
-    phases.push(sync(&args.roster, &source_data, "no change", false).await?);
+    phases.push(sync(format!("dry run of the {incremental}"), true).await?);
+    phases.push(sync(incremental, false).await?);
+    phases.push(sync("no change".into(), false).await?);
 
     println!(
-        "directory: {} users, {} groups, {memberships} memberships (imported in {:.1} s); concurrency {}",
+        "directory: {} users, {} groups, {memberships} memberships (imported in {:.1} s); concurrency {}; {}",
         args.users,
         args.groups,
         import_time.as_secs_f64(),
-        args.concurrency
+        args.concurrency,
+        source_database.describe()
     );
     println!();
     println!("| cycle | wall time | engine peak RSS | summary |");
@@ -157,12 +175,11 @@ fn path(file: &Path) -> anyhow::Result<&str> {
     file.to_str().context("a temporary path is not UTF-8")
 }
 
-/// Runs `roster sync bench` (with `--dry-run`: the plan, whose review text is not kept), timing it and sampling its
-/// peak resident memory until it exits.
-async fn sync(roster: &Path, data: &Path, name: &str, dry_run: bool) -> anyhow::Result<Measured> {
+/// Runs a `roster sync` command (with `--dry-run`: the plan, whose review text is not kept), timing it and
+/// sampling its peak resident memory until it exits.
+async fn measure(mut command: Command, name: String, dry_run: bool) -> anyhow::Result<Measured> {
     let started = Instant::now();
-    let mut command = Command::new(roster);
-    command.arg("--data").arg(data).args(["sync", "bench"]).stderr(Stdio::null());
+    command.stderr(Stdio::null());
     if dry_run {
         command.arg("--dry-run").stdout(Stdio::null());
     } else {
@@ -188,5 +205,5 @@ async fn sync(roster: &Path, data: &Path, name: &str, dry_run: bool) -> anyhow::
         bail!("roster sync failed in the {name} phase: {stdout}");
     }
     let summary = stdout.lines().skip(1).map(str::trim).collect::<Vec<_>>().join("; ");
-    Ok(Measured { name: name.to_owned(), elapsed, peak_rss_kib: peak, summary })
+    Ok(Measured { name, elapsed, peak_rss_kib: peak, summary })
 }

@@ -1,6 +1,7 @@
-//! The whole-system load benchmark: a real `roster serve` on a fresh SQLite database, driven over loopback by
-//! keep-alive HTTP/1.1 connections. Phases: POST (seeding N users), filtered GET, PATCH, 100-user pages; after
-//! each, the server's resident memory is read from /proc.
+//! The whole-system load benchmark: real `roster serve` nodes on a fresh database (SQLite, or PostgreSQL shared by
+//! `--nodes N` nodes), driven over loopback by keep-alive HTTP/1.1 connections spread over the nodes. Phases: POST
+//! (seeding N users), filtered GET, PATCH, 100-user pages, a large group's membership; after each, the nodes'
+//! resident memory is read from /proc.
 
 use std::path::{Path, PathBuf};
 use std::process::Stdio;
@@ -35,6 +36,12 @@ pub struct LoadArgs {
     /// Seconds per measured phase (GET, PATCH, page).
     #[arg(long, default_value_t = 10)]
     seconds: u64,
+    /// The database, as every node sees it.
+    #[command(flatten)]
+    database: crate::database::DatabaseArgs,
+    /// `roster serve` nodes sharing the database (PostgreSQL only beyond 1); connection N goes to node N mod nodes.
+    #[arg(long, default_value_t = 1)]
+    nodes: usize,
 }
 
 struct Phase {
@@ -65,11 +72,16 @@ pub async fn run(args: LoadArgs) -> anyhow::Result<()> {
     if !args.roster.exists() {
         bail!("{} does not exist; build it with `cargo build --release -p roster-cli`", args.roster.display());
     }
+    let database = args.database.open().await?;
+    if args.nodes == 0 || (args.nodes > 1 && !database.is_shared()) {
+        bail!("--nodes {} needs a database the nodes share: use --postgres or --database postgres://...", args.nodes);
+    }
     let data = std::env::temp_dir().join(format!("roster-load-{}", std::process::id()));
     let _ = std::fs::remove_dir_all(&data);
     let roster = |arguments: &[&str]| {
         let mut command = std::process::Command::new(&args.roster);
-        command.arg("--data").arg(&data).args(arguments);
+        database.arguments(&mut command, &data);
+        command.args(arguments);
         command
     };
     let status = roster(&["enterprise", "create", "bench", "--shortcode", "bnch"]).status()?;
@@ -78,8 +90,14 @@ pub async fn run(args: LoadArgs) -> anyhow::Result<()> {
     }
     let output = roster(&["token", "create", "--enterprise", "bench"]).output()?;
     let token = String::from_utf8(output.stdout)?.trim().to_owned();
-    let (mut server, address, pid) = start_server(&args.roster, &data).await?;
-    let target = Arc::new(Target { address, token, base: "/scim/v2/enterprises/bench".into() });
+    let mut servers = Vec::new();
+    for _ in 0..args.nodes {
+        servers.push(start_server(&args.roster, &data, &database).await?);
+    }
+    let addresses = servers.iter().map(|(_, address, _)| address.clone()).collect();
+    let pids: Vec<u32> = servers.iter().map(|(_, _, pid)| *pid).collect();
+    let nodes_rss = |pids: &[u32]| pids.iter().map(|pid| rss_kib(*pid)).sum::<u64>();
+    let target = Arc::new(Target { addresses, token, base: "/scim/v2/enterprises/bench".into() });
 
     let mut phases = Vec::new();
     let ids = Arc::new(std::sync::Mutex::new(vec![String::new(); args.users]));
@@ -118,7 +136,7 @@ pub async fn run(args: LoadArgs) -> anyhow::Result<()> {
         })
         .await?
     };
-    phases.push(seed.named("POST /Users (seeding)", rss_kib(pid)));
+    phases.push(seed.named("POST /Users (seeding)", nodes_rss(&pids)));
 
     let ids: Arc<Vec<String>> = Arc::new(ids.lock().map_err(|_| anyhow::anyhow!("poisoned"))?.clone());
     let deadline = Some(Duration::from_secs(args.seconds));
@@ -127,7 +145,7 @@ pub async fn run(args: LoadArgs) -> anyhow::Result<()> {
         Some(Call::get(format!("/Users?filter=userName%20eq%20%22user{index}%40bench.example%22")))
     })
     .await?;
-    phases.push(get.named("GET /Users?filter=userName eq", rss_kib(pid)));
+    phases.push(get.named("GET /Users?filter=userName eq", nodes_rss(&pids)));
 
     let patch_ids = ids.clone();
     let patch = drive(&target, args.connections, deadline, move |rng| {
@@ -144,14 +162,14 @@ pub async fn run(args: LoadArgs) -> anyhow::Result<()> {
         })
     })
     .await?;
-    phases.push(patch.named("PATCH /Users/{id}", rss_kib(pid)));
+    phases.push(patch.named("PATCH /Users/{id}", nodes_rss(&pids)));
 
     let page = drive(&target, args.connections, deadline, move |rng| {
         let start = rng.gen_range(1..=users.saturating_sub(99).max(1));
         Some(Call::get(format!("/Users?startIndex={start}&count=100")))
     })
     .await?;
-    phases.push(page.named("GET /Users 100-user page", rss_kib(pid)));
+    phases.push(page.named("GET /Users 100-user page", nodes_rss(&pids)));
 
     // A large group: every user but the last thousand, added in PATCHes of 1,000 members (measured as a phase),
     // then single-member PATCHes against it, each adding or removing one of the remaining users.
@@ -180,7 +198,7 @@ pub async fn run(args: LoadArgs) -> anyhow::Result<()> {
         })
     })
     .await?;
-    phases.push(fill.named("PATCH /Groups/{id} adding 1,000 members", rss_kib(pid)));
+    phases.push(fill.named("PATCH /Groups/{id} adding 1,000 members", nodes_rss(&pids)));
 
     let member_ids = ids.clone();
     let one = drive(&target, args.connections, deadline, move |rng| {
@@ -198,13 +216,16 @@ pub async fn run(args: LoadArgs) -> anyhow::Result<()> {
         })
     })
     .await?;
-    phases.push(one.named(format!("PATCH one member of a {big}-member group"), rss_kib(pid)));
+    phases.push(one.named(format!("PATCH one member of a {big}-member group"), nodes_rss(&pids)));
 
-    let peak = peak_rss_kib(pid);
-    let _ = server.kill().await;
+    let peak: u64 = pids.iter().map(|pid| peak_rss_kib(*pid)).sum();
+    for (mut server, _, _) in servers {
+        let _ = server.kill().await;
+    }
     let _ = std::fs::remove_dir_all(&data);
 
-    println!("| phase | requests | errors | req/s | p50 ms | p99 ms | RSS after (MiB) |");
+    println!("{} on {}, {} node(s)\n", args.users, database.describe(), args.nodes);
+    println!("| phase | requests | errors | req/s | p50 ms | p99 ms | RSS after (MiB, all nodes) |");
     println!("|---|---:|---:|---:|---:|---:|---:|");
     for phase in &phases {
         println!(
@@ -219,7 +240,7 @@ pub async fn run(args: LoadArgs) -> anyhow::Result<()> {
         );
     }
     println!(
-        "\npeak server RSS: {:.1} MiB; {} users; {} connections",
+        "\npeak RSS, all nodes: {:.1} MiB; {} users; {} connections",
         peak as f64 / 1024.0,
         args.users,
         args.connections
@@ -267,12 +288,16 @@ async fn create_group(target: &Arc<Target>) -> anyhow::Result<String> {
     Ok(id)
 }
 
-/// Starts `roster serve` on a free loopback port of `data`; returns the child (killed on drop), its address and
-/// its pid.
-pub(crate) async fn start_server(roster: &Path, data: &Path) -> anyhow::Result<(Child, String, u32)> {
-    let mut server = Command::new(roster)
-        .arg("--data")
-        .arg(data)
+/// Starts `roster serve` on a free loopback port of `data` and the database; returns the child (killed on drop),
+/// its address and its pid.
+pub(crate) async fn start_server(
+    roster: &Path,
+    data: &Path,
+    database: &crate::database::Database,
+) -> anyhow::Result<(Child, String, u32)> {
+    let mut command = std::process::Command::new(roster);
+    database.arguments(&mut command, data);
+    let mut server = Command::from(command)
         .args(["serve", "--listen", "127.0.0.1:0"])
         .env("ROSTER_LOG", "warn")
         .stdout(Stdio::piped())
@@ -317,7 +342,8 @@ fn proc_status_kib(pid: u32, key: &str) -> u64 {
 }
 
 struct Target {
-    address: String,
+    /// The nodes' addresses.
+    addresses: Vec<String>,
     token: String,
     base: String,
 }
@@ -378,7 +404,8 @@ where
         let next = next.clone();
         workers.push(tokio::spawn(async move {
             let mut rng = rand::rngs::StdRng::seed_from_u64(worker as u64);
-            let stream = TcpStream::connect(&target.address).await?;
+            let address = &target.addresses[worker % target.addresses.len()];
+            let stream = TcpStream::connect(address).await?;
             stream.set_nodelay(true)?;
             let (mut sender, connection) = http1::handshake(TokioIo::new(stream)).await?;
             tokio::spawn(connection);
@@ -391,7 +418,7 @@ where
                 let mut request = Request::builder()
                     .method(call.method)
                     .uri(format!("{}{}", target.base, call.path))
-                    .header("host", target.address.as_str())
+                    .header("host", address.as_str())
                     .header("authorization", format!("Bearer {}", target.token))
                     .header("user-agent", "roster-load");
                 if call.body.is_some() {

@@ -2,6 +2,7 @@
 //! measures the provisioning engine's cycles into it.
 
 mod cycle;
+mod database;
 mod load;
 
 use clap::{Parser, Subcommand};

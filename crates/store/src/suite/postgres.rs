@@ -23,12 +23,11 @@ use crate::PgStore;
 /// The unprivileged user the server runs as when the tests run as root.
 const USER: &str = "roster-pg";
 /// What the guardian runs: `$1` the directory of the server binaries, `$2` the cluster's directory (the data
-/// directory is its `data`), `$3` the port. It starts the server and waits until it accepts connections
+/// directory is its `data`), `$3` the port, `$4` more server options ([`FAST`] or [`DURABLE`]). It starts the server and waits until it accepts connections
 /// (`pg_ctl start -w`), says `ready` (or why not) on its standard output, then waits for its standard input to
 /// close, stops the server and removes the directory.
 const GUARDIAN: &str = r#"
-options="-p $3 -c listen_addresses=127.0.0.1 -c unix_socket_directories=$2 -c fsync=off -c synchronous_commit=off"
-options="$options -c full_page_writes=off -c max_connections=300 -c shared_buffers=32MB"
+options="-p $3 -c listen_addresses=127.0.0.1 -c unix_socket_directories=$2 -c max_connections=300 $4"
 if ! "$1/pg_ctl" -D "$2/data" -l "$2/server.log" -w -t 60 -o "$options" start >/dev/null 2>&1; then
   echo "failed"; cat "$2/server.log"; rm -rf "$2"; exit 1
 fi
@@ -37,6 +36,11 @@ read -r line
 "$1/pg_ctl" -D "$2/data" -m fast -w stop >/dev/null 2>&1
 rm -rf "$2"
 "#;
+
+/// The tests' settings: nothing is written durably (a test's data dies with the test), small buffers.
+const FAST: &str = "-c fsync=off -c synchronous_commit=off -c full_page_writes=off -c shared_buffers=32MB";
+/// Benchmarks' settings: PostgreSQL's durable defaults (every commit flushed), buffers of a small production server.
+const DURABLE: &str = "-c shared_buffers=512MB -c max_wal_size=4GB";
 
 /// A running PostgreSQL cluster for tests. Dropping it stops the server and removes its directory.
 pub struct TestServer {
@@ -65,9 +69,19 @@ impl TestServer {
         }
     }
 
-    /// Starts a new cluster: initdb in a fresh directory, then the server on a free loopback port, waiting until it
-    /// accepts connections.
+    /// Starts a new cluster for tests: initdb in a fresh directory, then the server on a free loopback port, waiting
+    /// until it accepts connections; nothing is written durably (`fsync` off).
     pub fn start() -> Result<TestServer, String> {
+        TestServer::start_with(FAST)
+    }
+
+    /// [`TestServer::start`] with PostgreSQL's durable defaults (`fsync` on, every commit flushed): for
+    /// benchmarks, whose numbers must be those of a real deployment.
+    pub fn start_durable() -> Result<TestServer, String> {
+        TestServer::start_with(DURABLE)
+    }
+
+    fn start_with(settings: &str) -> Result<TestServer, String> {
         let bin = binaries()?;
         let owner = if running_as_root()? { Some(unprivileged_user()?) } else { None };
         // As root, under /tmp: a TMPDIR inside root's home would not be reachable by the unprivileged user.
@@ -98,6 +112,7 @@ impl TestServer {
             .current_dir(&directory)
             .args(["-c", GUARDIAN, "sh", &bin.to_string_lossy(), &directory.to_string_lossy()])
             .arg(port.to_string())
+            .arg(settings)
             .stdin(Stdio::piped())
             .stdout(Stdio::piped())
             .stderr(Stdio::null())
