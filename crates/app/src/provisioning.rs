@@ -351,6 +351,7 @@ async fn leased_cycle(
     if !state.lease(name, owner, now, now + lease).await? {
         return Err(cycle::CycleError::Busy(name.to_owned()).into());
     }
+    close_interrupted_cycle(&*state, name, now).await?;
     // The lease is renewed every third of its length. When another node holds it (this one was too slow), or it
     // could not be renewed before it expired, the cycle stops before its next write: two nodes never export one
     // job at once.
@@ -437,6 +438,20 @@ async fn leased_cycle(
     }
     state.release(name, owner).await?;
     Ok(result?)
+}
+
+/// Closes the job's newest cycle when it never ended: its process died (a node killed, a machine lost) and its
+/// lease expired, which is how this process could take the lease. It ends `Interrupted`; the cycle about to start
+/// picks up from what it recorded. Called only by the lease's holder, so no cycle of the job is running.
+async fn close_interrupted_cycle(state: &dyn EngineStore, name: &str, now: OffsetDateTime) -> anyhow::Result<()> {
+    let Some(mut interrupted) = state.cycles(name, 1).await?.into_iter().find(|cycle| cycle.ended.is_none()) else {
+        return Ok(());
+    };
+    tracing::warn!(application = %name, cycle = %interrupted.id, "a cycle whose process died is closed as interrupted");
+    interrupted.ended = Some(now);
+    interrupted.outcome = "Interrupted".to_owned();
+    state.put_cycle(name, &interrupted).await?;
+    Ok(())
 }
 
 /// Provisions one user, or one group with up to five members, now, outside the cycle

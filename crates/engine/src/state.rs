@@ -162,7 +162,8 @@ pub struct Cycle {
     pub to: i64,
     /// Its counters so far.
     pub counts: Counts,
-    /// `Succeeded`, `EntryLevelErrors` (some objects failed), `Failed` (the cycle stopped), or `Running`.
+    /// `Succeeded`, `EntryLevelErrors` (some objects failed), `Failed` (the cycle stopped), `Paused`, `Running`, or
+    /// `Interrupted` (its process died; closed by the next cycle's).
     pub outcome: String,
 }
 

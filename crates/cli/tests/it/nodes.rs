@@ -178,7 +178,9 @@ fn a_node_killed_mid_cycle_leaves_its_job_to_another_without_duplicate_creates()
     let posts_before_takeover = proxy.counts().forwarded("POST");
     assert!(posts_before_takeover < 300, "the cycle was killed in its middle: {posts_before_takeover} creates sent");
 
-    // Another node finishes the cycle.
+    // Another node takes the job over: it closes the dead node's cycle, then runs one to its end.
+    let closed = logs.wait_for("closed as interrupted", Duration::from_secs(60)).expect("the dead cycle is closed");
+    assert!(closed.contains("github"), "{closed}");
     let ended =
         logs.wait_for("provisioning cycle ended", Duration::from_secs(60)).expect("a surviving node ended a cycle");
     assert!(ended.contains("Succeeded"), "{ended}");
