@@ -1,7 +1,6 @@
-//! Storage adapters of roster: the SQLite implementation of the service provider's ports
-//! ([`roster_provider::port::TenantStore`] and [`roster_provider::port::ResourceStore`]), of the directory's
-//! ([`roster_directory::port::DirectoryStore`]) and of the provisioning engine's
-//! ([`roster_engine::state::EngineStore`]), and its PostgreSQL sibling behind the same ports (today the engine's and the directory's).
+//! Storage adapters of roster: the service provider's ports ([`roster_provider::port::TenantStore`] and
+//! [`roster_provider::port::ResourceStore`]), the directory's ([`roster_directory::port::DirectoryStore`]) and the
+//! provisioning engine's ([`roster_engine::state::EngineStore`]), each implemented on SQLite and on PostgreSQL.
 //!
 //! Layout:
 //! - [`sqlite`] holds everything specific to SQLite: opening, pragmas, the connection pool, migrations and SQL;

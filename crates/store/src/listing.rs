@@ -51,6 +51,17 @@ pub(crate) fn candidates_need_relations(kind: ResourceKind, query: &ResourceQuer
     query.filter.as_ref().is_some_and(|filter| pushdown::mentions_relations(kind, filter))
 }
 
+/// The pre-filter of a query that reads one resource at most, its filter requiring equality with a unique key, and
+/// no relation (neither asked for nor looked at by the filter). Its candidates, one at most, answer it in Rust
+/// ([`in_rust`]) with the right total, so a backend reads them in one statement, without a transaction.
+pub(crate) fn single_candidate(kind: ResourceKind, query: &ResourceQuery) -> Option<Pred> {
+    if query.relations.load || candidates_need_relations(kind, query) {
+        return None;
+    }
+    let pre = pushdown::plan(kind, query.filter.as_ref()).pre?;
+    pushdown::selects_at_most_one(kind, &pre).then_some(pre)
+}
+
 /// The page of a query answered in Rust.
 pub(crate) struct RustPage {
     pub(crate) total_results: usize,
@@ -147,6 +158,21 @@ mod tests {
         let mut sorted = query(None, 1, 10);
         sorted.sort_by = Some(roster_scim_proto::path::AttrPath::parse("title").unwrap());
         assert_eq!(route(ResourceKind::User, &sorted), Route::Rust { pre: None });
+    }
+
+    #[test]
+    fn unique_keys_without_relations_read_one_candidate() {
+        let single = |kind, filter: &str, load: bool| {
+            let mut query = query(Some(filter), 1, 10);
+            query.relations.load = load;
+            single_candidate(kind, &query).is_some()
+        };
+        assert!(single(ResourceKind::User, "userName eq \"A\" and title pr", false));
+        assert!(single(ResourceKind::Group, "externalId eq \"x\"", false));
+        assert!(!single(ResourceKind::User, "userName eq \"A\"", true), "relations asked for");
+        assert!(!single(ResourceKind::Group, "displayName eq \"x\" and members pr", false), "relations filtered on");
+        assert!(!single(ResourceKind::User, "displayName eq \"x\"", false), "not unique");
+        assert!(!single(ResourceKind::User, "userName eq \"A\" or title pr", false));
     }
 
     #[test]
