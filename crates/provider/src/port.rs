@@ -1,10 +1,11 @@
-//! The storage ports of the service provider. The `roster-store` crate implements them for SQLite (and later
-//! PostgreSQL); the provider and the HTTP front end hold them as `Arc<dyn …>`.
+//! The storage ports of the service provider. The `roster-store` crate implements them for SQLite and
+//! PostgreSQL; the provider and the HTTP front end hold them as `Arc<dyn …>`.
 //!
 //! Contract for implementations:
 //! - every method is atomic: on error nothing is changed;
 //! - `update` runs its closure inside the write transaction, on the current row, so concurrent read-modify-write
-//!   requests never lose an update; memberships change by rows (a delta touches only the rows it names);
+//!   requests never lose an update, even from several processes on one database; memberships change by rows (a
+//!   delta touches only the rows it names);
 //! - uniqueness (per enterprise): user `userName` (case-insensitive), user `externalId`, user login
 //!   (case-insensitive), group `externalId`, group `displayName` (case-insensitive). A violation is
 //!   [`StoreError::Conflict`];

@@ -1,7 +1,7 @@
 //! The values of a resource that live in their own columns, next to the attributes JSON: what uniqueness is
 //! enforced on, and what filters and sorting can use without parsing JSON. Backend-neutral.
 
-use roster_provider::port::ResourceKind;
+use roster_provider::port::{ResourceKind, StoreError};
 use serde_json::{Map, Value};
 
 /// Folds a value for case-insensitive uniqueness, comparison and sorting: [`str::to_lowercase`], full Unicode
@@ -55,6 +55,21 @@ impl<'a> Derived<'a> {
         (self.user_name, self.external_id, self.display_name, self.login)
             == (other.user_name, other.external_id, other.display_name, other.login)
     }
+}
+
+/// The conflict a uniqueness violation of an indexed column is, as the port names it: the SCIM attribute and the
+/// value already taken (`id` for the SCIM id). `column` is the violated column (`user_name_folded`, `external_id`,
+/// `login_folded`, `display_name_folded`, `id`); `None` for another column.
+pub(crate) fn conflict(column: &str, id: &str, derived: &Derived<'_>) -> Option<StoreError> {
+    let (attribute, value) = match column {
+        "user_name_folded" => ("userName", derived.user_name),
+        "external_id" => ("externalId", derived.external_id),
+        "login_folded" => ("login", derived.login),
+        "display_name_folded" => ("displayName", derived.display_name),
+        "id" => ("id", Some(id)),
+        _ => return None,
+    };
+    Some(StoreError::Conflict { attribute, value: value.unwrap_or_default().to_owned() })
 }
 
 #[cfg(test)]

@@ -1,13 +1,15 @@
-//! Storage adapters of roster: the SQLite implementation of the service provider's ports
-//! ([`roster_provider::port::TenantStore`] and [`roster_provider::port::ResourceStore`]), of the directory's
-//! ([`roster_directory::port::DirectoryStore`]) and of the provisioning engine's
-//! ([`roster_engine::state::EngineStore`]), and its PostgreSQL sibling behind the same ports (today the engine's and the directory's).
+//! Storage adapters of roster: the service provider's ports ([`roster_provider::port::TenantStore`] and
+//! [`roster_provider::port::ResourceStore`]), the directory's ([`roster_directory::port::DirectoryStore`]) and the
+//! provisioning engine's ([`roster_engine::state::EngineStore`]), each implemented on SQLite and on PostgreSQL.
 //!
 //! Layout:
 //! - [`sqlite`] holds everything specific to SQLite: opening, pragmas, the connection pool, migrations and SQL;
 //! - [`postgres`] holds everything specific to PostgreSQL: the connection pool, TLS, migrations and SQL;
-//! - `columns` and `pushdown` are backend-neutral: which values of a resource live in their own columns (and how
-//!   they are case-folded), and which part of a SCIM filter or `sortBy` a database can answer;
+//! - `columns`, `pushdown`, `listing`, `provider_rows`, `directory_rows` and `engine_rows` are backend-neutral:
+//!   which values of a resource live in their own columns (how they are case-folded, which attribute a uniqueness
+//!   violation names), which part of a SCIM filter or `sortBy` a database can answer (and the predicate printer
+//!   each backend completes with its SQL), the in-Rust rest of a list query, and the rows of each port as both
+//!   backends store them;
 //! - [`suite`] (feature `testing`, or this crate's own tests) is the backend-independent test suite every backend
 //!   runs: its functions take the ports as `&dyn` values on a fresh database; `suite::postgres` starts the real
 //!   PostgreSQL server those tests run against.
@@ -23,7 +25,9 @@
 mod columns;
 mod directory_rows;
 mod engine_rows;
+mod listing;
 pub mod postgres;
+mod provider_rows;
 mod pushdown;
 pub mod sqlite;
 #[cfg(any(test, feature = "testing"))]

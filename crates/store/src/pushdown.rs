@@ -42,6 +42,24 @@ pub(crate) enum Column {
     Active,
 }
 
+impl Column {
+    /// The column's name in SQL (its folded form's when `folded`), the same on every backend. `id`, `externalId`
+    /// and `active` have no folded form.
+    pub(crate) fn sql_name(self, folded: bool) -> &'static str {
+        match (self, folded) {
+            (Column::Id, _) => "id",
+            (Column::ExternalId, _) => "external_id",
+            (Column::UserName, false) => "user_name",
+            (Column::UserName, true) => "user_name_folded",
+            (Column::DisplayName, false) => "display_name",
+            (Column::DisplayName, true) => "display_name_folded",
+            (Column::Login, false) => "login",
+            (Column::Login, true) => "login_folded",
+            (Column::Active, _) => "active",
+        }
+    }
+}
+
 /// A string comparison operator (`ne` is the negation of `eq`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum TextOp {
@@ -248,4 +266,89 @@ fn column_for(kind: ResourceKind, attr: AttrRef) -> Option<(Column, bool)> {
     // `id` and `externalId` have no folded column: they are pushable only as the `caseExact` attributes they are.
     let has_column = def.case_exact || !matches!(column, Column::Id | Column::ExternalId);
     (def.kind == expected && !def.multi_valued && has_column).then_some((column, def.case_exact))
+}
+
+/// A statement a backend is writing: what differs between backends when [`write_pred`] prints a [`Pred`] (the
+/// placeholders of bound values, and the SQL of string tests).
+pub(crate) trait PredWriter {
+    /// The statement's text, which [`write_pred`] appends to.
+    fn text(&mut self) -> &mut String;
+    /// Binds a boolean; returns its placeholder.
+    fn bind_bool(&mut self, value: bool) -> String;
+    /// The string comparison of a column that is not NULL (its folded form when `folded`) with the literal, as a
+    /// condition that is never NULL; `op` is `eq`, an order (code-point order) or a substring test.
+    fn text_condition(&mut self, column: Column, folded: bool, op: TextOp, literal: &str) -> String;
+}
+
+/// Appends a predicate in SQL. Every predicate is printed two-valued (a NULL column makes a comparison false,
+/// never NULL), so `NOT` negates exactly as the in-Rust evaluator does.
+pub(crate) fn write_pred(sql: &mut impl PredWriter, pred: &Pred) {
+    match pred {
+        Pred::And(left, right) | Pred::Or(left, right) => {
+            let joiner = if matches!(pred, Pred::And(..)) { " AND " } else { " OR " };
+            sql.text().push('(');
+            write_pred(sql, left);
+            sql.text().push_str(joiner);
+            write_pred(sql, right);
+            sql.text().push(')');
+        }
+        Pred::Not(inner) => {
+            sql.text().push_str("NOT ");
+            write_pred(sql, inner);
+        }
+        Pred::Present { column, text } => {
+            let name = column.sql_name(false);
+            let condition =
+                if *text { format!("({name} IS NOT NULL AND {name} <> '')") } else { format!("({name} IS NOT NULL)") };
+            sql.text().push_str(&condition);
+        }
+        Pred::Bool { column, value } => {
+            let name = column.sql_name(false);
+            let value = sql.bind_bool(*value);
+            sql.text().push_str(&format!("({name} IS NOT NULL AND {name} = {value})"));
+        }
+        Pred::Text { column, folded, op, literal } => {
+            // The id is never NULL.
+            let guard = if *column == Column::Id {
+                String::new()
+            } else {
+                format!("{} IS NOT NULL AND ", column.sql_name(*folded))
+            };
+            let condition = sql.text_condition(*column, *folded, *op, literal);
+            sql.text().push_str(&format!("({guard}{condition})"));
+        }
+    }
+}
+
+/// The smallest string greater than every string that starts with `prefix`, in code-point order (which is the byte
+/// order of UTF-8): the prefix with its last character incremented (dropping characters that cannot be). `None`
+/// when there is none. With it, `sw` becomes a range an index can narrow the scan to.
+pub(crate) fn prefix_upper_bound(prefix: &str) -> Option<String> {
+    let mut chars: Vec<char> = prefix.chars().collect();
+    while let Some(last) = chars.pop() {
+        let next = (u32::from(last) + 1..=u32::from(char::MAX)).find_map(char::from_u32);
+        if let Some(next) = next {
+            chars.push(next);
+            return Some(chars.into_iter().collect());
+        }
+    }
+    None
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn prefix_bounds() {
+        for (prefix, expected) in [
+            ("ab", Some("ac")),
+            ("a\u{d7ff}", Some("a\u{e000}")),
+            ("a\u{10ffff}", Some("b")),
+            ("\u{10ffff}", None),
+            ("", None),
+        ] {
+            assert_eq!(prefix_upper_bound(prefix).as_deref(), expected, "{prefix:?}");
+        }
+    }
 }

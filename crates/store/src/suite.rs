@@ -3,9 +3,9 @@
 //! panics on the first wrong answer.
 //!
 //! Compiled for this crate's tests and with the `testing` feature, so that another backend's tests can depend on
-//! `roster-store = { features = ["testing"] }` and call the same functions. The SQLite backend runs it from
-//! `tests/it`. [`agreement`] holds the property test's generators and check: the store's query answers exactly
-//! what `Filter::matches` answers on every stored resource.
+//! `roster-store = { features = ["testing"] }` and call the same functions. Both backends run it from `tests/it`
+//! (`suite` on SQLite, `postgres_provider` on PostgreSQL). [`agreement`] holds the property test's generators,
+//! check and runner: the store's query answers exactly what `Filter::matches` answers on every stored resource.
 #![allow(clippy::expect_used, clippy::unwrap_used, reason = "a test suite: a failure is a panic with a message")]
 
 pub mod agreement;

@@ -21,6 +21,11 @@ const MIGRATIONS: &[Migration] = &[
         name: "0002_directory.sql",
         sql: include_str!("../../migrations/postgres/0002_directory.sql"),
     },
+    Migration {
+        version: 3,
+        name: "0003_scim_provider.sql",
+        sql: include_str!("../../migrations/postgres/0003_scim_provider.sql"),
+    },
 ];
 
 /// The advisory lock key migrations hold (an arbitrary constant: "roster" in ASCII).

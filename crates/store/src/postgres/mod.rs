@@ -6,20 +6,26 @@
 //! constraints, one-statement upserts whose `WHERE` decides, rows affected), never by a read followed by a write
 //! in Rust. Reads run on pooled connections too, concurrently.
 //!
-//! Today it implements the engine's port ([`roster_engine::state::EngineStore`], in [`engine`]) and the
-//! directory's ([`roster_directory::port::DirectoryStore`], in [`directory`]); the service provider's ports come
-//! next.
+//! It implements the engine's port ([`roster_engine::state::EngineStore`], in [`engine`]), the directory's
+//! ([`roster_directory::port::DirectoryStore`], in [`directory`]) and the service provider's
+//! ([`roster_provider::port::TenantStore`] in [`tenants`], [`roster_provider::port::ResourceStore`] in
+//! [`resources`], with list queries in [`query`]).
 
 mod directory;
 mod engine;
 mod migrate;
+mod query;
+mod resources;
+mod tenants;
 mod tls;
 
 use std::str::FromStr;
 use std::time::Duration;
 
 use deadpool_postgres::{Manager, ManagerConfig, Pool, RecyclingMethod, Runtime};
+use roster_provider::port::StoreError;
 use tokio_postgres::config::SslMode;
+use tokio_postgres::error::SqlState;
 
 /// How many connections a store keeps at most.
 const POOL_SIZE: usize = 16;
@@ -128,6 +134,9 @@ pub(crate) enum Failure {
     Corrupt(String),
     /// An answer of the directory's port (not found, conflict, invalid), given back as it is.
     Directory(roster_directory::port::DirectoryError),
+    /// An answer of the service provider's ports (not found, conflict, unknown member, rejected), given back as it
+    /// is.
+    Store(StoreError),
 }
 
 impl Failure {
@@ -140,6 +149,12 @@ impl Failure {
 impl From<tokio_postgres::Error> for Failure {
     fn from(error: tokio_postgres::Error) -> Self {
         Failure::Sql(error)
+    }
+}
+
+impl From<StoreError> for Failure {
+    fn from(error: StoreError) -> Self {
+        Failure::Store(error)
     }
 }
 
@@ -160,6 +175,7 @@ impl std::fmt::Display for Failure {
             Failure::Pool(error) => write!(f, "no database connection: {error}"),
             Failure::Conflict(message) | Failure::Corrupt(message) => f.write_str(message),
             Failure::Directory(error) => write!(f, "{error}"),
+            Failure::Store(error) => write!(f, "{error}"),
         }
     }
 }
@@ -184,7 +200,21 @@ fn sql_limit(limit: usize) -> i64 {
 /// The name of the unique constraint a statement violated, if that is why it failed.
 fn unique_violation(error: &tokio_postgres::Error) -> Option<&str> {
     let db = error.as_db_error()?;
-    (db.code() == &tokio_postgres::error::SqlState::UNIQUE_VIOLATION).then(|| db.constraint()).flatten()
+    (db.code() == &SqlState::UNIQUE_VIOLATION).then(|| db.constraint()).flatten()
+}
+
+/// Whether a statement failed on a foreign key (for example, an enterprise that does not exist).
+fn foreign_key_violation(error: &tokio_postgres::Error) -> bool {
+    error.as_db_error().is_some_and(|db| db.code() == &SqlState::FOREIGN_KEY_VIOLATION)
+}
+
+/// The service provider's error for a failure: the port's own answers as they are, everything else a backend
+/// failure.
+fn store_error(failure: Failure) -> StoreError {
+    match failure {
+        Failure::Store(error) => error,
+        other => StoreError::Backend(other.to_string()),
+    }
 }
 
 #[cfg(test)]
@@ -197,6 +227,12 @@ mod tests {
         assert_eq!(to_millis(at).unwrap(), 1_700_000_000_123);
         let before = time::OffsetDateTime::from_unix_timestamp_nanos(-1).unwrap();
         assert_eq!(to_millis(before).unwrap(), -1);
+    }
+
+    #[test]
+    fn answers_of_the_provider_ports_pass_through_and_the_rest_are_backend_errors() {
+        assert_eq!(store_error(Failure::Store(StoreError::NotFound)), StoreError::NotFound);
+        assert_eq!(store_error(Failure::Corrupt("bad".into())), StoreError::Backend("bad".into()));
     }
 
     #[tokio::test]

@@ -1,19 +1,17 @@
 //! List queries on SQLite: the pushable part of the filter (see [`crate::pushdown`]) becomes a `WHERE` clause;
-//! the rest runs in Rust with `Filter::matches` on the candidates, as the port's contract demands.
+//! the rest runs in Rust with `Filter::matches` on the candidates ([`crate::listing`]), as the port's contract
+//! demands.
 
-use std::cmp::Ordering;
-
-use roster_provider::port::{Page, ResourceKind, ResourceQuery, StoredResource};
-use roster_provider::render::filterable;
+use roster_provider::port::{Page, ResourceKind, ResourceQuery};
 use roster_provider::tenant::EnterpriseId;
-use roster_scim_proto::query::compare_for_sort;
 use rusqlite::Connection;
 use rusqlite::types::Value as SqlValue;
-use serde_json::{Map, Value};
 
 use super::resources::{GROUP_COLUMNS, USER_COLUMNS, load_relations, read_row};
 use super::{Failure, in_read_transaction};
-use crate::pushdown::{self, Column, Pred, SortColumn, TextOp};
+use crate::listing::{self, Route};
+use crate::provider_rows::Keyed;
+use crate::pushdown::{self, Column, Pred, PredWriter, SortColumn, TextOp, prefix_upper_bound, write_pred};
 
 /// Whether the query reads a handful of rows: its filter selects one resource at most (through a unique key), and
 /// neither the answer nor the filter needs a group's members, which may be many.
@@ -41,14 +39,9 @@ fn answer(
     kind: ResourceKind,
     query: &ResourceQuery,
 ) -> Result<Page, Failure> {
-    let plan = pushdown::plan(kind, query.filter.as_ref());
-    let sql_sort = match &query.sort_by {
-        None => Some(None),
-        Some(path) => pushdown::sort_column(kind, path).map(Some),
-    };
-    match sql_sort {
-        Some(sort) if plan.exact => sql_page(connection, enterprise, kind, plan.pre.as_ref(), sort, query),
-        _ => rust_page(connection, enterprise, kind, plan.pre.as_ref(), query),
+    match listing::route(kind, query) {
+        Route::Sql { pred, sort } => sql_page(connection, enterprise, kind, pred.as_ref(), sort, query),
+        Route::Rust { pre } => rust_page(connection, enterprise, kind, pre.as_ref(), query),
     }
 }
 
@@ -79,7 +72,7 @@ fn sql_page(
             match sort {
                 None => sql.text.push_str(" ORDER BY pk"),
                 Some(sort) => {
-                    let column = column_sql(sort.column, sort.folded);
+                    let column = sort.column.sql_name(sort.folded);
                     let order = if query.descending { "DESC NULLS FIRST" } else { "ASC NULLS LAST" };
                     sql.text.push_str(&format!(" ORDER BY {column} {order}, pk"));
                 }
@@ -90,11 +83,9 @@ fn sql_page(
             resources = sql.rows(connection)?;
         }
     }
-    // A short, non-empty page (or an empty first page) ends the result: its end is the total.
-    let total_results = if query.count > 0 && resources.len() < query.count && (!resources.is_empty() || offset == 0) {
-        offset + resources.len()
-    } else {
-        count(connection, enterprise, kind, pred)?
+    let total_results = match listing::total_of_page(query, resources.len()) {
+        Some(total) => total,
+        None => count(connection, enterprise, kind, pred)?,
     };
     if query.relations.load && !resources.is_empty() {
         load_relations(connection, kind, &mut resources)?;
@@ -134,7 +125,7 @@ fn bucket_start(
     Ok(None)
 }
 
-/// The database pre-filters (when part of the filter is pushable); the filter and the sort run in Rust.
+/// The database pre-filters (when part of the filter is pushable); the filter, the sort and the page run in Rust.
 fn rust_page(
     connection: &Connection,
     enterprise: EnterpriseId,
@@ -142,64 +133,19 @@ fn rust_page(
     pre: Option<&Pred>,
     query: &ResourceQuery,
 ) -> Result<Page, Failure> {
-    let rt = kind.resource_type();
     let mut sql = Sql::select(kind, enterprise, pre);
     sql.text.push_str(" ORDER BY pk");
     let mut candidates = sql.rows(connection)?;
-    let relations_loaded = query.filter.as_ref().is_some_and(|filter| pushdown::mentions_relations(kind, filter));
+    let relations_loaded = listing::candidates_need_relations(kind, query);
     if relations_loaded {
         load_relations(connection, kind, &mut candidates)?;
     }
-    // The filter is compiled once (literals folded and parsed) and run on every candidate, with the lenient
-    // semantics of `Filter::matches`; a filter that cannot be evaluated at all matches nothing.
-    let compiled = query.filter.as_ref().map(|filter| filter.compile_lenient(rt));
-    // Each match with its rendered form, kept for sorting.
-    let mut matched: Vec<(Option<Map<String, Value>>, Keyed)> = Vec::with_capacity(candidates.len());
-    for candidate in candidates {
-        let rendered = match &compiled {
-            Some(filter) => {
-                let rendered = filterable(kind, &candidate.1);
-                if !filter.as_ref().is_some_and(|filter| filter.matches(&rendered)) {
-                    continue;
-                }
-                Some(rendered)
-            }
-            None => None,
-        };
-        matched.push((rendered, candidate));
+    let mut answer = listing::in_rust(kind, query, candidates, relations_loaded);
+    if answer.load_relations {
+        load_relations(connection, kind, &mut answer.page)?;
     }
-    if let Some(sort_by) = &query.sort_by {
-        for (rendered, (_, resource)) in &mut matched {
-            if rendered.is_none() {
-                *rendered = Some(filterable(kind, resource));
-            }
-        }
-        let empty = Map::new();
-        // A stable sort on candidates in key order: equal values keep creation order, as in SQL.
-        matched.sort_by(|a, b| -> Ordering {
-            let (a, b) = (a.0.as_ref().unwrap_or(&empty), b.0.as_ref().unwrap_or(&empty));
-            if query.descending { compare_for_sort(b, a, sort_by, rt) } else { compare_for_sort(a, b, sort_by, rt) }
-        });
-    }
-    let total_results = matched.len();
-    let offset = query.start_index.saturating_sub(1);
-    let mut page: Vec<(i64, StoredResource)> =
-        matched.into_iter().skip(offset).take(query.count).map(|(_, candidate)| candidate).collect();
-    match (query.relations.load, relations_loaded) {
-        (true, false) if !page.is_empty() => load_relations(connection, kind, &mut page)?,
-        (false, true) => {
-            for (_, resource) in &mut page {
-                resource.members = None;
-                resource.groups = None;
-            }
-        }
-        _ => {}
-    }
-    Ok(Page { total_results, resources: page.into_iter().map(|(_, resource)| resource).collect() })
+    Ok(answer.into_page())
 }
-
-/// A resource with its key.
-type Keyed = (i64, StoredResource);
 
 /// How many resources match.
 fn count(
@@ -245,7 +191,7 @@ impl Sql {
         };
         if let Some(pred) = pred {
             sql.text.push_str(" AND ");
-            sql.push_pred(pred);
+            write_pred(&mut sql, pred);
         }
         sql
     }
@@ -259,7 +205,7 @@ impl Sql {
         Sql::new(kind, columns, enterprise, pred)
     }
 
-    fn rows(self, connection: &Connection) -> Result<Vec<(i64, StoredResource)>, Failure> {
+    fn rows(self, connection: &Connection) -> Result<Vec<Keyed>, Failure> {
         let mut statement = connection.prepare_cached(&self.text)?;
         let mut rows = statement.query(rusqlite::params_from_iter(self.params))?;
         let mut out = Vec::new();
@@ -268,43 +214,20 @@ impl Sql {
         }
         Ok(out)
     }
+}
 
-    /// Appends a predicate. Every predicate is two-valued (a NULL column makes a comparison false, never NULL),
-    /// so `NOT` negates exactly as the in-Rust evaluator does.
-    fn push_pred(&mut self, pred: &Pred) {
-        match pred {
-            Pred::And(left, right) | Pred::Or(left, right) => {
-                let joiner = if matches!(pred, Pred::And(..)) { " AND " } else { " OR " };
-                self.text.push('(');
-                self.push_pred(left);
-                self.text.push_str(joiner);
-                self.push_pred(right);
-                self.text.push(')');
-            }
-            Pred::Not(inner) => {
-                self.text.push_str("NOT ");
-                self.push_pred(inner);
-            }
-            Pred::Present { column, text } => {
-                let name = column_sql(*column, false);
-                self.text.push_str(&if *text {
-                    format!("({name} IS NOT NULL AND {name} <> '')")
-                } else {
-                    format!("({name} IS NOT NULL)")
-                });
-            }
-            Pred::Bool { column, value } => {
-                let name = column_sql(*column, false);
-                self.text.push_str(&format!("({name} IS NOT NULL AND {name} = ?)"));
-                self.params.push(SqlValue::Integer(i64::from(*value)));
-            }
-            Pred::Text { column, folded, op, literal } => self.push_text(*column, *folded, *op, literal),
-        }
+impl PredWriter for Sql {
+    fn text(&mut self) -> &mut String {
+        &mut self.text
     }
 
-    fn push_text(&mut self, column: Column, folded: bool, op: TextOp, literal: &str) {
-        let name = column_sql(column, folded);
-        let guard = if column == Column::Id { String::new() } else { format!("{name} IS NOT NULL AND ") };
+    fn bind_bool(&mut self, value: bool) -> String {
+        self.params.push(SqlValue::Integer(i64::from(value)));
+        "?".to_owned()
+    }
+
+    fn text_condition(&mut self, column: Column, folded: bool, op: TextOp, literal: &str) -> String {
+        let name = column.sql_name(folded);
         let text = |value: &str| SqlValue::Text(value.to_owned());
         let bytes = |value: &str| SqlValue::Blob(value.as_bytes().to_vec());
         let length = |value: &str| SqlValue::Integer(i64::try_from(value.len()).unwrap_or(i64::MAX));
@@ -312,7 +235,7 @@ impl Sql {
         // bytes: exact for every string, NUL characters included, and the same as Rust's `str` methods. `substr` of
         // an empty BLOB is NULL, not an empty BLOB, so its comparisons are wrapped in `coalesce(…, 0)`: a condition
         // here is never NULL, or `not` would not be plain negation.
-        let condition = match op {
+        match op {
             TextOp::Eq | TextOp::Gt | TextOp::Ge | TextOp::Lt | TextOp::Le => {
                 let operator = match op {
                     TextOp::Eq => "=",
@@ -348,54 +271,6 @@ impl Sql {
                 self.params.push(bytes(literal));
                 format!("coalesce(substr(CAST({name} AS BLOB), -?) = ?, 0)")
             }
-        };
-        self.text.push_str(&format!("({guard}{condition})"));
-    }
-}
-
-/// The column's name in SQL.
-fn column_sql(column: Column, folded: bool) -> &'static str {
-    match (column, folded) {
-        (Column::Id, _) => "id",
-        (Column::ExternalId, _) => "external_id",
-        (Column::UserName, false) => "user_name",
-        (Column::UserName, true) => "user_name_folded",
-        (Column::DisplayName, false) => "display_name",
-        (Column::DisplayName, true) => "display_name_folded",
-        (Column::Login, false) => "login",
-        (Column::Login, true) => "login_folded",
-        (Column::Active, _) => "active",
-    }
-}
-
-/// The smallest string greater than every string that starts with `prefix`: the prefix with its last character
-/// incremented (dropping characters that cannot be). `None` when there is none.
-fn prefix_upper_bound(prefix: &str) -> Option<String> {
-    let mut chars: Vec<char> = prefix.chars().collect();
-    while let Some(last) = chars.pop() {
-        let next = (u32::from(last) + 1..=u32::from(char::MAX)).find_map(char::from_u32);
-        if let Some(next) = next {
-            chars.push(next);
-            return Some(chars.into_iter().collect());
-        }
-    }
-    None
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn prefix_bounds() {
-        for (prefix, expected) in [
-            ("ab", Some("ac")),
-            ("a\u{d7ff}", Some("a\u{e000}")),
-            ("a\u{10ffff}", Some("b")),
-            ("\u{10ffff}", None),
-            ("", None),
-        ] {
-            assert_eq!(prefix_upper_bound(prefix).as_deref(), expected, "{prefix:?}");
         }
     }
 }

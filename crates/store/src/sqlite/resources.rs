@@ -8,14 +8,11 @@ use roster_provider::port::{
     ResourceStore, StoreError, StoredResource, UpdateFn,
 };
 use roster_provider::tenant::EnterpriseId;
-use roster_scim_proto::ScimError;
 use rusqlite::{Connection, OptionalExtension, Row, params};
-use serde_json::{Map, Value};
 
-use super::{
-    Failure, SqliteStore, foreign_key_violation, from_millis, in_read_transaction, to_millis, unique_violation,
-};
-use crate::columns::{Derived, fold};
+use super::{Failure, SqliteStore, foreign_key_violation, in_read_transaction, to_millis, unique_violation};
+use crate::columns::{self, Derived, fold};
+use crate::provider_rows::{self, Keyed, Loaded, Member, ResourceRow, checked_member};
 
 #[async_trait]
 impl ResourceStore for SqliteStore {
@@ -27,20 +24,10 @@ impl ResourceStore for SqliteStore {
         relations: Relations,
     ) -> Result<StoredResource, StoreError> {
         self.write(move |connection| {
-            let at = from_millis(to_millis(new.at)?)?;
-            let stored = StoredResource {
-                id: new.id,
-                attributes: new.attributes,
-                created: at,
-                last_modified: at,
-                version: 1,
-                login: if kind == ResourceKind::User { new.login } else { None },
-                members: None,
-                groups: None,
-            };
+            let (stored, members) = provider_rows::created(kind, new)?;
             let pk = insert(connection, enterprise, kind, &stored)?;
             if kind == ResourceKind::Group {
-                for id in &new.members {
+                for id in &members {
                     let member = resolve_member(connection, enterprise, pk, id)?;
                     add_member(connection, pk, member)?;
                 }
@@ -100,23 +87,12 @@ impl ResourceStore for SqliteStore {
                 current.members = Some(members_of(connection, &[pk])?.into_iter().map(|(_, member)| member).collect());
             }
             let update = change(&current).map_err(StoreError::Rejected)?;
-            let at = from_millis(to_millis(update.at)?)?;
-            let login = if kind == ResourceKind::User { update.login } else { None };
+            let (stored, members) = provider_rows::updated(kind, &current, update)?;
             let keys_unchanged = Derived::of(kind, &current.attributes, current.login.as_deref())
-                .same_keys(&Derived::of(kind, &update.attributes, login.as_deref()));
-            let stored = StoredResource {
-                id: current.id,
-                attributes: update.attributes,
-                created: current.created,
-                last_modified: at,
-                version: current.version + 1,
-                login,
-                members: None,
-                groups: None,
-            };
+                .same_keys(&Derived::of(kind, &stored.attributes, stored.login.as_deref()));
             rewrite(connection, kind, pk, &stored, keys_unchanged)?;
             if kind == ResourceKind::Group {
-                change_members(connection, enterprise, pk, update.members)?;
+                change_members(connection, enterprise, pk, members)?;
             }
             let stored = with_relations(connection, kind, pk, stored, relations)?;
             Ok(stored)
@@ -153,21 +129,18 @@ pub(super) const GROUP_COLUMNS: &str = "pk, id, data, created, last_modified, ve
 
 /// Reads a row of [`USER_COLUMNS`] or [`GROUP_COLUMNS`] into its key and the resource (without relations). The
 /// JSON of `data` is parsed where SQLite holds it, without copying it into a `String` first.
-pub(super) fn read_row(row: &Row<'_>) -> Result<(i64, StoredResource), Failure> {
+pub(super) fn read_row(row: &Row<'_>) -> Result<Keyed, Failure> {
     let id: String = row.get(1)?;
     let data = row.get_ref(2)?.as_str().map_err(|error| Failure::corrupt(format!("the data of {id:?}: {error}")))?;
-    let attributes: Map<String, Value> = serde_json::from_str(data)
-        .map_err(|error| Failure::corrupt(format!("the attributes of {id:?} are not a JSON object: {error}")))?;
-    let stored = StoredResource {
+    let stored = ResourceRow {
         id,
-        attributes,
-        created: from_millis(row.get(3)?)?,
-        last_modified: from_millis(row.get(4)?)?,
+        data,
+        created: row.get(3)?,
+        last_modified: row.get(4)?,
         version: row.get(5)?,
         login: row.get(6)?,
-        members: None,
-        groups: None,
-    };
+    }
+    .into_resource()?;
     Ok((row.get(0)?, stored))
 }
 
@@ -200,7 +173,7 @@ fn insert(
     stored: &StoredResource,
 ) -> Result<i64, Failure> {
     let derived = Derived::of(kind, &stored.attributes, stored.login.as_deref());
-    let data = serde_json::to_string(&stored.attributes).map_err(|error| StoreError::Backend(error.to_string()))?;
+    let data = provider_rows::data_json(&stored.attributes)?;
     let created = to_millis(stored.created)?;
     let inserted = match kind {
         ResourceKind::User => connection
@@ -257,7 +230,7 @@ fn rewrite(
     keys_unchanged: bool,
 ) -> Result<(), Failure> {
     let derived = Derived::of(kind, &stored.attributes, stored.login.as_deref());
-    let data = serde_json::to_string(&stored.attributes).map_err(|error| StoreError::Backend(error.to_string()))?;
+    let data = provider_rows::data_json(&stored.attributes)?;
     let last_modified = to_millis(stored.last_modified)?;
     let updated = match kind {
         ResourceKind::User if keys_unchanged => connection
@@ -308,31 +281,11 @@ fn rewrite(
 
 /// Maps a uniqueness violation to the SCIM attribute and value it concerns.
 fn conflict(error: rusqlite::Error, id: &str, derived: &Derived<'_>) -> Failure {
-    let Some(columns) = unique_violation(&error) else { return error.into() };
-    let column = columns.rsplit('.').next().unwrap_or_default();
-    let (attribute, value) = match column {
-        "user_name_folded" => ("userName", derived.user_name),
-        "external_id" => ("externalId", derived.external_id),
-        "login_folded" => ("login", derived.login),
-        "display_name_folded" => ("displayName", derived.display_name),
-        "id" => ("id", Some(id)),
-        _ => return error.into(),
-    };
-    StoreError::Conflict { attribute, value: value.unwrap_or_default().to_owned() }.into()
-}
-
-/// A member as stored: its kind and key.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
-struct Member {
-    kind: i64,
-    pk: i64,
-}
-
-const USER_MEMBER: i64 = 0;
-const GROUP_MEMBER: i64 = 1;
-
-fn kind_of(member_kind: i64) -> ResourceKind {
-    if member_kind == USER_MEMBER { ResourceKind::User } else { ResourceKind::Group }
+    let column = unique_violation(&error).and_then(|columns| columns.rsplit('.').next());
+    match column.and_then(|column| columns::conflict(column, id, derived)) {
+        Some(conflict) => conflict.into(),
+        None => error.into(),
+    }
 }
 
 /// The user or group with this id in the enterprise (a user first, should a group share its id), if any.
@@ -354,14 +307,7 @@ fn resolve_member(
     group_pk: i64,
     id: &str,
 ) -> Result<Member, Failure> {
-    let member = find_member(connection, enterprise, id)?.ok_or_else(|| StoreError::UnknownMember(id.to_owned()))?;
-    if member == (Member { kind: GROUP_MEMBER, pk: group_pk }) {
-        return Err(StoreError::Rejected(ScimError::invalid_value(format!(
-            "group {id:?} cannot be a member of itself"
-        )))
-        .into());
-    }
-    Ok(member)
+    Ok(checked_member(find_member(connection, enterprise, id)?, group_pk, id)?)
 }
 
 fn add_member(connection: &Connection, group_pk: i64, member: Member) -> Result<(), Failure> {
@@ -443,31 +389,14 @@ fn with_relations(
 pub(super) fn load_relations(
     connection: &Connection,
     kind: ResourceKind,
-    resources: &mut [(i64, StoredResource)],
+    resources: &mut [Keyed],
 ) -> Result<(), Failure> {
     let pks: Vec<i64> = resources.iter().map(|(pk, _)| *pk).collect();
-    match kind {
-        ResourceKind::Group => {
-            let mut members = members_of(connection, &pks)?.into_iter().peekable();
-            for (pk, resource) in resources.iter_mut() {
-                let mut list = Vec::new();
-                while let Some((_, member)) = members.next_if(|(group_pk, _)| group_pk == pk) {
-                    list.push(member);
-                }
-                resource.members = Some(list);
-            }
-        }
-        ResourceKind::User => {
-            let mut groups = groups_of(connection, &pks)?.into_iter().peekable();
-            for (pk, resource) in resources.iter_mut() {
-                let mut list = Vec::new();
-                while let Some((_, group)) = groups.next_if(|(user_pk, _)| user_pk == pk) {
-                    list.push(group);
-                }
-                resource.groups = Some(list);
-            }
-        }
-    }
+    let loaded = match kind {
+        ResourceKind::Group => Loaded::Members(members_of(connection, &pks)?),
+        ResourceKind::User => Loaded::Groups(groups_of(connection, &pks)?),
+    };
+    provider_rows::attach(resources, loaded);
     Ok(())
 }
 
@@ -493,7 +422,7 @@ fn members_of(connection: &Connection, group_pks: &[i64]) -> Result<Vec<(i64, Me
     for row in rows {
         let (group_pk, member_kind, id, display) = row?;
         let id = id.ok_or_else(|| Failure::corrupt(format!("a member of group {group_pk} does not exist")))?;
-        out.push((group_pk, MemberRef { id, kind: kind_of(member_kind), display }));
+        out.push((group_pk, MemberRef { id, kind: provider_rows::member_kind(member_kind), display }));
     }
     Ok(out)
 }

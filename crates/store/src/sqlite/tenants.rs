@@ -7,7 +7,8 @@ use roster_provider::tenant::{
 };
 use rusqlite::{OptionalExtension, Row, params};
 
-use super::{Failure, SqliteStore, unique_violation};
+use super::{SqliteStore, unique_violation};
+use crate::provider_rows::{EnterpriseRow, TokenRow, scopes_text, token_conflict};
 
 #[async_trait]
 impl TenantStore for SqliteStore {
@@ -46,7 +47,7 @@ impl TenantStore for SqliteStore {
                 .prepare_cached("SELECT id, slug, shortcode, profile FROM scim_enterprises WHERE slug = ?1")?
                 .query_row([slug.as_str()], enterprise_columns)
                 .optional()?;
-            row.map(EnterpriseRow::into_enterprise).transpose()
+            Ok(row.map(EnterpriseRow::into_enterprise).transpose()?)
         })
         .await
     }
@@ -56,7 +57,7 @@ impl TenantStore for SqliteStore {
             let mut statement =
                 connection.prepare_cached("SELECT id, slug, shortcode, profile FROM scim_enterprises ORDER BY slug")?;
             let rows = statement.query_map([], enterprise_columns)?;
-            rows.map(|row| row?.into_enterprise()).collect()
+            rows.map(|row| Ok(row?.into_enterprise()?)).collect()
         })
         .await
     }
@@ -69,7 +70,7 @@ impl TenantStore for SqliteStore {
         hash: TokenHash,
     ) -> Result<i64, StoreError> {
         let name = name.to_owned();
-        let scopes = scopes.iter().map(|scope| scope.as_str()).collect::<Vec<_>>().join(" ");
+        let scopes = scopes_text(scopes);
         self.write(move |connection| {
             let inserted = connection
                 .prepare_cached("INSERT INTO scim_tokens (enterprise_id, name, scopes, hash) VALUES (?1, ?2, ?3, ?4)")?
@@ -79,7 +80,7 @@ impl TenantStore for SqliteStore {
                     return Err(StoreError::NotFound.into());
                 }
                 return Err(match unique_violation(&error) {
-                    Some(_) => StoreError::Conflict { attribute: "token", value: format!("{hash:?}") }.into(),
+                    Some(_) => token_conflict(&hash).into(),
                     None => error.into(),
                 });
             }
@@ -99,7 +100,7 @@ impl TenantStore for SqliteStore {
                 )?
                 .query_row([hash.0.as_slice()], token_columns)
                 .optional()?;
-            row.map(TokenRow::into_record).transpose()
+            Ok(row.map(TokenRow::into_record).transpose()?)
         })
         .await
     }
@@ -112,7 +113,7 @@ impl TenantStore for SqliteStore {
                  WHERE t.enterprise_id = ?1 ORDER BY t.id",
             )?;
             let rows = statement.query_map([enterprise.0], token_columns)?;
-            rows.map(|row| row?.into_record()).collect()
+            rows.map(|row| Ok(row?.into_record()?)).collect()
         })
         .await
     }
@@ -134,36 +135,8 @@ impl TenantStore for SqliteStore {
     }
 }
 
-/// An enterprise as read, before its values are parsed.
-struct EnterpriseRow {
-    id: i64,
-    slug: String,
-    shortcode: String,
-    profile: String,
-}
-
 fn enterprise_columns(row: &Row<'_>) -> rusqlite::Result<EnterpriseRow> {
     Ok(EnterpriseRow { id: row.get(0)?, slug: row.get(1)?, shortcode: row.get(2)?, profile: row.get(3)? })
-}
-
-impl EnterpriseRow {
-    fn into_enterprise(self) -> Result<Enterprise, Failure> {
-        Ok(Enterprise {
-            id: EnterpriseId(self.id),
-            slug: EnterpriseSlug::parse(&self.slug).map_err(Failure::corrupt)?,
-            shortcode: Shortcode::parse(&self.shortcode).map_err(Failure::corrupt)?,
-            profile: Profile::parse(&self.profile).map_err(Failure::corrupt)?,
-        })
-    }
-}
-
-struct TokenRow {
-    id: i64,
-    name: String,
-    scopes: String,
-    hash: Vec<u8>,
-    revoked: bool,
-    enterprise: EnterpriseRow,
 }
 
 fn token_columns(row: &Row<'_>) -> rusqlite::Result<TokenRow> {
@@ -175,27 +148,4 @@ fn token_columns(row: &Row<'_>) -> rusqlite::Result<TokenRow> {
         revoked: row.get(4)?,
         enterprise: EnterpriseRow { id: row.get(5)?, slug: row.get(6)?, shortcode: row.get(7)?, profile: row.get(8)? },
     })
-}
-
-impl TokenRow {
-    fn into_record(self) -> Result<TokenRecord, Failure> {
-        let hash: [u8; 32] =
-            self.hash.as_slice().try_into().map_err(|_| {
-                Failure::corrupt(format!("token {} has a digest of {} bytes", self.id, self.hash.len()))
-            })?;
-        let scopes = self
-            .scopes
-            .split_whitespace()
-            .map(Scope::parse)
-            .collect::<Result<Vec<_>, _>>()
-            .map_err(Failure::corrupt)?;
-        Ok(TokenRecord {
-            id: self.id,
-            enterprise: self.enterprise.into_enterprise()?,
-            name: self.name,
-            scopes,
-            hash: TokenHash(hash),
-            revoked: self.revoked,
-        })
-    }
 }

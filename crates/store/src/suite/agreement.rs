@@ -4,9 +4,12 @@
 //! `compare_for_sort` order when sorted), with the right total.
 
 use std::cmp::Ordering;
+use std::sync::atomic::{self, AtomicU32};
 
+use proptest::collection::vec;
 use proptest::prelude::*;
 use proptest::sample::{Index, select};
+use proptest::test_runner::{Config, TestCaseError, TestRunner};
 use roster_provider::port::{Relations, ResourceKind, ResourceQuery, ResourceStore, StoreError, TenantStore};
 use roster_provider::render::filterable;
 use roster_scim_proto::filter::{CompValue, CompareOp, Comparison, Filter};
@@ -57,6 +60,21 @@ pub struct SeedUser {
     pub emails: Vec<String>,
     /// The GitHub login.
     pub login: Option<String>,
+}
+
+impl SeedUser {
+    /// A user with this `userName` and nothing else.
+    pub fn named(user_name: &str) -> Self {
+        SeedUser {
+            user_name: user_name.into(),
+            display_name: None,
+            external_id: None,
+            active: None,
+            title: None,
+            emails: Vec::new(),
+            login: None,
+        }
+    }
 }
 
 /// A query to compare: the filter, and optionally a sort.
@@ -186,6 +204,20 @@ pub fn probe() -> impl Strategy<Value = Probe> {
             .prop_map(|(name, descending)| (path(name), descending)),
     );
     (filter(), sort, 1..8usize).prop_map(|(filter, sort, page_size)| Probe { filter, sort, page_size })
+}
+
+/// Runs the property: `cases` random cases on `runtime`, each a new enterprise of the store with up to 30 random
+/// users and up to 11 random probes ([`check`]). Panics with the smallest failing case proptest finds.
+pub fn run(runtime: &tokio::runtime::Runtime, tenants: &dyn TenantStore, resources: &dyn ResourceStore, cases: u32) {
+    let case = AtomicU32::new(0);
+    let mut runner = TestRunner::new(Config { cases, ..Config::default() });
+    let result = runner.run(&(vec(seed_user(), 0..30), vec(probe(), 1..12)), |(users, probes)| {
+        let case = case.fetch_add(1, atomic::Ordering::Relaxed);
+        runtime.block_on(check(tenants, resources, case, &users, &probes)).map_err(TestCaseError::fail)
+    });
+    if let Err(error) = result {
+        panic!("{error}");
+    }
 }
 
 /// Stores the users in a new enterprise (numbered `case`), then checks every probe. Users whose values collide

@@ -1,7 +1,8 @@
 //! The integration tests of roster-store: the backend-independent suite ([`roster_store::suite`]) on SQLite (the
 //! directory's part in `directory`), the SQL/in-memory agreement property, and what is specific to SQLite (files,
-//! migrations, versions); the engine's and the directory's suites on PostgreSQL (`postgres_engine`,
-//! `postgres_directory`) and what is specific to PostgreSQL (`postgres`).
+//! migrations, versions); the service provider's, the engine's and the directory's suites on PostgreSQL
+//! (`postgres_provider` with the agreement property, `postgres_engine`, `postgres_directory`) and what is specific
+//! to PostgreSQL (`postgres`).
 
 mod agreement;
 mod batches;
@@ -10,6 +11,7 @@ mod engine;
 mod postgres;
 mod postgres_directory;
 mod postgres_engine;
+mod postgres_provider;
 mod sqlite;
 mod suite;
 
