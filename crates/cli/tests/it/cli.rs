@@ -24,13 +24,18 @@ fn refusals_say_what_to_fix_and_exit_non_zero() {
         (&["enterprise", "create", "octo", "--shortcode", "x"], "invalid shortcode"),
         (&["enterprise", "create", "octo", "--shortcode", "octo", "--profile", "okta"], "unknown profile"),
         (&["token", "create", "--enterprise", "nowhere"], "roster enterprise create nowhere"),
-        (&["--database", "postgres://localhost/x", "enterprise", "list"], "PostgreSQL"),
+        (
+            &["--database", "postgres://roster:s3cret@127.0.0.1:1/x", "enterprise", "list"],
+            "could not open the PostgreSQL database postgres://roster:***@127.0.0.1:1/x",
+        ),
+        (&["--database", "mysql://localhost/x", "enterprise", "list"], "use sqlite://FILE or postgres://"),
     ];
     for (arguments, message) in cases {
         let output = run(data.path(), arguments);
         let stderr = String::from_utf8_lossy(&output.stderr);
         assert_eq!(output.status.code(), Some(1), "{arguments:?}: {stderr}");
         assert!(stderr.contains(message), "{arguments:?}: {stderr}");
+        assert!(!stderr.contains("s3cret"), "a database password is never printed: {stderr}");
     }
     run_ok(data.path(), &["enterprise", "create", "octo", "--shortcode", "octo"]);
     let output = run(data.path(), &["enterprise", "create", "octo", "--shortcode", "octo2"]);
