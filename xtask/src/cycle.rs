@@ -10,6 +10,7 @@ use std::time::{Duration, Instant};
 use anyhow::{Context, bail};
 use roster_directory::export::write_jsonl;
 use roster_directory::generate::{Directory, GenerateOptions};
+use tokio::io::AsyncBufReadExt as _;
 use tokio::process::Command;
 
 use crate::load::{peak_rss_kib, start_server};
@@ -130,11 +131,7 @@ pub async fn run(args: CycleArgs) -> anyhow::Result<()> {
 
     let mut phases = Vec::new();
     let sync = |name: String, dry_run: bool| {
-        let mut command = Command::from(roster(&source_data, &["sync", "bench"]));
-        if dry_run {
-            command.arg("--dry-run");
-        }
-        measure(command, name, dry_run)
+        measure(Command::from(roster(&source_data, &["sync", "bench"])), name, dry_run)
     };
     phases.push(sync("dry run of the initial cycle".into(), true).await?);
     phases.push(sync("initial cycle".into(), false).await?);
@@ -179,13 +176,26 @@ fn path(file: &Path) -> anyhow::Result<&str> {
 /// sampling its peak resident memory until it exits.
 async fn measure(mut command: Command, name: String, dry_run: bool) -> anyhow::Result<Measured> {
     let started = Instant::now();
-    command.stderr(Stdio::null());
+    // The error, if any, is the end of stderr; the progress lines before it are dropped as they come.
+    command.stderr(Stdio::piped());
     if dry_run {
         command.arg("--dry-run").stdout(Stdio::null());
     } else {
         command.stdout(Stdio::piped());
     }
     let mut child = command.spawn()?;
+    let stderr = child.stderr.take().context("sync stderr")?;
+    let last_lines = tokio::spawn(async move {
+        let mut lines = tokio::io::BufReader::new(stderr).lines();
+        let mut last = std::collections::VecDeque::new();
+        while let Ok(Some(line)) = lines.next_line().await {
+            if last.len() == 20 {
+                last.pop_front();
+            }
+            last.push_back(line);
+        }
+        Vec::from(last).join("\n")
+    });
     let pid = child.id().context("sync pid")?;
     let mut peak = 0;
     let status = loop {
@@ -202,7 +212,8 @@ async fn measure(mut command: Command, name: String, dry_run: bool) -> anyhow::R
         out.read_to_string(&mut stdout).await?;
     }
     if !status.success() {
-        bail!("roster sync failed in the {name} phase: {stdout}");
+        let stderr = last_lines.await.unwrap_or_default();
+        bail!("roster sync failed in the {name} phase: {stdout}\n{stderr}");
     }
     let summary = stdout.lines().skip(1).map(str::trim).collect::<Vec<_>>().join("; ");
     Ok(Measured { name, elapsed, peak_rss_kib: peak, summary })

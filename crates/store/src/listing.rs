@@ -62,6 +62,29 @@ pub(crate) fn single_candidate(kind: ResourceKind, query: &ResourceQuery) -> Opt
     pushdown::selects_at_most_one(kind, &pre).then_some(pre)
 }
 
+/// How many consecutive keys share a bucket of key counts, as a shift (`pk >> 10`): the migrations that keep the
+/// counts (SQLite's `0002_key_buckets.sql`, PostgreSQL's `scim_key_counts` in `0003_scim_provider.sql`) must agree.
+pub(crate) const BUCKET_BITS: u32 = 10;
+
+/// Where the page that starts `offset` rows into an enterprise's resources (in key order) begins, from the counts of
+/// its buckets of keys (`(bucket, rows)` in bucket order): the first key of the bucket that holds that row, and how
+/// many rows to step over from there. `None` when there are no more than `offset` resources; `Err` with the count
+/// when a bucket's count is negative (the store is corrupt).
+pub(crate) fn bucket_start(
+    buckets: impl IntoIterator<Item = (i64, i64)>,
+    offset: usize,
+) -> Result<Option<(i64, usize)>, i64> {
+    let mut before = 0;
+    for (bucket, count) in buckets {
+        let count = usize::try_from(count).map_err(|_| count)?;
+        if before + count > offset {
+            return Ok(Some((bucket << BUCKET_BITS, offset - before)));
+        }
+        before += count;
+    }
+    Ok(None)
+}
+
 /// The page of a query answered in Rust.
 pub(crate) struct RustPage {
     pub(crate) total_results: usize,
@@ -173,6 +196,19 @@ mod tests {
         assert!(!single(ResourceKind::Group, "displayName eq \"x\" and members pr", false), "relations filtered on");
         assert!(!single(ResourceKind::User, "displayName eq \"x\"", false), "not unique");
         assert!(!single(ResourceKind::User, "userName eq \"A\" or title pr", false));
+    }
+
+    #[test]
+    fn a_deep_page_starts_in_the_bucket_that_holds_its_first_row() {
+        // Buckets 0, 1 and 3 (bucket 2 emptied by deletes), of 1,000, 24 and 500 rows.
+        let buckets = [(0, 1000), (1, 24), (2, 0), (3, 500)];
+        assert_eq!(bucket_start(buckets, 0), Ok(Some((0, 0))));
+        assert_eq!(bucket_start(buckets, 999), Ok(Some((0, 999))));
+        assert_eq!(bucket_start(buckets, 1000), Ok(Some((1024, 0))));
+        assert_eq!(bucket_start(buckets, 1024), Ok(Some((3072, 0))));
+        assert_eq!(bucket_start(buckets, 1523), Ok(Some((3072, 499))));
+        assert_eq!(bucket_start(buckets, 1524), Ok(None), "past the end");
+        assert_eq!(bucket_start([(0, -1)], 0), Err(-1));
     }
 
     #[test]

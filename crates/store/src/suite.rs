@@ -11,6 +11,7 @@
 pub mod agreement;
 pub mod directory;
 pub mod engine;
+pub mod paging;
 pub mod postgres;
 
 use std::sync::Arc;

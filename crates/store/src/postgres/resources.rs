@@ -126,7 +126,7 @@ impl ResourceStore for PgStore {
         if let Some(pre) = listing::single_candidate(kind, query) {
             let work = async {
                 let client = self.client().await?;
-                super::query::single(&**client, enterprise, kind, &pre, query).await
+                super::query::single(&client, enterprise, kind, &pre, query).await
             };
             return work.await.map_err(store_error);
         }

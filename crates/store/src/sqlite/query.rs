@@ -93,12 +93,8 @@ fn sql_page(
     Ok(Page { total_results, resources: resources.into_iter().map(|(_, resource)| resource).collect() })
 }
 
-/// How many consecutive keys share a row of `scim_key_buckets`, as a shift: `0002_key_buckets.sql` uses `pk >> 10`.
-const BUCKET_BITS: u32 = 10;
-
 /// Where the page that starts `offset` rows into the enterprise's resources (in key order) begins: the first key
-/// of the bucket that holds that row, and how many rows to step over from there. `None` when the enterprise has
-/// no more than `offset` resources.
+/// of the bucket that holds that row, and how many rows to step over from there (see [`listing::bucket_start`]).
 fn bucket_start(
     connection: &Connection,
     enterprise: EnterpriseId,
@@ -112,17 +108,10 @@ fn bucket_start(
     let mut statement = connection.prepare_cached(
         "SELECT bucket, rows FROM scim_key_buckets WHERE enterprise_id = ?1 AND kind = ?2 ORDER BY bucket",
     )?;
-    let mut rows = statement.query([enterprise.0, kind_code])?;
-    let mut before = 0;
-    while let Some(row) = rows.next()? {
-        let (bucket, count): (i64, i64) = (row.get(0)?, row.get(1)?);
-        let count = usize::try_from(count).map_err(|_| Failure::corrupt(format!("a bucket of {count} rows")))?;
-        if before + count > offset {
-            return Ok(Some((bucket << BUCKET_BITS, offset - before)));
-        }
-        before += count;
-    }
-    Ok(None)
+    let buckets = statement
+        .query_map([enterprise.0, kind_code], |row| Ok((row.get(0)?, row.get(1)?)))?
+        .collect::<Result<Vec<(i64, i64)>, _>>()?;
+    listing::bucket_start(buckets, offset).map_err(|count| Failure::corrupt(format!("a bucket of {count} rows")))
 }
 
 /// The database pre-filters (when part of the filter is pushable); the filter, the sort and the page run in Rust.

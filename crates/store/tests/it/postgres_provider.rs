@@ -97,3 +97,9 @@ fn nul_and_like_metacharacters_agree() {
         filters.iter().map(|text| Probe { filter: Filter::parse(text).unwrap(), sort: None, page_size: 3 }).collect();
     runtime.block_on(check(&store, &store, 0, &users, &probes)).unwrap();
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn deep_pages_concatenate_to_the_whole_list() {
+    let store = TestServer::shared().store().await;
+    suite::paging::deep_pages_concatenate_to_the_whole_list(&store, Arc::new(store.clone())).await;
+}

@@ -53,3 +53,9 @@ async fn sorting() {
     let (store, _dir) = fresh_store();
     suite::sorting(&store, &store).await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn deep_pages_concatenate_to_the_whole_list() {
+    let (store, _dir) = fresh_store();
+    suite::paging::deep_pages_concatenate_to_the_whole_list(&store, Arc::new(store.clone())).await;
+}
