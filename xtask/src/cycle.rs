@@ -130,9 +130,8 @@ pub async fn run(args: CycleArgs) -> anyhow::Result<()> {
     ok(roster(&source_data, &["app", "apply", path(&definition_file)?]), "app apply")?;
 
     let mut phases = Vec::new();
-    let sync = |name: String, dry_run: bool| {
-        measure(Command::from(roster(&source_data, &["sync", "bench"])), name, dry_run)
-    };
+    let sync =
+        |name: String, dry_run: bool| measure(Command::from(roster(&source_data, &["sync", "bench"])), name, dry_run);
     phases.push(sync("dry run of the initial cycle".into(), true).await?);
     phases.push(sync("initial cycle".into(), false).await?);
     ok(roster(&source_data, &["directory", "import", path(&changed_file)?]), "directory import (changes)")?;

@@ -26,7 +26,10 @@ CREATE TABLE engine_jobs (
 );
 
 -- The target objects roster manages, keyed by their source object. A target id belongs to one shadow of an
--- application and kind (`engine_shadows_target`, whose name the store recognises in a unique violation).
+-- application and kind (`engine_shadows_target`, whose name the store recognises in a unique violation). That
+-- index leads with the target id, so that it never serves a scan of all an application's shadows of a kind: with
+-- statistics taken while the table was nearly empty (an initial cycle outgrows autovacuum), the planner used to
+-- read such a scan for each of a thousand source ids instead of probing the primary key.
 -- `exported` is a JSON object: the mapped values last exported, by target attribute path.
 CREATE TABLE engine_shadows (
     application text COLLATE "C" NOT NULL,
@@ -37,7 +40,7 @@ CREATE TABLE engine_shadows (
     state       text NOT NULL CHECK (state IN ('Active', 'Disabled')),
     origin      text NOT NULL CHECK (origin IN ('Created', 'Matched')),
     CONSTRAINT engine_shadows_pkey PRIMARY KEY (application, kind, source_id),
-    CONSTRAINT engine_shadows_target UNIQUE (application, kind, target_id)
+    CONSTRAINT engine_shadows_target UNIQUE (target_id, application, kind)
 );
 
 -- The members (source ids of users or groups) exported to each target group.

@@ -10,10 +10,9 @@
 //!   and `_` in a literal are plain characters, and the tests are exact on every string, NUL included;
 //! - every condition is two-valued (a NULL column makes it false, never NULL), so `NOT` is plain negation.
 //!
-//! The statements vary with the filter's shape, not with its literals (which are parameters), so the usual ones
-//! repeat exactly: each is prepared once per connection and cached ([`Sql::run`]), up to a bound past which
-//! statements of new shapes go unprepared (`query_typed`, one round trip with the parameters' types). A query by a unique key (`userName eq "..."`, as a
-//! provisioning service asks before each create) is one such statement, outside a transaction ([`single`]).
+//! Lookups by a unique key are prepared once per connection and cached ([`Sql::run`]); the other statements go
+//! unprepared (`query_typed`, one round trip with the parameters' types), planned at every execution. A query by a
+//! unique key without relations is one statement, outside a transaction ([`single`]).
 
 use std::fmt::Write as _;
 
@@ -26,7 +25,7 @@ use super::resources::{load_relations, read_row, table_and_columns};
 use super::{Failure, sql_limit};
 use crate::listing::{self, Route};
 use crate::provider_rows::Keyed;
-use crate::pushdown::{Column, Pred, PredWriter, SortColumn, TextOp, prefix_upper_bound, write_pred};
+use crate::pushdown::{self, Column, Pred, PredWriter, SortColumn, TextOp, prefix_upper_bound, write_pred};
 
 /// Answers a query whose filter selects one resource at most, without relations
 /// ([`listing::single_candidate`]): one statement reads the candidate, Rust does the rest.
@@ -236,6 +235,9 @@ impl Statements for Transaction<'_> {
 struct Sql {
     text: String,
     params: Vec<Param>,
+    /// Whether the statement may be prepared and kept: its filter requires equality with a unique key, which the
+    /// planner answers with that key's index whatever the table's statistics (see [`Sql::run`]).
+    cacheable: bool,
 }
 
 impl Sql {
@@ -245,6 +247,7 @@ impl Sql {
         let mut sql = Sql {
             text: format!("SELECT {what} FROM {table} WHERE enterprise_id = $1"),
             params: vec![Param::Int(enterprise.0)],
+            cacheable: pred.is_some_and(|pred| pushdown::selects_at_most_one(kind, pred)),
         };
         if let Some(pred) = pred {
             sql.text.push_str(" AND ");
@@ -269,13 +272,15 @@ impl Sql {
         self.params.iter().map(Param::typed).collect()
     }
 
-    /// Runs the statement. While the connection's statement cache holds fewer than [`MAX_CACHED`] statements it
-    /// is prepared once per connection and kept: planning costs more than running a lookup by a unique key (about
-    /// 1 ms against 0.05 ms), and the statements of the usual filters repeat exactly (literals are parameters).
-    /// Past that size (clients sending filters of ever new shapes), statements go unprepared, so the cache is
-    /// bounded.
+    /// Runs the statement. A lookup by a unique key (`userName eq "..."`, which a provisioning service sends
+    /// before each create) is prepared once per connection and kept, while the connection's statement cache holds
+    /// fewer than [`MAX_CACHED`] statements: planning it costs more than running it (about 1 ms against 0.05 ms),
+    /// and its text repeats exactly (literals are parameters). Every other statement goes unprepared, planned for
+    /// its parameters and the table's current size at every execution (see "Lookups by a set of keys" in `crate::postgres` for the
+    /// stale generic plans that would follow otherwise); so does every statement once the cache is full (clients
+    /// sending filters of ever new shapes), which keeps the cache bounded.
     async fn run(&self, client: &impl Statements) -> Result<Vec<tokio_postgres::Row>, Failure> {
-        if client.cached_statements() >= MAX_CACHED {
+        if !self.cacheable || client.cached_statements() >= MAX_CACHED {
             return Ok(client.query_unprepared(&self.text, &self.typed()).await?);
         }
         let types: Vec<Type> = self.params.iter().map(|param| param.typed().1).collect();

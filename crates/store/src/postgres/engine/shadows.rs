@@ -10,10 +10,18 @@ use tokio_postgres::types::Json;
 use super::{json_column, kind_name, origin_name, parse_id, parse_kind, parse_origin, parse_state, state_name, text};
 use crate::postgres::{Failure, sql_limit, unique_violation};
 
-/// The shadows of a list of source ids (`$3`, a text array): one primary-key lookup per id. The columns are those
-/// [`read_shadow`] expects.
-const BY_SOURCE_IDS: &str = "SELECT kind, source_id, target_id, exported, state, origin FROM engine_shadows \
-    WHERE application = $1 AND kind = $2 AND source_id = ANY($3)";
+/// The shadows of a list of source ids (`$3`, a text array): one primary-key lookup per id, which the `LATERAL`
+/// subquery with its `LIMIT` imposes (see "Lookups by a set of keys" in `crate::postgres`). The columns are those [`read_shadow`]
+/// expects.
+const BY_SOURCE_IDS: &str = "SELECT s.kind, s.source_id, s.target_id, s.exported, s.state, s.origin \
+    FROM unnest($3::text[]) AS k (id) CROSS JOIN LATERAL (\
+        SELECT * FROM engine_shadows WHERE application = $1 AND kind = $2 AND source_id = k.id LIMIT 1) AS s";
+
+/// The references of a list of source ids, as [`BY_SOURCE_IDS`] reads their shadows.
+const REFS_BY_SOURCE_IDS: &str = "SELECT s.source_id, s.target_id, s.state \
+    FROM unnest($3::text[]) AS k (id) CROSS JOIN LATERAL (\
+        SELECT source_id, target_id, state FROM engine_shadows \
+        WHERE application = $1 AND kind = $2 AND source_id = k.id LIMIT 1) AS s";
 
 /// Keyset paging: the shadows after source id `$3`, at most `$4`.
 const AFTER: &str = "SELECT kind, source_id, target_id, exported, state, origin FROM engine_shadows \
@@ -104,12 +112,13 @@ pub(super) async fn change_members(
 ) -> Result<(), Failure> {
     let group = group.as_str();
     if !removed.is_empty() {
-        let statement = client
-            .prepare_cached(
+        // Unprepared: see "Lookups by a set of keys" in `crate::postgres`.
+        client
+            .execute(
                 "DELETE FROM engine_members WHERE application = $1 AND group_id = $2 AND member_id = ANY($3)",
+                &[&application, &group, &id_texts(removed)],
             )
             .await?;
-        client.execute(&statement, &[&application, &group, &id_texts(removed)]).await?;
     }
     if !added.is_empty() {
         let statement = client
@@ -139,8 +148,8 @@ pub(super) async fn by_source_ids(
     kind: ObjectKind,
     source_ids: &[ObjectId],
 ) -> Result<Vec<Shadow>, Failure> {
-    let statement = client.prepare_cached(BY_SOURCE_IDS).await?;
-    let rows = client.query(&statement, &[&application, &kind_name(kind), &id_texts(source_ids)]).await?;
+    // Unprepared: see "Lookups by a set of keys" in `crate::postgres`.
+    let rows = client.query(BY_SOURCE_IDS, &[&application, &kind_name(kind), &id_texts(source_ids)]).await?;
     rows.iter().map(read_shadow).collect()
 }
 
@@ -151,13 +160,8 @@ pub(super) async fn refs_by_source_ids(
     kind: ObjectKind,
     source_ids: &[ObjectId],
 ) -> Result<Vec<ShadowRef>, Failure> {
-    let statement = client
-        .prepare_cached(
-            "SELECT source_id, target_id, state FROM engine_shadows \
-             WHERE application = $1 AND kind = $2 AND source_id = ANY($3)",
-        )
-        .await?;
-    let rows = client.query(&statement, &[&application, &kind_name(kind), &id_texts(source_ids)]).await?;
+    // Unprepared: see "Lookups by a set of keys" in `crate::postgres`.
+    let rows = client.query(REFS_BY_SOURCE_IDS, &[&application, &kind_name(kind), &id_texts(source_ids)]).await?;
     rows.iter().map(read_ref).collect()
 }
 

@@ -93,10 +93,12 @@ async fn find<'i>(
         if missing.is_empty() {
             break;
         }
-        let statement = client
-            .prepare_cached(&format!("SELECT id, pk FROM {table} WHERE enterprise_id = $1 AND id = ANY($2){lock}"))
-            .await?;
-        for row in client.query(&statement, &[&enterprise.0, &missing]).await? {
+        // One probe of the unique index per id, unprepared (see "Lookups by a set of keys" in `crate::postgres`).
+        let sql = format!(
+            "SELECT r.id, r.pk FROM unnest($2::text[]) AS k (id) CROSS JOIN LATERAL (\
+                 SELECT id, pk FROM {table} WHERE enterprise_id = $1 AND id = k.id LIMIT 1{lock}) AS r"
+        );
+        for row in client.query(sql.as_str(), &[&enterprise.0, &missing]).await? {
             let (id, pk): (&str, i64) = (row.try_get(0)?, row.try_get(1)?);
             if let Ok(index) = missing.binary_search(&id) {
                 found.insert(missing[index], Member { kind, pk });
@@ -142,8 +144,9 @@ pub(in crate::postgres) async fn load_relations(
 
 /// The members of the groups, as `(group key, member)`, each group's in order.
 async fn members_of(client: &impl GenericClient, group_pks: &[i64]) -> Result<Vec<(i64, MemberRef)>, Failure> {
-    let statement = client
-        .prepare_cached(
+    // Unprepared, as every lookup by a set of keys (see "Lookups by a set of keys" in `crate::postgres`).
+    let rows = client
+        .query(
             "SELECT m.group_pk, m.member_kind, \
                  CASE m.member_kind WHEN 0 THEN u.id ELSE g.id END, \
                  CASE m.member_kind WHEN 0 THEN u.display_name ELSE g.display_name END \
@@ -151,9 +154,9 @@ async fn members_of(client: &impl GenericClient, group_pks: &[i64]) -> Result<Ve
              LEFT JOIN scim_users u ON m.member_kind = 0 AND u.pk = m.member_pk \
              LEFT JOIN scim_groups g ON m.member_kind = 1 AND g.pk = m.member_pk \
              WHERE m.group_pk = ANY($1) ORDER BY m.group_pk, m.member_kind, m.member_pk",
+            &[&group_pks],
         )
         .await?;
-    let rows = client.query(&statement, &[&group_pks]).await?;
     let mut out = Vec::with_capacity(rows.len());
     for row in rows {
         let group_pk: i64 = row.try_get(0)?;
@@ -169,14 +172,15 @@ async fn members_of(client: &impl GenericClient, group_pks: &[i64]) -> Result<Ve
 
 /// The groups of the users, as `(user key, group)`, each user's in creation order.
 async fn groups_of(client: &impl GenericClient, user_pks: &[i64]) -> Result<Vec<(i64, GroupRef)>, Failure> {
-    let statement = client
-        .prepare_cached(
+    // Unprepared, as every lookup by a set of keys (see "Lookups by a set of keys" in `crate::postgres`).
+    let rows = client
+        .query(
             "SELECT m.member_pk, g.id, g.display_name FROM scim_memberships m \
              JOIN scim_groups g ON g.pk = m.group_pk \
              WHERE m.member_kind = 0 AND m.member_pk = ANY($1) ORDER BY m.member_pk, m.group_pk",
+            &[&user_pks],
         )
         .await?;
-    let rows = client.query(&statement, &[&user_pks]).await?;
     rows.iter()
         .map(|row| {
             let display: Option<&[u8]> = row.try_get(2)?;
