@@ -172,15 +172,30 @@ async fn members_of(client: &impl GenericClient, group_pks: &[i64]) -> Result<Ve
 
 /// The groups of the users, as `(user key, group)`, each user's in creation order.
 async fn groups_of(client: &impl GenericClient, user_pks: &[i64]) -> Result<Vec<(i64, GroupRef)>, Failure> {
-    // Unprepared, as every lookup by a set of keys (see "Lookups by a set of keys" in `crate::postgres`).
-    let rows = client
-        .query(
-            "SELECT m.member_pk, g.id, g.display_name FROM scim_memberships m \
-             JOIN scim_groups g ON g.pk = m.group_pk \
-             WHERE m.member_kind = 0 AND m.member_pk = ANY($1) ORDER BY m.member_pk, m.group_pk",
-            &[&user_pks],
-        )
-        .await?;
+    // One user (a GET, a PATCH): a prepared lookup by the index's prefix, which is safe prepared. Several (a page):
+    // unprepared, as every lookup by a set of keys (see "Lookups by a set of keys" in `crate::postgres`).
+    let rows = match user_pks {
+        [user_pk] => {
+            let statement = client
+                .prepare_cached(
+                    "SELECT m.member_pk, g.id, g.display_name FROM scim_memberships m \
+                     JOIN scim_groups g ON g.pk = m.group_pk \
+                     WHERE m.member_kind = 0 AND m.member_pk = $1 ORDER BY m.group_pk",
+                )
+                .await?;
+            client.query(&statement, &[user_pk]).await?
+        }
+        _ => {
+            client
+                .query(
+                    "SELECT m.member_pk, g.id, g.display_name FROM scim_memberships m \
+                     JOIN scim_groups g ON g.pk = m.group_pk \
+                     WHERE m.member_kind = 0 AND m.member_pk = ANY($1) ORDER BY m.member_pk, m.group_pk",
+                    &[&user_pks],
+                )
+                .await?
+        }
+    };
     rows.iter()
         .map(|row| {
             let display: Option<&[u8]> = row.try_get(2)?;
