@@ -85,6 +85,22 @@ pub(crate) fn bucket_start(
     Ok(None)
 }
 
+/// The first key past the page that ends `end` rows into an enterprise's resources (in key order), from the
+/// counts of its buckets of keys: the first key of the bucket after the one that holds row `end - 1`. `None` when
+/// the page runs to the end. A page read as `pk >= start AND pk < end` reads at most its own rows and those of two
+/// buckets, whatever plan the database picks.
+pub(crate) fn bucket_end(buckets: impl IntoIterator<Item = (i64, i64)>, end: usize) -> Option<i64> {
+    let mut before: i64 = 0;
+    let end = i64::try_from(end).ok()?;
+    for (bucket, count) in buckets {
+        before += count;
+        if before >= end {
+            return Some((bucket + 1) << BUCKET_BITS);
+        }
+    }
+    None
+}
+
 /// The page of a query answered in Rust.
 pub(crate) struct RustPage {
     pub(crate) total_results: usize,
@@ -209,6 +225,18 @@ mod tests {
         assert_eq!(bucket_start(buckets, 1523), Ok(Some((3072, 499))));
         assert_eq!(bucket_start(buckets, 1524), Ok(None), "past the end");
         assert_eq!(bucket_start([(0, -1)], 0), Err(-1));
+    }
+
+    #[test]
+    fn a_page_ends_before_the_bucket_after_its_last_row() {
+        let buckets = [(0, 1000), (1, 24), (2, 0), (3, 500)];
+        assert_eq!(bucket_end(buckets, 1), Some(1024));
+        assert_eq!(bucket_end(buckets, 1000), Some(1024));
+        assert_eq!(bucket_end(buckets, 1001), Some(2048));
+        assert_eq!(bucket_end(buckets, 1024), Some(2048));
+        assert_eq!(bucket_end(buckets, 1025), Some(4096));
+        assert_eq!(bucket_end(buckets, 1524), Some(4096));
+        assert_eq!(bucket_end(buckets, 1525), None, "past the end");
     }
 
     #[test]

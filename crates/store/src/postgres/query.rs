@@ -67,10 +67,14 @@ async fn sql_page(
     if query.count > 0 {
         let mut sql = Sql::select(kind, enterprise, pred);
         let mut skip = Some(offset);
-        if pred.is_none() && sort.is_none() && offset > 0 {
-            // A deep page of an unfiltered list starts from the bucket of keys that holds its first row (see
-            // `scim_key_counts`), so it steps over fewer than 1,024 index entries.
-            let buckets = key_counts(
+        if pred.is_none() && sort.is_none() {
+            // An unfiltered list in key order reads the range of keys its page falls in, found from the counts of
+            // keys per bucket (see `scim_key_counts`): it starts at the first key of the bucket that holds its first
+            // row, steps over fewer than 1,024 rows, and ends before the bucket after its last row. Bounded so, the
+            // page reads a few thousand rows at most even when the planner, with statistics that lag behind a
+            // table just filled, sorts the range instead of walking the index (345 ms a page at 100,000 users
+            // without the upper bound).
+            let rows = key_counts(
                 transaction,
                 enterprise,
                 kind,
@@ -78,15 +82,19 @@ async fn sql_page(
                 " GROUP BY bucket ORDER BY bucket",
             )
             .await?;
-            let buckets = buckets
+            let buckets = rows
                 .iter()
                 .map(|row| Ok((row.try_get(0)?, row.try_get(1)?)))
                 .collect::<Result<Vec<(i64, i64)>, Failure>>()?;
-            let start = listing::bucket_start(buckets, offset)
+            let start = listing::bucket_start(buckets.iter().copied(), offset)
                 .map_err(|count| Failure::corrupt(format!("a bucket of {count} rows")))?;
             skip = start.map(|(first_pk, skip)| {
                 let first_pk = sql.bind(Param::Int(first_pk));
                 let _ = write!(sql.text, " AND pk >= {first_pk}");
+                if let Some(end) = listing::bucket_end(buckets, offset.saturating_add(query.count)) {
+                    let end = sql.bind(Param::Int(end));
+                    let _ = write!(sql.text, " AND pk < {end}");
+                }
                 skip
             });
         }
