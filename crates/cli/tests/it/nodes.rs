@@ -119,7 +119,9 @@ fn a_node_killed_mid_cycle_leaves_its_job_to_another_without_duplicate_creates()
     let proxy = FaultProxy::start(&target.server.origin);
     proxy.set(Faults {
         rules: vec![Rule::new(Fault::Slow, 1000).only("POST")],
-        slow: Duration::from_millis(100),
+        // 16 creates in flight at 300 ms each: the 300 users take about 6 s, so the node is surely killed in the
+        // middle even on a slow machine.
+        slow: Duration::from_millis(300),
         ..Faults::none()
     });
     let path = "/scim/v2/enterprises/octo-corp";
