@@ -286,7 +286,8 @@ pub enum StateError {
 /// A lease on a job: which node (or command) runs its cycles, until when unless renewed.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Lease {
-    /// The holder's name: `serve-{pid}-{port}-{random}` for a node of `roster serve`, `cli-{pid}` for `roster sync`.
+    /// The holder's name: `serve-{pid}-{port}-{random}` for a node of `roster serve`, `cli-{pid}` for `roster sync`,
+    /// `admin-{pid}-{nanos}` for an admin command's moment (`restart`, `allow-deletes`).
     pub owner: String,
     /// When the lease expires unless renewed.
     #[serde(with = "time::serde::rfc3339")]

@@ -11,6 +11,8 @@ use roster_directory::{Directory, Group, ObjectId, User, export};
 use serde_json::{Map, Value};
 use time::OffsetDateTime;
 
+use crate::corrupt::Corrupt;
+
 /// A user, as kinds are named in the change log and the assignments.
 pub(crate) const USER: &str = "user";
 /// A group, likewise.
@@ -109,40 +111,46 @@ pub(crate) fn kind_from_name(text: &str) -> Option<PrincipalKind> {
     }
 }
 
+/// A principal kind read from the database.
+pub(crate) fn parse_kind(text: &str) -> Result<PrincipalKind, Corrupt> {
+    kind_from_name(text).ok_or_else(|| Corrupt(format!("unknown principal kind {text:?}")))
+}
+
 /// A change-log row (`seq`, `kind`, `object`, `related`) as the port answers it; an error names what is wrong.
 pub(crate) fn change_from_row(
     seq: i64,
     kind: &str,
     object: String,
     related: Option<String>,
-) -> Result<Changed, String> {
-    let id = |text: &str| ObjectId::parse(text).map_err(|error| format!("change {seq}: {error}"));
+) -> Result<Changed, Corrupt> {
+    let id = |text: &str| ObjectId::parse(text).map_err(|error| Corrupt(format!("change {seq}: {error}")));
     Ok(match (kind, related) {
         ("user", None) => Changed::User(id(&object)?),
         ("group", None) => Changed::Group(id(&object)?),
         ("membership", Some(member)) => Changed::Membership { group: id(&object)?, member: id(&member)? },
         ("assignment", Some(principal)) => Changed::Assignment { application: object, principal: id(&principal)? },
         ("application", None) => Changed::Application(object),
-        (kind, _) => return Err(format!("change {seq} has the unknown kind {kind:?}")),
+        (kind, _) => return Err(Corrupt(format!("change {seq} has the unknown kind {kind:?}"))),
     })
 }
 
 /// A user from its stored JSON; an error names what is wrong.
-pub(crate) fn parse_user(id: &str, data: &str) -> Result<User, String> {
+pub(crate) fn parse_user(id: &str, data: &str) -> Result<User, Corrupt> {
     let object = parse_object(id, data)?;
-    user_from_object(&object, Position::User(0)).map_err(|error| format!("user {id}: {error}"))
+    user_from_object(&object, Position::User(0)).map_err(|error| Corrupt(format!("user {id}: {error}")))
 }
 
 /// A group from its stored JSON, with these members; an error names what is wrong.
-pub(crate) fn parse_group(id: &str, data: &str, members: Vec<ObjectId>) -> Result<Group, String> {
+pub(crate) fn parse_group(id: &str, data: &str, members: Vec<ObjectId>) -> Result<Group, Corrupt> {
     let object = parse_object(id, data)?;
-    let mut group = group_from_object(&object, Position::Group(0)).map_err(|error| format!("group {id}: {error}"))?;
+    let mut group =
+        group_from_object(&object, Position::Group(0)).map_err(|error| Corrupt(format!("group {id}: {error}")))?;
     group.members = members;
     Ok(group)
 }
 
-fn parse_object(id: &str, data: &str) -> Result<Map<String, Value>, String> {
-    serde_json::from_str(data).map_err(|error| format!("the JSON of {id}: {error}"))
+fn parse_object(id: &str, data: &str) -> Result<Map<String, Value>, Corrupt> {
+    serde_json::from_str(data).map_err(|error| Corrupt(format!("the JSON of {id}: {error}")))
 }
 
 /// The user a lifecycle change other than a hard delete makes of `current`, or `None` when it changes nothing. A

@@ -4,6 +4,8 @@
 use roster_engine::log::ObjectKind;
 use roster_engine::state::{Origin, ShadowState};
 
+use crate::corrupt::Corrupt;
+
 pub(crate) fn kind_name(kind: ObjectKind) -> &'static str {
     kind.as_str()
 }
@@ -44,6 +46,21 @@ pub(crate) fn origin_from_name(name: &str) -> Option<Origin> {
         "Matched" => Some(Origin::Matched),
         _ => None,
     }
+}
+
+/// An object kind read from the database.
+pub(crate) fn parse_kind(name: &str) -> Result<ObjectKind, Corrupt> {
+    kind_from_name(name).ok_or_else(|| Corrupt(format!("object kind {name:?}")))
+}
+
+/// A shadow state read from the database.
+pub(crate) fn parse_state(name: &str) -> Result<ShadowState, Corrupt> {
+    state_from_name(name).ok_or_else(|| Corrupt(format!("shadow state {name:?}")))
+}
+
+/// A shadow origin read from the database.
+pub(crate) fn parse_origin(name: &str) -> Result<Origin, Corrupt> {
+    origin_from_name(name).ok_or_else(|| Corrupt(format!("shadow origin {name:?}")))
 }
 
 #[cfg(test)]

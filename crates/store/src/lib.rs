@@ -23,6 +23,7 @@
 //! ```
 
 mod columns;
+mod corrupt;
 mod directory_rows;
 mod engine_rows;
 mod listing;

@@ -129,11 +129,6 @@ CREATE TABLE scim_key_counts (
     PRIMARY KEY (enterprise_id, kind, bucket, stripe)
 );
 
-INSERT INTO scim_key_counts (enterprise_id, kind, bucket, stripe, rows)
-    SELECT enterprise_id, 0, pk >> 10, (pk & 15)::smallint, count(*) FROM scim_users GROUP BY 1, 3, 4;
-INSERT INTO scim_key_counts (enterprise_id, kind, bucket, stripe, rows)
-    SELECT enterprise_id, 1, pk >> 10, (pk & 15)::smallint, count(*) FROM scim_groups GROUP BY 1, 3, 4;
-
 -- The trigger's argument is the kind: 0 on scim_users, 1 on scim_groups.
 CREATE FUNCTION scim_key_count() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN

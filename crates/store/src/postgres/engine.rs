@@ -21,12 +21,14 @@ use roster_directory::ObjectId;
 use roster_engine::dry_run::Plan;
 use roster_engine::log::{LogEntry, ObjectKind};
 use roster_engine::state::{
-    Cycle, EngineStore, JobState, Lease, LogQuery, Origin, Record, Shadow, ShadowRef, ShadowState, StateError,
+    Cycle, EngineStore, JobState, Lease, LogQuery, Record, Shadow, ShadowRef, ShadowState, StateError,
 };
 use tokio_postgres::Row;
 use tokio_postgres::types::Json;
 
-use crate::engine_rows::{self, kind_name, origin_name, state_name};
+use crate::corrupt::parse_id;
+use crate::engine_rows::{kind_name, origin_name, state_name};
+use crate::engine_rows::{parse_kind, parse_origin, parse_state};
 
 use super::{Failure, PgStore, sql_limit, to_millis};
 
@@ -333,23 +335,6 @@ fn json_column<'row, T: tokio_postgres::types::FromSql<'row>>(
 /// The text of column `index`, borrowed from the row.
 fn text(row: &Row, index: usize) -> Result<&str, Failure> {
     row.try_get(index).map_err(|error| Failure::corrupt(format!("column {index}: {error}")))
-}
-
-fn parse_kind(name: &str) -> Result<ObjectKind, Failure> {
-    engine_rows::kind_from_name(name).ok_or_else(|| Failure::corrupt(format!("object kind {name:?}")))
-}
-
-fn parse_state(name: &str) -> Result<ShadowState, Failure> {
-    engine_rows::state_from_name(name).ok_or_else(|| Failure::corrupt(format!("shadow state {name:?}")))
-}
-
-fn parse_origin(name: &str) -> Result<Origin, Failure> {
-    engine_rows::origin_from_name(name).ok_or_else(|| Failure::corrupt(format!("shadow origin {name:?}")))
-}
-
-/// A directory object id read from the database.
-fn parse_id(text: &str) -> Result<ObjectId, Failure> {
-    ObjectId::parse(text).map_err(Failure::corrupt)
 }
 
 #[cfg(test)]

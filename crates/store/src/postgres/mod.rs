@@ -32,7 +32,9 @@
 //! - no other index of the table leads with the same columns as the probed key's prefix (`engine_shadows_target`
 //!   leads with the target id), so that even a plan made from stale statistics finds no cheaper-looking range.
 //!
-//! Lookups of one key by a unique index are safe prepared: the planner picks that index whatever the statistics.
+//! A plain `= ANY($n)` stays where the only index that can serve it leads with that column (a group's members, a
+//! user's groups, a membership delta), and in the directory import, whose statements run a handful of times and
+//! so get plans for their parameters. Lookups of one key by a unique index are safe prepared: the planner picks that index whatever the statistics.
 
 mod directory;
 mod engine;
@@ -166,6 +168,12 @@ impl Failure {
     /// A value read from the database that does not have the shape roster wrote.
     fn corrupt(what: impl std::fmt::Display) -> Self {
         Failure::Corrupt(format!("unexpected data in the database: {what}"))
+    }
+}
+
+impl From<crate::corrupt::Corrupt> for Failure {
+    fn from(corrupt: crate::corrupt::Corrupt) -> Self {
+        Failure::corrupt(corrupt.0)
     }
 }
 

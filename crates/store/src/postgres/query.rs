@@ -10,8 +10,8 @@
 //!   and `_` in a literal are plain characters, and the tests are exact on every string, NUL included;
 //! - every condition is two-valued (a NULL column makes it false, never NULL), so `NOT` is plain negation.
 //!
-//! Lookups by a unique key are prepared once per connection and cached ([`Sql::run`]); the other statements go
-//! unprepared (`query_typed`, one round trip with the parameters' types), planned at every execution. A query by a
+//! Lookups by a unique key are prepared once per connection and cached ([`Sql::run`]), as are the reads of the key
+//! counts (by their table's primary key); the other statements go unprepared (`query_typed`, one round trip with the parameters' types), planned at every execution. A query by a
 //! unique key without relations is one statement, outside a transaction ([`single`]).
 
 use std::fmt::Write as _;
@@ -64,6 +64,8 @@ async fn sql_page(
 ) -> Result<Page, Failure> {
     let offset = query.start_index.saturating_sub(1);
     let mut resources = Vec::new();
+    // The unfiltered total, when the bucket counts were read for the page.
+    let mut counted: Option<i64> = None;
     if query.count > 0 {
         let mut sql = Sql::select(kind, enterprise, pred);
         let mut skip = Some(offset);
@@ -86,6 +88,7 @@ async fn sql_page(
                 .iter()
                 .map(|row| Ok((row.try_get(0)?, row.try_get(1)?)))
                 .collect::<Result<Vec<(i64, i64)>, Failure>>()?;
+            counted = Some(buckets.iter().map(|(_, rows)| rows).sum());
             let start = listing::bucket_start(buckets.iter().copied(), offset)
                 .map_err(|count| Failure::corrupt(format!("a bucket of {count} rows")))?;
             skip = start.map(|(first_pk, skip)| {
@@ -117,8 +120,13 @@ async fn sql_page(
     let total_results = match (listing::total_of_page(query, resources.len()), pred) {
         (Some(total), _) => total,
         (None, None) => {
-            let rows = key_counts(transaction, enterprise, kind, "coalesce(sum(rows), 0)::bigint", "").await?;
-            let total: i64 = rows.first().map(|row| row.try_get(0)).transpose()?.unwrap_or(0);
+            let total = match counted {
+                Some(total) => total,
+                None => {
+                    let rows = key_counts(transaction, enterprise, kind, "coalesce(sum(rows), 0)::bigint", "").await?;
+                    rows.first().map(|row| row.try_get(0)).transpose()?.unwrap_or(0)
+                }
+            };
             usize::try_from(total).map_err(|_| Failure::corrupt(format!("a count of {total}")))?
         }
         (None, Some(pred)) => Sql::new(kind, "count(*)", enterprise, Some(pred)).count(transaction).await?,

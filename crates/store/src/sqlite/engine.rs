@@ -19,13 +19,15 @@ use roster_directory::ObjectId;
 use roster_engine::dry_run::Plan;
 use roster_engine::log::{LogEntry, ObjectKind};
 use roster_engine::state::{
-    Cycle, EngineStore, JobState, Lease, LogQuery, Origin, Record, Shadow, ShadowRef, ShadowState, StateError,
+    Cycle, EngineStore, JobState, Lease, LogQuery, Record, Shadow, ShadowRef, ShadowState, StateError,
 };
 use roster_provider::port::StoreError;
 use roster_scim_proto::ScimError;
 use rusqlite::{Connection, OptionalExtension, Row, params};
 
-use crate::engine_rows::{self, kind_name, origin_name, state_name};
+use crate::corrupt::parse_id;
+use crate::engine_rows::{kind_name, origin_name, state_name};
+use crate::engine_rows::{parse_kind, parse_origin, parse_state};
 
 use super::{Failure, SqliteStore, to_millis};
 
@@ -360,23 +362,6 @@ fn millis(at: time::OffsetDateTime) -> Result<i64, StateError> {
 /// A `LIMIT` value: SQLite's integers are signed.
 fn sql_limit(limit: usize) -> i64 {
     i64::try_from(limit).unwrap_or(i64::MAX)
-}
-
-fn parse_kind(name: &str) -> Result<ObjectKind, Failure> {
-    engine_rows::kind_from_name(name).ok_or_else(|| Failure::corrupt(format!("object kind {name:?}")))
-}
-
-fn parse_state(name: &str) -> Result<ShadowState, Failure> {
-    engine_rows::state_from_name(name).ok_or_else(|| Failure::corrupt(format!("shadow state {name:?}")))
-}
-
-fn parse_origin(name: &str) -> Result<Origin, Failure> {
-    engine_rows::origin_from_name(name).ok_or_else(|| Failure::corrupt(format!("shadow origin {name:?}")))
-}
-
-/// A directory object id read from the database.
-fn parse_id(text: &str) -> Result<ObjectId, Failure> {
-    ObjectId::parse(text).map_err(Failure::corrupt)
 }
 
 #[cfg(test)]

@@ -348,6 +348,12 @@ impl Failure {
     }
 }
 
+impl From<crate::corrupt::Corrupt> for Failure {
+    fn from(corrupt: crate::corrupt::Corrupt) -> Self {
+        Failure::corrupt(corrupt.0)
+    }
+}
+
 impl From<rusqlite::Error> for Failure {
     fn from(error: rusqlite::Error) -> Self {
         Failure::Sql(error)

@@ -6,7 +6,7 @@
 //! refuses to run as root, so as root the server runs as the unprivileged system user `roster-pg` (created with
 //! `useradd --system` when missing) through `setpriv` (or `runuser`). The cluster lives in a fresh directory under
 //! the temporary directory, with trust authentication, listening on 127.0.0.1 on a free port and on a Unix socket
-//! in its own directory only, `fsync` off. A small shell (the guardian) starts it with `pg_ctl start -w`, says when
+//! in its own directory only, `fsync` off (benchmarks use [`TestServer::start_durable`], with it on). A small shell (the guardian) starts it with `pg_ctl start -w`, says when
 //! it accepts connections, and waits on its standard input, a pipe from the test process: when the test process ends, however it ends, the pipe closes and the
 //! guardian stops the server (fast shutdown) and removes the directory. So a server kept in a `static` is stopped
 //! too, though statics are never dropped.

@@ -1,11 +1,12 @@
-//! The change log and its lock, and the conversions every part of the directory's store shares: kinds by name,
-//! ids, and users and groups to and from their stored JSON.
+//! The change log and its lock; the conversions every part of the directory's store shares (kinds by name, ids,
+//! users and groups to and from their stored JSON) are re-exported here from the backend-neutral modules.
 
-use crate::directory_rows::{self, change_from_row, kind_from_name};
+pub(super) use crate::corrupt::parse_id;
+use crate::directory_rows::change_from_row;
 pub(super) use crate::directory_rows::{GROUP, USER, kind_name, user_json};
+pub(super) use crate::directory_rows::{parse_group, parse_kind, parse_user};
 use deadpool_postgres::GenericClient;
-use roster_directory::port::{Change, Changed, PrincipalKind, Seq};
-use roster_directory::{Group, ObjectId, User};
+use roster_directory::port::{Change, Changed, Seq};
 
 use crate::postgres::{Failure, sql_limit};
 
@@ -84,34 +85,16 @@ pub(super) async fn after(client: &impl GenericClient, after: Seq, limit: usize)
         let kind: &str = row.try_get(1)?;
         let object: String = row.try_get(2)?;
         let related: Option<String> = row.try_get(3)?;
-        let object = change_from_row(seq, kind, object, related).map_err(Failure::corrupt)?;
+        let object = change_from_row(seq, kind, object, related)?;
         changes.push(Change { seq: Seq(seq), object });
     }
     Ok(changes)
 }
 
-/// An id read from the database.
-pub(super) fn parse_id(text: &str) -> Result<ObjectId, Failure> {
-    ObjectId::parse(text).map_err(Failure::corrupt)
-}
-
-/// A principal kind read from the database.
-pub(super) fn parse_kind(text: &str) -> Result<PrincipalKind, Failure> {
-    kind_from_name(text).ok_or_else(|| Failure::corrupt(format!("unknown principal kind {text:?}")))
-}
-
-/// A user from its stored JSON.
-pub(super) fn parse_user(id: &str, data: &str) -> Result<User, Failure> {
-    directory_rows::parse_user(id, data).map_err(Failure::corrupt)
-}
-
-/// A group from its stored JSON, with these members.
-pub(super) fn parse_group(id: &str, data: &str, members: Vec<ObjectId>) -> Result<Group, Failure> {
-    directory_rows::parse_group(id, data, members).map_err(Failure::corrupt)
-}
-
 #[cfg(test)]
 mod tests {
+    use roster_directory::port::PrincipalKind;
+
     use super::*;
 
     #[test]

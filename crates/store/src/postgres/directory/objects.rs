@@ -141,7 +141,7 @@ pub(super) async fn users_after(
     let statement =
         client.prepare_cached("SELECT id, data FROM directory_users WHERE id > $1 ORDER BY id LIMIT $2").await?;
     let rows = client.query(&statement, &[&after.map_or("", ObjectId::as_str), &sql_limit(limit)]).await?;
-    rows.iter().map(|row| parse_user(row.try_get(0)?, row.try_get(1)?)).collect()
+    rows.iter().map(|row| Ok(parse_user(row.try_get(0)?, row.try_get(1)?)?)).collect()
 }
 
 /// Up to `limit` groups with ids after `after`, in id order, with their members, in one statement.
@@ -159,7 +159,7 @@ pub(super) async fn groups_after(
     rows.iter()
         .map(|row| {
             let members: Vec<&str> = row.try_get(2)?;
-            parse_group(row.try_get(0)?, row.try_get(1)?, parse_ids(&members)?)
+            Ok(parse_group(row.try_get(0)?, row.try_get(1)?, parse_ids(&members)?)?)
         })
         .collect()
 }
@@ -203,14 +203,14 @@ pub(super) fn not_found(kind: &'static str, id: &ObjectId) -> Failure {
 
 /// Ids read from the database.
 fn parse_ids(texts: &[&str]) -> Result<Vec<ObjectId>, Failure> {
-    texts.iter().map(|text| parse_id(text)).collect()
+    Ok(texts.iter().map(|text| parse_id(text)).collect::<Result<_, _>>()?)
 }
 
 /// The ids in the first column of the rows, in byte order (the order SQLite's store logs them in).
 fn sorted_ids(rows: &[tokio_postgres::Row]) -> Result<Vec<ObjectId>, Failure> {
     let mut ids: Vec<String> = rows.iter().map(|row| row.try_get(0)).collect::<Result<_, _>>()?;
     ids.sort_unstable();
-    ids.iter().map(|id| parse_id(id)).collect()
+    Ok(ids.iter().map(|id| parse_id(id)).collect::<Result<_, _>>()?)
 }
 
 /// Removes a user or group from every group it is a member of, logging each membership (by group id).

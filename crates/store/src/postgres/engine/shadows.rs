@@ -233,7 +233,7 @@ pub(super) async fn members(
         )
         .await?;
     let rows = client.query(&statement, &[&application, &group.as_str()]).await?;
-    rows.iter().map(|row| parse_id(text(row, 0)?)).collect()
+    rows.iter().map(|row| Ok(parse_id(text(row, 0)?)?)).collect()
 }
 
 /// The ids as the text array a statement binds.

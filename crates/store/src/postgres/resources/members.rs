@@ -1,7 +1,7 @@
 //! Memberships (`scim_memberships`): finding members by id, changing a group's members by rows, and loading the
 //! relations of resources (a group's members, a user's groups).
 //!
-//! Set-based: a change resolves all its ids with one or two statements (`= ANY($2)`) and writes each side with one
+//! Set-based: a change resolves all its ids with one or two statements (a `LATERAL` probe per id) and writes each side with one
 //! statement over arrays (`unnest($2::smallint[], $3::bigint[])`), so a PATCH adding thousands of members is a
 //! handful of round trips. Members being added are locked `FOR KEY SHARE`: a concurrent delete of one of them
 //! (which locks its row `FOR UPDATE`) waits until this transaction commits, then removes the new rows with the

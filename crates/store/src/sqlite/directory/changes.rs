@@ -1,10 +1,11 @@
 //! The change log, and the conversions every part of the directory's store shares: kinds by name, ids, and users
 //! and groups to and from their stored JSON.
 
-use crate::directory_rows::{self, change_from_row, kind_from_name};
+pub(super) use crate::corrupt::parse_id;
+use crate::directory_rows::change_from_row;
 pub(super) use crate::directory_rows::{GROUP, USER, kind_name, user_json};
-use roster_directory::port::{Change, Changed, PrincipalKind, Seq};
-use roster_directory::{Group, ObjectId, User};
+pub(super) use crate::directory_rows::{parse_group, parse_kind, parse_user};
+use roster_directory::port::{Change, Changed, Seq};
 use rusqlite::{Connection, params};
 
 use super::sql_limit;
@@ -101,28 +102,8 @@ pub(super) fn after(connection: &mut Connection, after: Seq, limit: usize) -> Re
         let kind = row.get_ref(1)?.as_str().map_err(|error| Failure::corrupt(format!("change {seq}: {error}")))?;
         let object: String = row.get(2)?;
         let related: Option<String> = row.get(3)?;
-        let object = change_from_row(seq, kind, object, related).map_err(Failure::corrupt)?;
+        let object = change_from_row(seq, kind, object, related)?;
         changes.push(Change { seq: Seq(seq), object });
     }
     Ok(changes)
-}
-
-/// An id read from the database.
-pub(super) fn parse_id(text: &str) -> Result<ObjectId, Failure> {
-    ObjectId::parse(text).map_err(Failure::corrupt)
-}
-
-/// A principal kind read from the database.
-pub(super) fn parse_kind(text: &str) -> Result<PrincipalKind, Failure> {
-    kind_from_name(text).ok_or_else(|| Failure::corrupt(format!("unknown principal kind {text:?}")))
-}
-
-/// A user from its stored JSON.
-pub(super) fn parse_user(id: &str, data: &str) -> Result<User, Failure> {
-    directory_rows::parse_user(id, data).map_err(Failure::corrupt)
-}
-
-/// A group from its stored JSON, with these members.
-pub(super) fn parse_group(id: &str, data: &str, members: Vec<ObjectId>) -> Result<Group, Failure> {
-    directory_rows::parse_group(id, data, members).map_err(Failure::corrupt)
 }

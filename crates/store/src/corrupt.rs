@@ -1,0 +1,14 @@
+//! Data read from a database that does not have the shape roster wrote. The backend-neutral readers of stored
+//! values ([`crate::engine_rows`], [`crate::directory_rows`], [`parse_id`]) answer it, and each backend's
+//! `Failure` takes it with `?`, so no backend wraps them again.
+
+use roster_directory::ObjectId;
+
+/// What was wrong with a stored value.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct Corrupt(pub(crate) String);
+
+/// A directory object id read from the database.
+pub(crate) fn parse_id(text: &str) -> Result<ObjectId, Corrupt> {
+    ObjectId::parse(text).map_err(|error| Corrupt(error.to_string()))
+}
