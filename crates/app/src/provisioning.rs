@@ -417,13 +417,14 @@ async fn leased_cycle(
         None => cycle::run_cycle(job, progress).await,
         Some(plan) => cycle::apply_plan(job, plan, progress).await,
     };
-    crate::notify::after_cycle(stores, mailer, &definition, result.as_ref().ok()).await;
     renewer.abort();
     watcher.abort();
-    // The next scheduled cycle is one interval after this one (unless another node holds the job now).
+    // Another node holds the job now: the job's state (notifications told, the next cycle) is its to write.
     if lease_lost.load(std::sync::atomic::Ordering::Relaxed) {
         return Ok(result?);
     }
+    crate::notify::after_cycle(stores, mailer, &definition, result.as_ref().ok()).await;
+    // The next scheduled cycle is one interval after this one.
     if let Ok(mut job_state) = state.job(name).await {
         // A quarantined job's cycles come less and less often, up to once a day.
         let gap = match &job_state.quarantine {
@@ -661,12 +662,12 @@ pub async fn run_scheduler(
                                     failed = cycle.counts.failed,
                                     "provisioning cycle ended"
                                 ),
-                                // Another process holds the lease (a cycle, or an admin command for a moment): the
-                                // next tick tries again.
+                                // Another process holds the lease (a cycle, or an admin command for a moment), or took it
+                                // from this one mid-cycle: that process writes the job; this node tries again next tick.
                                 Err(error)
                                     if matches!(
                                         error.downcast_ref::<cycle::CycleError>(),
-                                        Some(cycle::CycleError::Busy(_))
+                                        Some(cycle::CycleError::Busy(_) | cycle::CycleError::LeaseLost(_))
                                     ) => {}
                                 Err(error) => {
                                     tracing::warn!(application = %task_name, error = %format!("{error:#}"), "provisioning cycle failed");

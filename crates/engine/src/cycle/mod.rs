@@ -212,8 +212,8 @@ impl Context {
             || self.pausing()
     }
 
-    /// Whether provisioning was paused while the run goes on: a cycle stops at the next object (a dry run, which
-    /// writes nothing, does not).
+    /// Whether the run must stop before its next write: provisioning was paused, or the job's lease was lost (a dry
+    /// run, which writes nothing, goes on).
     fn pausing(&self) -> bool {
         use std::sync::atomic::Ordering::Relaxed;
         if self.dry() {
@@ -524,11 +524,14 @@ async fn run(job: Job, progress: Arc<dyn Progress>, writes: Writes) -> Result<Ra
             }
             .to_owned();
             job.state.put_cycle(&application, &cycle).await?;
-            state.last_cycle = Some(cycle.clone());
-            let (escrows, _) =
-                crate::escrow::after_cycle(&state.escrows, &failures, &|_, _| false, (job.now)(), &schedule);
-            state.escrows = escrows;
-            job.state.put_job(&application, &state).await?;
+            // A lost lease leaves the job's state to the node that holds it now: this one's copy is stale.
+            if !matches!(halt, Halt::LeaseLost) {
+                state.last_cycle = Some(cycle.clone());
+                let (escrows, _) =
+                    crate::escrow::after_cycle(&state.escrows, &failures, &|_, _| false, (job.now)(), &schedule);
+                state.escrows = escrows;
+                job.state.put_job(&application, &state).await?;
+            }
             match halt {
                 Halt::Paused => Ok(Ran { cycle, operations }),
                 Halt::OffPlan(detail) => Err(CycleError::OffPlan(detail)),
