@@ -18,7 +18,7 @@ use roster_provider::tenant::EnterpriseSlug;
 use time::OffsetDateTime;
 
 use crate::secrets::SecretKey;
-use crate::{Stores, admin, provisioning};
+use crate::{Actor, Initiator, Stores, admin, provisioning};
 
 /// The demo enterprise's slug.
 pub const SLUG: &str = "octo-corp";
@@ -44,6 +44,7 @@ pub async fn seed(stores: &Stores, data_dir: &Path, origin: &str) -> anyhow::Res
     let token_file = data_dir.join("demo-token");
     let tenant_url = format!("{origin}/scim/v2/enterprises/{SLUG}");
     let key = SecretKey::load(data_dir)?;
+    let actor = Actor::new(Initiator::system(), OffsetDateTime::now_utc());
     let slug = EnterpriseSlug::parse(SLUG)?;
     if stores.tenants.enterprise(&slug).await.map_err(|e| anyhow!("{e}"))?.is_some() {
         let token = std::fs::read_to_string(&token_file)
@@ -51,32 +52,32 @@ pub async fn seed(stores: &Stores, data_dir: &Path, origin: &str) -> anyhow::Res
         let mut definition = provisioning::definition(stores, APPLICATION).await?;
         if definition.target.tenant_url != tenant_url {
             definition.target.tenant_url.clone_from(&tenant_url);
-            provisioning::put(stores, &key, definition, None).await?;
+            provisioning::put(stores, &key, &actor, definition, None, None).await?;
         }
         return Ok(Demo { token_file, token: token.trim().to_owned(), tenant_url });
     }
-    admin::create_enterprise(stores, SLUG, SHORTCODE).await?;
-    let token = admin::create_token(stores, SLUG, "demo", &[]).await?;
+    admin::create_enterprise(stores, &actor, SLUG, SHORTCODE).await?;
+    let token = admin::create_token(stores, &actor, SLUG, "demo", &[]).await?;
     write_secret(&token_file, &token)?;
 
     let directory = Directory::generate(&GenerateOptions { users: 300, groups: 12, members_per_group: 25, seed: 2026 });
-    stores.directory.import(directory.clone(), OffsetDateTime::now_utc()).await?;
+    stores.directory.import(directory.clone(), &actor).await?;
 
     let mut definition = templates::github_emu(APPLICATION, &tenant_url);
     // The target is this very server: no need for GitHub's rate budget, and a short interval shows incremental
     // cycles while one watches.
     definition.target.rate_limit = RateLimit::Unlimited;
     definition.interval = std::time::Duration::from_secs(120);
-    provisioning::put(stores, &key, definition, Some(&token)).await?;
+    provisioning::put(stores, &key, &actor, definition, Some(&token), None).await?;
     for group in directory.groups.iter().take(4) {
         let assignment = Assignment { principal: group.id().clone(), kind: PrincipalKind::Group, role: None };
-        stores.directory.assign(APPLICATION, assignment).await?;
+        stores.directory.assign(APPLICATION, assignment, &actor).await?;
     }
     if let Some(owner) = directory.users.first() {
         let role = Some("enterprise_owner".to_owned());
         stores
             .directory
-            .assign(APPLICATION, Assignment { principal: owner.id().clone(), kind: PrincipalKind::User, role })
+            .assign(APPLICATION, Assignment { principal: owner.id().clone(), kind: PrincipalKind::User, role }, &actor)
             .await?;
     }
     Ok(Demo { token_file, token, tenant_url })

@@ -11,12 +11,9 @@
 //! # }
 //! ```
 
-pub mod admin;
 pub mod demo;
-pub mod directory;
-pub mod notify;
-pub mod provisioning;
-pub mod secrets;
+
+pub use roster_service::{Actor, Initiator, Stores, access, admin, audit, directory, notify, provisioning, secrets};
 
 pub use roster_provider::tenant::Profile;
 
@@ -26,10 +23,7 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use anyhow::Context;
-use roster_directory::port::DirectoryStore;
-use roster_engine::state::EngineStore;
-use roster_provider::port::{ResourceStore, TenantStore};
-use roster_provider::{Limits, Provider, SystemClock};
+use roster_provider::Limits;
 use roster_scim_server::ServerState;
 use roster_store::{PgStore, SqliteStore};
 use tokio::net::TcpListener;
@@ -97,45 +91,20 @@ impl Storage {
     }
 }
 
-/// The opened stores, as the ports the rest of roster uses. SQLite and PostgreSQL each implement all four.
-#[derive(Clone)]
-pub struct Stores {
-    /// Enterprises and tokens of the service provider.
-    pub tenants: Arc<dyn TenantStore>,
-    /// Users, groups and memberships of the service provider.
-    pub resources: Arc<dyn ResourceStore>,
-    /// The directory and its change log, applications and assignments.
-    pub directory: Arc<dyn DirectoryStore>,
-    /// The provisioning engine's state: jobs, leases, shadows, cycles, logs, plans.
-    pub engine: Arc<dyn EngineStore>,
-}
-
-impl Stores {
-    /// Opens (and migrates) the storage.
-    pub async fn open(storage: &Storage) -> anyhow::Result<Self> {
-        match storage {
-            Storage::Sqlite { path } => {
-                let store = SqliteStore::open(path)
-                    .with_context(|| format!("could not open the SQLite database {}", path.display()))?;
-                Ok(Self::over(Arc::new(store)))
-            }
-            Storage::Postgres { url } => {
-                let store = PgStore::connect(url)
-                    .await
-                    .with_context(|| format!("could not open the PostgreSQL database {}", redacted(url)))?;
-                Ok(Self::over(Arc::new(store)))
-            }
+/// Opens (and migrates) the storage, as the ports the rest of roster uses.
+pub async fn open_stores(storage: &Storage) -> anyhow::Result<Stores> {
+    match storage {
+        Storage::Sqlite { path } => {
+            let store = SqliteStore::open(path)
+                .with_context(|| format!("could not open the SQLite database {}", path.display()))?;
+            Ok(Stores::over(Arc::new(store)))
         }
-    }
-
-    /// Every port served by one store.
-    fn over<S: TenantStore + ResourceStore + DirectoryStore + EngineStore + 'static>(store: Arc<S>) -> Self {
-        Self { tenants: store.clone(), resources: store.clone(), directory: store.clone(), engine: store }
-    }
-
-    /// The service provider over these stores.
-    pub fn provider(&self, limits: Limits) -> Provider {
-        Provider::new(self.tenants.clone(), self.resources.clone(), Arc::new(SystemClock), limits)
+        Storage::Postgres { url } => {
+            let store = PgStore::connect(url)
+                .await
+                .with_context(|| format!("could not open the PostgreSQL database {}", redacted(url)))?;
+            Ok(Stores::over(Arc::new(store)))
+        }
     }
 }
 
@@ -191,16 +160,28 @@ pub struct App {
 impl App {
     /// Opens the storage, builds the router and binds the listener.
     pub async fn build(config: Config) -> anyhow::Result<Self> {
-        let stores = Stores::open(&config.storage).await?;
+        let stores = open_stores(&config.storage).await?;
         let state = ServerState {
             provider: stores.provider(config.limits),
             public_url: config.public_url.as_deref().map(|url| Arc::from(url.trim_end_matches('/'))),
             max_body_bytes: config.max_body_bytes,
         };
-        let router = roster_scim_server::router(state);
+        let mut router = roster_scim_server::router(state);
         let listener =
             TcpListener::bind(config.listen).await.with_context(|| format!("could not listen on {}", config.listen))?;
         let secret_key = config.scheduler.as_deref().map(secrets::SecretKey::load).transpose()?;
+        if let Some(key) = &secret_key {
+            let origin = match &config.public_url {
+                Some(url) => url.trim_end_matches('/').to_owned(),
+                None => format!("http://{}", listener.local_addr().context("the listener has no address")?),
+            };
+            let api = roster_admin_api::ApiState {
+                stores: stores.clone(),
+                key: key.clone(),
+                base_url: Arc::from(format!("{origin}/api/v1.0")),
+            };
+            router = router.nest("/api/v1.0", roster_admin_api::router(api));
+        }
         let mailer = notify::Mailer::new(&config.mail)?;
         Ok(Self { listener, router, stores, secret_key, mailer, lease: config.lease })
     }

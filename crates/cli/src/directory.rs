@@ -82,6 +82,29 @@ pub enum UserCommand {
         /// The user's id.
         id: String,
     },
+    /// Set a user's password, read from standard input (one line); it is stored as an Argon2id hash.
+    SetPassword {
+        /// The user's id.
+        id: String,
+        /// Read the password from standard input (the only way: never from an argument).
+        #[arg(long, required = true)]
+        password_stdin: bool,
+    },
+    /// Give a user a directory role: global-administrator, application-administrator, reports-reader or
+    /// application-owner:APPNAME.
+    AddRole {
+        /// The user's id.
+        id: String,
+        /// The role.
+        role: String,
+    },
+    /// Take a directory role from a user.
+    RemoveRole {
+        /// The user's id.
+        id: String,
+        /// The role.
+        role: String,
+    },
 }
 
 /// `roster directory group ...`.
@@ -143,7 +166,7 @@ pub async fn run(storage: &StorageArgs, command: DirectoryCommand) -> anyhow::Re
         }
         DirectoryCommand::Import { file } => {
             let stores = storage.open().await?;
-            let summary = admin::import_file(&stores, &file).await?;
+            let summary = admin::import_file(&stores, &crate::actor(), &file).await?;
             println!("{}", import_line(&summary));
             Ok(())
         }
@@ -186,9 +209,28 @@ async fn user(storage: &StorageArgs, command: UserCommand) -> anyhow::Result<()>
         UserCommand::Delete { id, hard: false } => (id, Lifecycle::SoftDelete),
         UserCommand::Delete { id, hard: true } => (id, Lifecycle::HardDelete),
         UserCommand::Restore { id } => (id, Lifecycle::Restore),
+        UserCommand::SetPassword { id, password_stdin: _ } => {
+            let password = crate::access::read_password()?;
+            let stores = storage.open().await?;
+            roster_app::access::set_password(&stores, &crate::actor(), &id, &password).await?;
+            println!("set the password of user {id}");
+            return Ok(());
+        }
+        UserCommand::AddRole { id, role } => {
+            let stores = storage.open().await?;
+            let role = roster_app::access::add_role(&stores, &crate::actor(), &id, &role).await?;
+            println!("user {id} is {role}");
+            return Ok(());
+        }
+        UserCommand::RemoveRole { id, role } => {
+            let stores = storage.open().await?;
+            let role = roster_app::access::remove_role(&stores, &crate::actor(), &id, &role).await?;
+            println!("user {id} is no longer {role}");
+            return Ok(());
+        }
     };
     let stores = storage.open().await?;
-    let changed = admin::set_user_lifecycle(&stores, &id, change).await?;
+    let changed = admin::set_user_lifecycle(&stores, &crate::actor(), &id, change).await?;
     let message = match (change, changed) {
         (Lifecycle::Disable, true) => format!("disabled user {id}"),
         (Lifecycle::Disable, false) => format!("user {id} is already disabled"),
@@ -209,15 +251,15 @@ async fn group(storage: &StorageArgs, command: GroupCommand) -> anyhow::Result<(
     let stores = storage.open().await?;
     match command {
         GroupCommand::Delete { id } => {
-            admin::delete_group(&stores, &id).await?;
+            admin::delete_group(&stores, &crate::actor(), &id).await?;
             println!("deleted group {id}");
         }
         GroupCommand::AddMember { group, member } => {
-            admin::add_member(&stores, &group, &member).await?;
+            admin::add_member(&stores, &crate::actor(), &group, &member).await?;
             println!("{member} is a member of group {group}");
         }
         GroupCommand::RemoveMember { group, member } => {
-            admin::remove_member(&stores, &group, &member).await?;
+            admin::remove_member(&stores, &crate::actor(), &group, &member).await?;
             println!("{member} is not a member of group {group}");
         }
     }

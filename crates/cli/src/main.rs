@@ -1,5 +1,6 @@
 //! The `roster` command line: a thin layer over `roster-app`. The directory's commands are in [`directory`].
 
+mod access;
 mod directory;
 mod provisioning;
 
@@ -16,7 +17,13 @@ use roster_app::Profile;
 #[global_allocator]
 static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 use roster_app::notify::{MailSettings, Mailer};
-use roster_app::{App, Config, Storage, Stores, admin, demo};
+use roster_app::{Actor, App, Config, Initiator, Storage, Stores, admin, demo};
+
+/// Who acts when a command changes something: the command line, run by this operating-system user.
+pub(crate) fn actor() -> Actor {
+    let user = std::env::var("USER").or_else(|_| std::env::var("LOGNAME")).unwrap_or_else(|_| "unknown".to_owned());
+    Actor::new(Initiator::command_line(&user), time::OffsetDateTime::now_utc())
+}
 
 #[derive(Parser)]
 #[command(name = "roster", version, about = "Self-hosted identity provisioning over SCIM 2.0")]
@@ -49,7 +56,7 @@ impl StorageArgs {
     async fn open(&self) -> anyhow::Result<Stores> {
         std::fs::create_dir_all(&self.data)
             .with_context(|| format!("could not create the data directory {}", self.data.display()))?;
-        Stores::open(&self.storage()?).await
+        roster_app::open_stores(&self.storage()?).await
     }
 }
 
@@ -96,6 +103,11 @@ enum Command {
     /// Manage personal access tokens.
     #[command(subcommand)]
     Token(TokenCommand),
+    /// Manage admin accounts and admin API tokens.
+    #[command(subcommand)]
+    Admin(access::AdminCommand),
+    /// Show the audit log: who changed what.
+    Audit(access::AuditArgs),
     /// Manage the directory: import, generate, users, groups, lists.
     #[command(subcommand)]
     Directory(directory::DirectoryCommand),
@@ -222,7 +234,8 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Enterprise(EnterpriseCommand::Create { slug, shortcode, profile }) => {
             let stores = cli.storage.open().await?;
             let profile = Profile::parse(&profile)?;
-            let enterprise = admin::create_enterprise_with_profile(&stores, &slug, &shortcode, profile).await?;
+            let enterprise =
+                admin::create_enterprise_with_profile(&stores, &actor(), &slug, &shortcode, profile).await?;
             println!(
                 "created enterprise {} (shortcode {}, profile {})",
                 enterprise.slug,
@@ -240,7 +253,7 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
         }
         Command::Token(TokenCommand::Create { enterprise, scopes, name }) => {
             let stores = cli.storage.open().await?;
-            let secret = admin::create_token(&stores, &enterprise, &name, &scopes).await?;
+            let secret = admin::create_token(&stores, &actor(), &enterprise, &name, &scopes).await?;
             println!("{secret}");
             Ok(())
         }
@@ -256,11 +269,13 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
         }
         Command::Token(TokenCommand::Revoke { enterprise, id }) => {
             let stores = cli.storage.open().await?;
-            admin::revoke_token(&stores, &enterprise, id).await?;
+            admin::revoke_token(&stores, &actor(), &enterprise, id).await?;
             println!("revoked token {id} of {enterprise}");
             Ok(())
         }
         Command::Directory(command) => directory::run(&cli.storage, command).await,
+        Command::Admin(command) => access::admin(&cli.storage.open().await?, command).await,
+        Command::Audit(args) => access::audit(&cli.storage.open().await?, args).await,
         Command::App(command) => {
             let stores = cli.storage.open().await?;
             let key = roster_app::secrets::SecretKey::load(&cli.storage.data)?;
@@ -323,6 +338,7 @@ async fn serve(
     let address = app.local_addr();
     println!("roster listening on http://{address}");
     println!("SCIM service provider: http://{address}/scim/v2/enterprises/{{enterprise}}");
+    println!("admin API (Microsoft Graph's shapes): http://{address}/api/v1.0 (tokens: `roster admin token create`)");
     if with_demo {
         let seeded = demo::seed(app.stores(), &storage.data, &format!("http://{address}")).await?;
         let data = storage.data.display();

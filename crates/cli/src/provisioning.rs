@@ -146,13 +146,14 @@ pub async fn app(stores: &Stores, key: &SecretKey, command: AppCommand) -> anyho
     match command {
         AppCommand::Create { name, template, tenant_url, secret_token, scope } => {
             let scope = parse_scope(&scope)?;
-            provisioning::create(stores, key, &name, &template, &tenant_url, &secret_token, scope).await?;
+            provisioning::create(stores, key, &crate::actor(), &name, &template, &tenant_url, &secret_token, scope)
+                .await?;
             println!(
                 "created application {name} from the {template} template; assign users and groups, then run `roster sync {name}`"
             );
         }
         AppCommand::Assign { name, principal, role } => {
-            let kind = provisioning::assign(stores, &name, principal.id(), role.as_deref()).await?;
+            let kind = provisioning::assign(stores, &crate::actor(), &name, principal.id(), role.as_deref()).await?;
             let kind = if kind == roster_directory::port::PrincipalKind::User { "user" } else { "group" };
             println!(
                 "assigned {kind} {} to {name}{}",
@@ -161,11 +162,11 @@ pub async fn app(stores: &Stores, key: &SecretKey, command: AppCommand) -> anyho
             );
         }
         AppCommand::Unassign { name, principal } => {
-            provisioning::unassign(stores, &name, principal.id()).await?;
+            provisioning::unassign(stores, &crate::actor(), &name, principal.id()).await?;
             println!("unassigned {} from {name}", principal.id());
         }
         AppCommand::Apply { file } => {
-            let (name, created) = provisioning::apply_file(stores, key, &file).await?;
+            let (name, created) = provisioning::apply_file(stores, key, &crate::actor(), &file).await?;
             println!("{} application {name}", if created { "created" } else { "updated" });
         }
         AppCommand::Export { name, format } => {
@@ -191,20 +192,20 @@ pub async fn app(stores: &Stores, key: &SecretKey, command: AppCommand) -> anyho
             Err(problem) => bail!("the connection test of {name} failed: {problem}"),
         },
         AppCommand::AllowDeletes { name } => {
-            let (users, groups) = provisioning::allow_deletes(stores, &name).await?;
+            let (users, groups) = provisioning::allow_deletes(stores, &crate::actor(), &name).await?;
             println!(
                 "the next cycle of {name} sends the {users} staged user and {groups} staged group disables and deletes; \
                  run it now with `roster sync {name}` (or let `roster serve` run it)"
             );
         }
         AppCommand::Restart { name, reset } => {
-            provisioning::restart(stores, &name, provisioning::Reset::parse(&reset)?).await?;
+            provisioning::restart(stores, &crate::actor(), &name, provisioning::Reset::parse(&reset)?).await?;
             println!(
                 "restarted {name}: the next cycle (now, with `roster sync {name}`, or soon under `roster serve`) starts afresh"
             );
         }
         AppCommand::SetToken { name, secret_token } => {
-            provisioning::set_token(stores, key, &name, &secret_token).await?;
+            provisioning::set_token(stores, key, &crate::actor(), &name, &secret_token).await?;
             println!("stored the new secret token of {name}");
         }
         AppCommand::Unmanaged { name, format } => {
@@ -227,11 +228,11 @@ pub async fn app(stores: &Stores, key: &SecretKey, command: AppCommand) -> anyho
             }
         }
         AppCommand::Resume { name } => {
-            provisioning::set_enabled(stores, key, &name, true).await?;
+            provisioning::set_enabled(stores, key, &crate::actor(), &name, true).await?;
             println!("provisioning of {name} is on (resumed)");
         }
         AppCommand::Pause { name } => {
-            provisioning::set_enabled(stores, key, &name, false).await?;
+            provisioning::set_enabled(stores, key, &crate::actor(), &name, false).await?;
             println!("provisioning of {name} is off (paused); a running cycle stops at its next object");
         }
     }

@@ -28,6 +28,8 @@
 //! ```
 #![warn(missing_docs)]
 
+pub mod access;
+pub mod audit;
 pub mod export;
 pub mod generate;
 pub mod import;

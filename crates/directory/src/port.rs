@@ -6,6 +6,9 @@
 //! - every write appends to the change log: each changed object gets a [`Change`] with a sequence number greater
 //!   than any before it (one sequence shared by all kinds of change), in the same transaction as the write. A
 //!   write that changes nothing (an import of an identical user) appends nothing;
+//! - every write records who did it: it takes an [`Actor`] and writes one [`AuditEntry`] per object it changed
+//!   (built by the functions of [`crate::audit`] from the object before and after), in the same transaction as
+//!   the change; a write that changes nothing records nothing;
 //! - reads return the latest committed state; [`DirectoryStore::head`] and the change log agree: no change with a
 //!   sequence number at or below a returned head appears later.
 
@@ -13,6 +16,8 @@ use async_trait::async_trait;
 use serde_json::Value;
 use time::OffsetDateTime;
 
+use crate::access::{AdminToken, Role};
+use crate::audit::{Actor, AuditEntry};
 use crate::model::{Directory, Group, ObjectId, User};
 
 /// A position in the change log. `Seq(0)` is before the first change.
@@ -151,24 +156,27 @@ pub trait DirectoryStore: Send + Sync {
     /// Upserts every user and group of `directory` by id, in one transaction: a user or group is replaced whole by
     /// the imported one; a group's members become exactly the imported list (members may name users or groups in
     /// the store or in the same import; a member that exists in neither is a [`DirectoryError::NotFound`]).
-    async fn import(&self, directory: Directory, at: OffsetDateTime) -> Result<ImportSummary, DirectoryError>;
+    async fn import(&self, directory: Directory, actor: &Actor) -> Result<ImportSummary, DirectoryError>;
 
     /// Changes a user's lifecycle state. Disabling a disabled user (and the like) changes nothing and succeeds;
     /// restoring a user who is not soft-deleted is [`DirectoryError::Invalid`].
-    async fn set_lifecycle(&self, user: &ObjectId, change: Lifecycle, at: OffsetDateTime)
-    -> Result<(), DirectoryError>;
+    async fn set_lifecycle(&self, user: &ObjectId, change: Lifecycle, actor: &Actor) -> Result<(), DirectoryError>;
 
     /// Removes a group for good, with its memberships (as group and as member) and its assignments.
-    async fn delete_group(&self, group: &ObjectId) -> Result<(), DirectoryError>;
+    async fn delete_group(&self, group: &ObjectId, actor: &Actor) -> Result<(), DirectoryError>;
 
     /// Adds `member` (a user or group) to `group`; adding a present member changes nothing.
-    async fn add_member(&self, group: &ObjectId, member: &ObjectId) -> Result<(), DirectoryError>;
+    async fn add_member(&self, group: &ObjectId, member: &ObjectId, actor: &Actor) -> Result<(), DirectoryError>;
 
     /// Removes `member` from `group`; removing an absent member changes nothing.
-    async fn remove_member(&self, group: &ObjectId, member: &ObjectId) -> Result<(), DirectoryError>;
+    async fn remove_member(&self, group: &ObjectId, member: &ObjectId, actor: &Actor) -> Result<(), DirectoryError>;
 
     /// A user, soft-deleted or not; `None` when it does not exist (never did, or was hard-deleted).
     async fn user(&self, id: &ObjectId) -> Result<Option<User>, DirectoryError>;
+
+    /// The user with this userPrincipalName (compared case-insensitively, as Entra does), soft-deleted or not;
+    /// answered from an index.
+    async fn user_by_upn(&self, upn: &str) -> Result<Option<User>, DirectoryError>;
 
     /// A group with its members; `None` when it does not exist.
     async fn group(&self, id: &ObjectId) -> Result<Option<Group>, DirectoryError>;
@@ -189,13 +197,15 @@ pub trait DirectoryStore: Send + Sync {
     async fn changes_after(&self, after: Seq, limit: usize) -> Result<Vec<Change>, DirectoryError>;
 
     /// Creates an application, or replaces its definition (and its sealed secret when `Some`). Appends
-    /// [`Changed::Application`] when the definition changed.
+    /// [`Changed::Application`] when the definition changed. Its audit entry
+    /// ([`crate::audit::application_written`]) has the caller's `activity` name.
     async fn put_application(
         &self,
         name: &str,
         definition: Value,
         sealed_secret: Option<Vec<u8>>,
-        at: OffsetDateTime,
+        actor: &Actor,
+        activity: &str,
     ) -> Result<(), DirectoryError>;
 
     /// An application by name.
@@ -206,11 +216,69 @@ pub trait DirectoryStore: Send + Sync {
 
     /// Assigns a user or group (which must exist) to an application, replacing an earlier assignment of the same
     /// principal (one role per principal and application).
-    async fn assign(&self, application: &str, assignment: Assignment) -> Result<(), DirectoryError>;
+    async fn assign(&self, application: &str, assignment: Assignment, actor: &Actor) -> Result<(), DirectoryError>;
 
     /// Removes an assignment; removing an absent one changes nothing.
-    async fn unassign(&self, application: &str, principal: &ObjectId) -> Result<(), DirectoryError>;
+    async fn unassign(&self, application: &str, principal: &ObjectId, actor: &Actor) -> Result<(), DirectoryError>;
 
     /// An application's assignments, by principal id.
     async fn assignments(&self, application: &str) -> Result<Vec<Assignment>, DirectoryError>;
+
+    /// Sets a user's password, as an Argon2id PHC string made by the caller (the store never sees the password).
+    /// Audit: "Reset password", no value shown.
+    async fn set_password(&self, user: &ObjectId, password_hash: &str, actor: &Actor) -> Result<(), DirectoryError>;
+
+    /// A user's password hash, if one is set.
+    async fn password_hash(&self, user: &ObjectId) -> Result<Option<String>, DirectoryError>;
+
+    /// Gives a user (who must exist) a directory role; giving a held role changes nothing. Audit: "Add member to
+    /// role".
+    async fn add_role(&self, user: &ObjectId, role: &Role, actor: &Actor) -> Result<(), DirectoryError>;
+
+    /// Takes a role from a user; taking a role not held changes nothing. Audit: "Remove member from role".
+    async fn remove_role(&self, user: &ObjectId, role: &Role, actor: &Actor) -> Result<(), DirectoryError>;
+
+    /// A user's roles, in order.
+    async fn roles(&self, user: &ObjectId) -> Result<Vec<Role>, DirectoryError>;
+
+    /// Every role assignment, by user id then role.
+    async fn role_members(&self) -> Result<Vec<(ObjectId, Role)>, DirectoryError>;
+
+    /// Stores a new admin API token; a name already used is a [`DirectoryError::Conflict`]. Audit: "Add service
+    /// principal credentials".
+    async fn create_admin_token(&self, token: &AdminToken, actor: &Actor) -> Result<(), DirectoryError>;
+
+    /// Every admin API token, by name (digests included, for the caller to compare).
+    async fn admin_tokens(&self) -> Result<Vec<AdminToken>, DirectoryError>;
+
+    /// The admin API token with this digest.
+    async fn admin_token_by_digest(&self, digest: &[u8; 32]) -> Result<Option<AdminToken>, DirectoryError>;
+
+    /// Revokes (deletes) an admin API token by name; a missing name is [`DirectoryError::NotFound`]. Audit:
+    /// "Remove service principal credentials".
+    async fn revoke_admin_token(&self, name: &str, actor: &Actor) -> Result<(), DirectoryError>;
+
+    /// Writes audit entries on their own (for changes outside this port, such as roster's own service
+    /// provider's enterprises and tokens).
+    async fn append_audit(&self, entries: &[AuditEntry]) -> Result<(), DirectoryError>;
+
+    /// Audit entries newest first (by time, then id), from `query.since` on, before the cursor, at most
+    /// `query.limit`.
+    async fn audit(&self, query: &AuditQuery) -> Result<Vec<AuditEntry>, DirectoryError>;
+
+    /// Deletes the audit entries older than `before`; answers how many.
+    async fn prune_audit(&self, before: OffsetDateTime) -> Result<u64, DirectoryError>;
+}
+
+/// Which audit entries to read.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct AuditQuery {
+    /// Only entries at or after this time.
+    pub since: Option<OffsetDateTime>,
+    /// Only entries at or before this time.
+    pub until: Option<OffsetDateTime>,
+    /// Keyset cursor: only entries strictly before this (time, id), in the newest-first order.
+    pub before: Option<(OffsetDateTime, String)>,
+    /// At most this many (0: no limit).
+    pub limit: usize,
 }

@@ -303,6 +303,15 @@ pub trait EngineStore: Send + Sync {
     /// Replaces the job state.
     async fn put_job(&self, application: &str, state: &JobState) -> Result<(), StateError>;
 
+    /// Replaces the job state for an admin (restart, allow deletes, a cycle asked for), writing `audit` in the same
+    /// transaction (the audit table is the directory's, in the same database).
+    async fn put_job_audited(
+        &self,
+        application: &str,
+        state: &JobState,
+        audit: &[roster_directory::audit::AuditEntry],
+    ) -> Result<(), StateError>;
+
     /// Takes or renews the lease on an application's job for `owner` until `until`. Returns false when another
     /// owner holds an unexpired lease.
     async fn lease(

@@ -51,6 +51,7 @@ fn target(tenant_url: &str, rate_limit: RateLimit) -> Target {
 pub fn github_emu(name: &str, tenant_url: &str) -> Definition {
     use MappingKind::{Direct, Expression};
     Definition {
+        display_name: None,
         name: name.to_owned(),
         template: "github-emu".to_owned(),
         enabled: true,
@@ -95,6 +96,7 @@ pub fn scim(name: &str, tenant_url: &str) -> Definition {
     use MappingKind::{Direct, Expression};
     const ENTERPRISE: &str = "urn:ietf:params:scim:schemas:extension:enterprise:2.0:User";
     Definition {
+        display_name: None,
         name: name.to_owned(),
         template: "scim".to_owned(),
         enabled: true,

@@ -5,6 +5,7 @@
 
 use std::collections::BTreeSet;
 
+use roster_directory::audit::TargetResource;
 use roster_directory::import::{Position, group_from_object, user_from_object};
 use roster_directory::port::{Changed, DirectoryError, Lifecycle, PrincipalKind};
 use roster_directory::{Directory, Group, ObjectId, User, export};
@@ -24,7 +25,7 @@ pub(crate) struct Prepared {
     pub(crate) groups: Vec<PreparedGroup>,
 }
 
-/// A user's row.
+/// A user's row, and the user itself (for its audit entry).
 pub(crate) struct PreparedUser {
     pub(crate) id: ObjectId,
     pub(crate) upn: String,
@@ -32,6 +33,7 @@ pub(crate) struct PreparedUser {
     /// `deletedDateTime` in Unix milliseconds.
     pub(crate) deleted: Option<i64>,
     pub(crate) json: String,
+    pub(crate) user: User,
 }
 
 /// A group's row and its members.
@@ -41,20 +43,32 @@ pub(crate) struct PreparedGroup {
     pub(crate) json: String,
     /// The members without repeats, in id order.
     pub(crate) members: BTreeSet<ObjectId>,
+    /// The group without its members (which are [`PreparedGroup::members`]).
+    pub(crate) group: Group,
+}
+
+impl PreparedGroup {
+    /// The group with these members (in id order), as an audit entry shows it.
+    pub(crate) fn with_members(&self, members: &BTreeSet<ObjectId>) -> Group {
+        let mut group = self.group.clone();
+        group.members = members.iter().cloned().collect();
+        group
+    }
 }
 
 /// Turns a directory into what the write needs, consuming it.
 pub(crate) fn prepare(directory: Directory) -> Result<Prepared, DirectoryError> {
     let users = directory
         .users
-        .iter()
+        .into_iter()
         .map(|user| {
             Ok(PreparedUser {
                 id: user.id().clone(),
                 upn: user.user_principal_name().as_str().to_owned(),
                 enabled: user.account_enabled,
                 deleted: user.deleted_date_time.map(millis).transpose()?,
-                json: user_json(user)?,
+                json: user_json(&user)?,
+                user,
             })
         })
         .collect::<Result<Vec<_>, DirectoryError>>()?;
@@ -68,14 +82,15 @@ pub(crate) fn prepare(directory: Directory) -> Result<Prepared, DirectoryError> 
                 display_name: group.display_name().to_owned(),
                 json: group_json(&group)?,
                 members,
+                group,
             })
         })
         .collect::<Result<Vec<_>, DirectoryError>>()?;
     Ok(Prepared { users, groups })
 }
 
-/// A time as both backends store it: Unix milliseconds.
-fn millis(at: time::OffsetDateTime) -> Result<i64, DirectoryError> {
+/// A time as both backends store it: Unix milliseconds (towards the past).
+pub(crate) fn millis(at: time::OffsetDateTime) -> Result<i64, DirectoryError> {
     i64::try_from(at.unix_timestamp_nanos().div_euclid(1_000_000))
         .map_err(|_| DirectoryError::Invalid(format!("timestamp {at} is out of range")))
 }
@@ -100,6 +115,12 @@ pub(crate) fn kind_name(kind: PrincipalKind) -> &'static str {
         PrincipalKind::User => USER,
         PrincipalKind::Group => GROUP,
     }
+}
+
+/// A user (`kind` is `user`) or group (`group`) as an audit entry's target, known by its id alone: for an object
+/// the tables name but that cannot be read.
+pub(crate) fn bare_target(kind: &str, id: &ObjectId) -> TargetResource {
+    TargetResource::new(if kind == USER { "User" } else { "Group" }, id.as_str(), id.as_str())
 }
 
 /// A principal kind read from the database; `None` for a name it never writes.

@@ -5,11 +5,12 @@
 //! Layout:
 //! - [`sqlite`] holds everything specific to SQLite: opening, pragmas, the connection pool, migrations and SQL;
 //! - [`postgres`] holds everything specific to PostgreSQL: the connection pool, TLS, migrations and SQL;
-//! - `columns`, `pushdown`, `listing`, `provider_rows`, `directory_rows` and `engine_rows` are backend-neutral:
-//!   which values of a resource live in their own columns (how they are case-folded, which attribute a uniqueness
-//!   violation names), which part of a SCIM filter or `sortBy` a database can answer (and the predicate printer
-//!   each backend completes with its SQL), the in-Rust rest of a list query, and the rows of each port as both
-//!   backends store them;
+//! - `columns`, `pushdown`, `listing`, `provider_rows`, `directory_rows`, `audit_rows`, `access_rows` and
+//!   `engine_rows` are backend-neutral: which values of a resource live in their own columns (how they are
+//!   case-folded, which attribute a uniqueness violation names), which part of a SCIM filter or `sortBy` a
+//!   database can answer (and the predicate printer each backend completes with its SQL), the in-Rust rest of a
+//!   list query, and the rows of each port as both backends store them (the audit log's, and the admin roles' and
+//!   tokens', included);
 //! - [`suite`] (feature `testing`, or this crate's own tests) is the backend-independent test suite every backend
 //!   runs: its functions take the ports as `&dyn` values on a fresh database; `suite::postgres` starts the real
 //!   PostgreSQL server those tests run against.
@@ -22,6 +23,8 @@
 //! # let _ = enterprises; Ok(()) }
 //! ```
 
+mod access_rows;
+mod audit_rows;
 mod columns;
 mod corrupt;
 mod directory_rows;

@@ -1,6 +1,6 @@
 //! The backend-independent store test suite. Every backend runs it: each function takes the ports of a fresh,
-//! empty database (`&dyn TenantStore`, `&dyn ResourceStore`; [`directory`]'s take `&dyn DirectoryStore`) and
-//! panics on the first wrong answer.
+//! empty database (`&dyn TenantStore`, `&dyn ResourceStore`; [`directory`]'s and [`audit`]'s take
+//! `&dyn DirectoryStore`) and panics on the first wrong answer.
 //!
 //! Compiled for this crate's tests and with the `testing` feature, so that another backend's tests can depend on
 //! `roster-store = { features = ["testing"] }` and call the same functions. Both backends run it from `tests/it`
@@ -9,6 +9,7 @@
 #![allow(clippy::expect_used, clippy::unwrap_used, reason = "a test suite: a failure is a panic with a message")]
 
 pub mod agreement;
+pub mod audit;
 pub mod directory;
 pub mod engine;
 pub mod paging;
@@ -34,6 +35,13 @@ const NO_LOAD: Relations = Relations { load: false };
 pub fn at(offset_ms: i64) -> OffsetDateTime {
     OffsetDateTime::from_unix_timestamp_nanos(1_700_000_000_000_000_000 + i128::from(offset_ms) * 1_000_000 + 123)
         .expect("a valid instant")
+}
+
+/// The command line acting `offset_ms` milliseconds after the fixed instant ([`at`]), with a fresh correlation id:
+/// the actor of the directory's writes in the suite.
+pub fn actor(offset_ms: i64) -> roster_directory::audit::Actor {
+    use roster_directory::audit::{Actor, Initiator};
+    Actor::new(Initiator::command_line("test"), at(offset_ms))
 }
 
 /// Creates an enterprise with this slug and shortcode.

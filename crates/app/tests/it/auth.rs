@@ -50,12 +50,12 @@ async fn authorization_header_forms() {
 #[tokio::test]
 async fn a_revoked_token_is_401() {
     let server = TestServer::start().await;
-    let second = admin::create_token(&server.stores, "acme", "ci", &[]).await.expect("token");
+    let second = admin::create_token(&server.stores, &crate::support::actor(), "acme", "ci", &[]).await.expect("token");
     let bearer = format!("Bearer {second}");
     check_authorization(&server, "before revocation", Some(&bearer), 200).await;
     let tokens = admin::tokens(&server.stores, "acme").await.expect("tokens");
     let ci = tokens.iter().find(|record| record.name == "ci").expect("the ci token");
-    admin::revoke_token(&server.stores, "acme", ci.id).await.expect("revoked");
+    admin::revoke_token(&server.stores, &crate::support::actor(), "acme", ci.id).await.expect("revoked");
     check_authorization(&server, "after revocation", Some(&bearer), 401).await;
     let own = format!("Bearer {}", server.token);
     check_authorization(&server, "another token of the enterprise", Some(&own), 200).await;
@@ -65,9 +65,13 @@ async fn a_revoked_token_is_401() {
 async fn scopes() {
     let server = TestServer::start().await;
     let read_only =
-        admin::create_token(&server.stores, "acme", "reader", &["read:enterprise".into()]).await.expect("token");
+        admin::create_token(&server.stores, &crate::support::actor(), "acme", "reader", &["read:enterprise".into()])
+            .await
+            .expect("token");
     let legacy =
-        admin::create_token(&server.stores, "acme", "legacy", &["admin:enterprise".into()]).await.expect("token");
+        admin::create_token(&server.stores, &crate::support::actor(), "acme", "legacy", &["admin:enterprise".into()])
+            .await
+            .expect("token");
     let users = format!("{}/Users", server.base);
 
     let listed = server.send_as(&read_only, Method::GET, &users, None, &[]).await;
@@ -94,8 +98,10 @@ struct Globex {
 
 impl Globex {
     async fn create(server: &TestServer) -> Self {
-        admin::create_enterprise(&server.stores, "globex", "glbx").await.expect("enterprise");
-        let token = admin::create_token(&server.stores, "globex", "globex", &[]).await.expect("token");
+        admin::create_enterprise(&server.stores, &crate::support::actor(), "globex", "glbx").await.expect("enterprise");
+        let token = admin::create_token(&server.stores, &crate::support::actor(), "globex", "globex", &[])
+            .await
+            .expect("token");
         let base = format!("{}/scim/v2/enterprises/globex", server.origin);
         let user = server
             .send_as(&token, Method::POST, &format!("{base}/Users"), Some(user_body("hank@globex.com", "H1")), &[])

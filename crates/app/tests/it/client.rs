@@ -116,10 +116,18 @@ async fn group_membership_in_both_dialects_with_member_lists_split_across_patche
 #[tokio::test]
 async fn filter_values_with_quotes_and_backslashes_match_exactly() {
     let server = TestServer::start().await;
-    roster_app::admin::create_enterprise_with_profile(&server.stores, "plain", "plain", roster_app::Profile::Scim)
+    roster_app::admin::create_enterprise_with_profile(
+        &server.stores,
+        &crate::support::actor(),
+        "plain",
+        "plain",
+        roster_app::Profile::Scim,
+    )
+    .await
+    .expect("enterprise");
+    let token = roster_app::admin::create_token(&server.stores, &crate::support::actor(), "plain", "test", &[])
         .await
-        .expect("enterprise");
-    let token = roster_app::admin::create_token(&server.stores, "plain", "test", &[]).await.expect("token");
+        .expect("token");
     let base = format!("{}/scim/v2/enterprises/plain", server.origin);
     let client = ScimClient::new(ClientConfig::new(base, token)).expect("client");
     let awkward = r#"o"brien\x 'y'"#;

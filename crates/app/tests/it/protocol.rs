@@ -921,10 +921,18 @@ async fn the_core_schema_urn_as_attributes_returns_the_relations() {
 #[tokio::test]
 async fn a_plain_scim_enterprise_serves_the_rfc_schemas() {
     let server = TestServer::start().await;
-    roster_app::admin::create_enterprise_with_profile(&server.stores, "plain", "plain", roster_app::Profile::Scim)
+    roster_app::admin::create_enterprise_with_profile(
+        &server.stores,
+        &crate::support::actor(),
+        "plain",
+        "plain",
+        roster_app::Profile::Scim,
+    )
+    .await
+    .expect("enterprise");
+    let token = roster_app::admin::create_token(&server.stores, &crate::support::actor(), "plain", "t", &[])
         .await
-        .expect("enterprise");
-    let token = roster_app::admin::create_token(&server.stores, "plain", "t", &[]).await.expect("token");
+        .expect("token");
     let base = format!("{}/scim/v2/enterprises/plain", server.origin);
     let schema = server
         .send_as(&token, Method::GET, &format!("{base}/Schemas/urn:ietf:params:scim:schemas:core:2.0:User"), None, &[])

@@ -66,8 +66,8 @@ impl TestServer {
         let stores = app.stores().clone();
         let origin = format!("http://{}", app.local_addr());
         tokio::spawn(app.run_until_stopped(std::future::pending()));
-        admin::create_enterprise(&stores, "acme", "acme").await.expect("enterprise");
-        let token = admin::create_token(&stores, "acme", "test", &[]).await.expect("token");
+        admin::create_enterprise(&stores, &crate::support::actor(), "acme", "acme").await.expect("enterprise");
+        let token = admin::create_token(&stores, &crate::support::actor(), "acme", "test", &[]).await.expect("token");
         let base = format!("{origin}/scim/v2/enterprises/acme");
         Self { origin, base, token, stores, http: reqwest::Client::new(), _data: data }
     }
@@ -287,4 +287,9 @@ pub fn user_body(user_name: &str, external_id: &str) -> Value {
         "emails": [{"value": format!("{external_id}@example.com"), "type": "work", "primary": true}],
         "active": true,
     })
+}
+
+/// Who acts in the tests' admin operations.
+pub fn actor() -> roster_app::Actor {
+    roster_app::Actor::new(roster_app::Initiator::system(), time::OffsetDateTime::now_utc())
 }

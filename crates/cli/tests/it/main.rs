@@ -7,6 +7,7 @@
     reason = "end-to-end tests: a failed step is a test failure with its message"
 )]
 
+mod admin_api;
 mod cli;
 mod conformance;
 mod directory;

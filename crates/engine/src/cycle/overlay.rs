@@ -112,6 +112,17 @@ impl EngineStore for Overlay {
         Ok(())
     }
 
+    /// A dry run writes nothing: the state stays in memory, as [`Overlay::put_job`] keeps it, and the audit entries
+    /// are dropped.
+    async fn put_job_audited(
+        &self,
+        application: &str,
+        state: &JobState,
+        _audit: &[roster_directory::audit::AuditEntry],
+    ) -> Result<(), StateError> {
+        self.put_job(application, state).await
+    }
+
     async fn lease(&self, _: &str, _: &str, _: OffsetDateTime, _: OffsetDateTime) -> Result<bool, StateError> {
         Ok(true)
     }

@@ -4,7 +4,8 @@
 //! [`EngineStore::record`].
 //!
 //! Every method runs on one pooled connection; a write that changes more than one row runs in one transaction, so
-//! a `record` batch is applied in full or not at all (dropping an unfinished transaction rolls it back). The rules
+//! a `record` batch (and a job state with its audit entries, [`EngineStore::put_job_audited`], into the directory's
+//! `audit_log`) is applied in full or not at all (dropping an unfinished transaction rolls it back). The rules
 //! of the contract are decided by single statements: a lease is taken by an upsert whose `WHERE` admits only a
 //! free, expired or own lease (the number of rows it changed is the answer), and a target id is claimed by a
 //! statement that writes only when no other shadow holds it (see [`shadows::put`]), with the unique constraint
@@ -17,7 +18,9 @@ mod logs;
 mod shadows;
 
 use async_trait::async_trait;
+use deadpool_postgres::GenericClient;
 use roster_directory::ObjectId;
+use roster_directory::audit::AuditEntry;
 use roster_engine::dry_run::Plan;
 use roster_engine::log::{LogEntry, ObjectKind};
 use roster_engine::state::{
@@ -26,6 +29,7 @@ use roster_engine::state::{
 use tokio_postgres::Row;
 use tokio_postgres::types::Json;
 
+use crate::audit_rows::AuditRow;
 use crate::corrupt::parse_id;
 use crate::engine_rows::{kind_name, origin_name, state_name};
 use crate::engine_rows::{parse_kind, parse_origin, parse_state};
@@ -51,13 +55,24 @@ impl EngineStore for PgStore {
     async fn put_job(&self, application: &str, state: &JobState) -> Result<(), StateError> {
         let work = async {
             let client = self.client().await?;
-            let statement = client
-                .prepare_cached(
-                    "INSERT INTO engine_jobs (application, state) VALUES ($1, $2) \
-                     ON CONFLICT (application) DO UPDATE SET state = excluded.state",
-                )
-                .await?;
-            client.execute(&statement, &[&application, &Json(state)]).await?;
+            write_job(&client, application, state).await
+        };
+        work.await.map_err(state_error)
+    }
+
+    async fn put_job_audited(
+        &self,
+        application: &str,
+        state: &JobState,
+        audit: &[AuditEntry],
+    ) -> Result<(), StateError> {
+        let rows = AuditRow::all(audit).map_err(|error| StateError::Backend(error.to_string()))?;
+        let work = async {
+            let mut client = self.client().await?;
+            let transaction = client.transaction().await?;
+            write_job(&transaction, application, state).await?;
+            super::directory::audit::append(&transaction, &rows).await?;
+            transaction.commit().await?;
             Ok(())
         };
         work.await.map_err(state_error)
@@ -297,6 +312,18 @@ impl EngineStore for PgStore {
         };
         work.await.map_err(state_error)
     }
+}
+
+/// Replaces an application's job state (keeping its lease).
+async fn write_job(client: &impl GenericClient, application: &str, state: &JobState) -> Result<(), Failure> {
+    let statement = client
+        .prepare_cached(
+            "INSERT INTO engine_jobs (application, state) VALUES ($1, $2) \
+             ON CONFLICT (application) DO UPDATE SET state = excluded.state",
+        )
+        .await?;
+    client.execute(&statement, &[&application, &Json(state)]).await?;
+    Ok(())
 }
 
 /// Applies one record inside the batch's transaction.

@@ -26,6 +26,11 @@ const MIGRATIONS: &[Migration] = &[
         name: "0003_scim_provider.sql",
         sql: include_str!("../../migrations/postgres/0003_scim_provider.sql"),
     },
+    Migration {
+        version: 4,
+        name: "0004_audit_and_access.sql",
+        sql: include_str!("../../migrations/postgres/0004_audit_and_access.sql"),
+    },
 ];
 
 /// The advisory lock key migrations hold (an arbitrary constant: "roster" in ASCII).

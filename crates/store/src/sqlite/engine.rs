@@ -3,8 +3,10 @@
 //! logs in [`logs`]; this module holds jobs, leases, cycles and the batch of [`EngineStore::record`].
 //!
 //! Every write is one job of the writer thread, so one savepoint: a `record` batch is applied in full or not at
-//! all. Its values are encoded (JSON, names, milliseconds) on the caller's task before it is queued, so that the
-//! writer thread, which every write of the process waits on, only binds values and steps cached statements.
+//! all, and so is a job state with its audit entries ([`EngineStore::put_job_audited`], into the directory's
+//! `audit_log`). Its values are encoded (JSON, names, milliseconds) on the caller's task before it is queued, so
+//! that the writer thread, which every write of the process waits on, only binds values and steps cached
+//! statements.
 //!
 //! Errors: the writer and the reader pool answer in [`StoreError`]. A broken rule of the contract (a target id
 //! already shadowed) is raised inside the write as [`StoreError::Rejected`] carrying a `uniqueness` SCIM error, so
@@ -16,6 +18,7 @@ mod shadows;
 
 use async_trait::async_trait;
 use roster_directory::ObjectId;
+use roster_directory::audit::AuditEntry;
 use roster_engine::dry_run::Plan;
 use roster_engine::log::{LogEntry, ObjectKind};
 use roster_engine::state::{
@@ -25,6 +28,7 @@ use roster_provider::port::StoreError;
 use roster_scim_proto::ScimError;
 use rusqlite::{Connection, OptionalExtension, Row, params};
 
+use crate::audit_rows::AuditRow;
 use crate::corrupt::parse_id;
 use crate::engine_rows::{kind_name, origin_name, state_name};
 use crate::engine_rows::{parse_kind, parse_origin, parse_state};
@@ -53,8 +57,18 @@ impl EngineStore for SqliteStore {
     }
 
     async fn put_job(&self, application: &str, state: &JobState) -> Result<(), StateError> {
+        self.put_job_audited(application, state, &[]).await
+    }
+
+    async fn put_job_audited(
+        &self,
+        application: &str,
+        state: &JobState,
+        audit: &[AuditEntry],
+    ) -> Result<(), StateError> {
         let application = application.to_owned();
         let state = to_json(state, "the job state")?;
+        let rows = AuditRow::all(audit).map_err(|error| StateError::Backend(error.to_string()))?;
         self.write(move |connection| {
             connection
                 .prepare_cached(
@@ -62,7 +76,7 @@ impl EngineStore for SqliteStore {
                      ON CONFLICT (application) DO UPDATE SET state = excluded.state",
                 )?
                 .execute(params![application, state])?;
-            Ok(())
+            super::directory::audit::append(connection, &rows)
         })
         .await
         .map_err(state_error)

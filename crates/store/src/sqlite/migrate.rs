@@ -33,6 +33,11 @@ const MIGRATIONS: &[Migration] = &[
     },
     Migration { version: 4, name: "0004_engine.sql", sql: include_str!("../../migrations/sqlite/0004_engine.sql") },
     Migration { version: 5, name: "0005_plans.sql", sql: include_str!("../../migrations/sqlite/0005_plans.sql") },
+    Migration {
+        version: 6,
+        name: "0006_audit_and_access.sql",
+        sql: include_str!("../../migrations/sqlite/0006_audit_and_access.sql"),
+    },
 ];
 
 /// The schema version this binary writes.

@@ -8,7 +8,7 @@ use roster_directory::port::{
 use roster_directory::{Directory, Group, ObjectId, User, UserPrincipalName};
 use serde_json::{Value, json};
 
-use super::at;
+use super::{actor, at};
 
 /// The id `n`: `00000000-0000-0000-0000-0000000000nn` (in hex).
 pub fn id(n: u128) -> ObjectId {
@@ -74,7 +74,7 @@ pub async fn import_counts_and_changes(store: &dyn DirectoryStore) {
     let staff = group(101, "Staff", &[2, 1, 2, 102]);
     let admins = group(102, "Admins", &[3]);
     let first = Directory { users: vec![ann.clone(), bob.clone(), cy.clone()], groups: vec![staff, admins.clone()] };
-    assert_eq!(store.import(first.clone(), at(0)).await.unwrap(), summary([3, 0, 0], [2, 0, 0]));
+    assert_eq!(store.import(first.clone(), &actor(0)).await.unwrap(), summary([3, 0, 0], [2, 0, 0]));
     assert_eq!(
         changes_since(store, Seq(0)).await,
         vec![
@@ -96,7 +96,7 @@ pub async fn import_counts_and_changes(store: &dyn DirectoryStore) {
     assert_eq!(store.group(&id(1)).await.unwrap(), None, "a user is not a group");
 
     let head = store.head().await.unwrap();
-    assert_eq!(store.import(first, at(1)).await.unwrap(), summary([0, 0, 3], [0, 0, 2]));
+    assert_eq!(store.import(first, &actor(1)).await.unwrap(), summary([0, 0, 3], [0, 0, 2]));
     assert_eq!(changes_since(store, head).await, Vec::<Changed>::new(), "re-importing changes nothing");
 
     // Bob changes (and loses an attribute), Cy is the same, Dee is new, Ann is not in the file; Staff's members
@@ -110,7 +110,7 @@ pub async fn import_counts_and_changes(store: &dyn DirectoryStore) {
         users: vec![bob2.clone(), cy.clone(), dee.clone()],
         groups: vec![group(101, "Staff", &[1, 3, 102]), admins2.clone()],
     };
-    assert_eq!(store.import(second, at(2)).await.unwrap(), summary([1, 1, 1], [0, 2, 0]));
+    assert_eq!(store.import(second, &actor(2)).await.unwrap(), summary([1, 1, 1], [0, 2, 0]));
     assert_eq!(
         changes_since(store, head).await,
         vec![
@@ -135,7 +135,7 @@ pub async fn import_refusals_are_atomic(store: &dyn DirectoryStore) {
         users: vec![user(1, "ann@x.example", "Ann"), user(2, "bob@x.example", "Bob")],
         groups: vec![group(101, "Staff", &[1])],
     };
-    store.import(base, at(0)).await.unwrap();
+    store.import(base, &actor(0)).await.unwrap();
     let head = store.head().await.unwrap();
     let new_user = user(3, "cy@x.example", "Cy");
     let cases: Vec<(Directory, String)> = vec![
@@ -165,7 +165,7 @@ pub async fn import_refusals_are_atomic(store: &dyn DirectoryStore) {
         ),
     ];
     for (directory, expected) in cases {
-        let error = store.import(directory, at(1)).await.unwrap_err();
+        let error = store.import(directory, &actor(1)).await.unwrap_err();
         assert_eq!(error.to_string(), expected);
         assert_eq!(store.head().await.unwrap(), head, "{expected}: the log is unchanged");
         assert_eq!(store.counts().await.unwrap(), (2, 1), "{expected}");
@@ -176,7 +176,7 @@ pub async fn import_refusals_are_atomic(store: &dyn DirectoryStore) {
         users: vec![user(1, "bob@x.example", "Ann"), user(2, "cy@x.example", "Bob"), user(3, "ann@x.example", "Cy")],
         groups: vec![],
     };
-    assert_eq!(store.import(swap, at(2)).await.unwrap(), summary([1, 2, 0], [0, 0, 0]));
+    assert_eq!(store.import(swap, &actor(2)).await.unwrap(), summary([1, 2, 0], [0, 0, 0]));
     let upn = |user: Option<User>| user.expect("the user exists").user_principal_name().as_str().to_owned();
     assert_eq!(upn(store.user(&id(1)).await.unwrap()), "bob@x.example");
     assert_eq!(upn(store.user(&id(2)).await.unwrap()), "cy@x.example");
@@ -197,18 +197,20 @@ enum Write {
 
 async fn apply(store: &dyn DirectoryStore, write: &Write) -> Result<(), DirectoryError> {
     match write {
-        Write::Lifecycle(user, change) => store.set_lifecycle(&id(*user), *change, at(10)).await,
-        Write::DeleteGroup(group) => store.delete_group(&id(*group)).await,
-        Write::AddMember(group, member) => store.add_member(&id(*group), &id(*member)).await,
-        Write::RemoveMember(group, member) => store.remove_member(&id(*group), &id(*member)).await,
+        Write::Lifecycle(user, change) => store.set_lifecycle(&id(*user), *change, &actor(10)).await,
+        Write::DeleteGroup(group) => store.delete_group(&id(*group), &actor(10)).await,
+        Write::AddMember(group, member) => store.add_member(&id(*group), &id(*member), &actor(10)).await,
+        Write::RemoveMember(group, member) => store.remove_member(&id(*group), &id(*member), &actor(10)).await,
         Write::PutApplication(name, definition, secret) => {
-            store.put_application(name, definition.clone(), secret.map(<[u8]>::to_vec), at(20)).await
+            store
+                .put_application(name, definition.clone(), secret.map(<[u8]>::to_vec), &actor(20), "Add application")
+                .await
         }
         Write::Assign(application, principal, kind, role) => {
             let assignment = Assignment { principal: id(*principal), kind: *kind, role: role.map(str::to_owned) };
-            store.assign(application, assignment).await
+            store.assign(application, assignment, &actor(30)).await
         }
-        Write::Unassign(application, principal) => store.unassign(application, &id(*principal)).await,
+        Write::Unassign(application, principal) => store.unassign(application, &id(*principal), &actor(30)).await,
     }
 }
 
@@ -221,7 +223,7 @@ pub async fn change_log_of_each_write(store: &dyn DirectoryStore) {
         users: vec![user(1, "ann@x.example", "Ann"), user(2, "bob@x.example", "Bob"), user(3, "cy@x.example", "Cy")],
         groups: vec![group(101, "Staff", &[1, 2]), group(102, "All", &[101, 3])],
     };
-    store.import(directory, at(0)).await.unwrap();
+    store.import(directory, &actor(0)).await.unwrap();
     let (ann, bob, staff, all) = (1, 2, 101, 102);
     let missing = 999;
     let ok = |changes: &[Changed]| Ok::<Vec<Changed>, String>(changes.to_vec());
@@ -312,40 +314,40 @@ pub async fn lifecycle(store: &dyn DirectoryStore) {
         users: vec![user(1, "ann@x.example", "Ann"), user(2, "bob@x.example", "Bob")],
         groups: vec![group(101, "Staff", &[1, 2])],
     };
-    store.import(directory, at(0)).await.unwrap();
-    store.put_application("github", json!({}), None, at(0)).await.unwrap();
+    store.import(directory, &actor(0)).await.unwrap();
+    store.put_application("github", json!({}), None, &actor(0), "Add application").await.unwrap();
     let ann_assignment = Assignment { principal: id(1), kind: PrincipalKind::User, role: None };
-    store.assign("github", ann_assignment.clone()).await.unwrap();
+    store.assign("github", ann_assignment.clone(), &actor(8)).await.unwrap();
     let ann = || async { store.user(&id(1)).await.unwrap().expect("ann exists") };
 
-    store.set_lifecycle(&id(1), Lifecycle::Disable, at(5)).await.unwrap();
+    store.set_lifecycle(&id(1), Lifecycle::Disable, &actor(5)).await.unwrap();
     assert!(!ann().await.account_enabled);
-    store.set_lifecycle(&id(1), Lifecycle::SoftDelete, at(7)).await.unwrap();
+    store.set_lifecycle(&id(1), Lifecycle::SoftDelete, &actor(7)).await.unwrap();
     let deleted = ann().await;
     let expected = at(7).replace_nanosecond(at(7).nanosecond() / 1_000_000 * 1_000_000).unwrap();
     assert_eq!(deleted.deleted_date_time, Some(expected));
     assert!(!deleted.account_enabled, "soft-deleting keeps accountEnabled");
-    store.set_lifecycle(&id(1), Lifecycle::SoftDelete, at(9)).await.unwrap();
+    store.set_lifecycle(&id(1), Lifecycle::SoftDelete, &actor(9)).await.unwrap();
     assert_eq!(ann().await.deleted_date_time, Some(expected), "soft-deleting again keeps the first time");
     assert_eq!(store.counts().await.unwrap(), (2, 1));
     assert_eq!(store.users_after(None, 10).await.unwrap().len(), 2);
     assert_eq!(store.group(&id(101)).await.unwrap().unwrap().members, vec![id(1), id(2)]);
     assert_eq!(store.assignments("github").await.unwrap(), vec![ann_assignment]);
 
-    store.set_lifecycle(&id(1), Lifecycle::Restore, at(11)).await.unwrap();
+    store.set_lifecycle(&id(1), Lifecycle::Restore, &actor(11)).await.unwrap();
     let restored = ann().await;
     assert_eq!((restored.deleted_date_time, restored.account_enabled), (None, false));
-    store.set_lifecycle(&id(1), Lifecycle::Enable, at(12)).await.unwrap();
+    store.set_lifecycle(&id(1), Lifecycle::Enable, &actor(12)).await.unwrap();
     assert_eq!(ann().await, user(1, "ann@x.example", "Ann"), "back to the imported user");
 
-    store.set_lifecycle(&id(1), Lifecycle::HardDelete, at(13)).await.unwrap();
+    store.set_lifecycle(&id(1), Lifecycle::HardDelete, &actor(13)).await.unwrap();
     assert_eq!(store.user(&id(1)).await.unwrap(), None);
     assert_eq!(store.counts().await.unwrap(), (1, 1));
     assert_eq!(store.group(&id(101)).await.unwrap().unwrap().members, vec![id(2)]);
     assert_eq!(store.assignments("github").await.unwrap(), Vec::new());
     // The id and the user principal name are free again.
     let again = Directory { users: vec![user(1, "ann@x.example", "Ann again")], groups: vec![] };
-    assert_eq!(store.import(again, at(14)).await.unwrap(), summary([1, 0, 0], [0, 0, 0]));
+    assert_eq!(store.import(again, &actor(14)).await.unwrap(), summary([1, 0, 0], [0, 0, 0]));
 }
 
 /// Keyset pages: users, groups (with their members) and changes, page after page, each exactly once and in
@@ -360,7 +362,7 @@ pub async fn keyset_paging(store: &dyn DirectoryStore) {
             group(1000 - n, &format!("Group {n}"), &members)
         })
         .collect();
-    store.import(Directory { users: users.clone(), groups: groups.clone() }, at(0)).await.unwrap();
+    store.import(Directory { users: users.clone(), groups: groups.clone() }, &actor(0)).await.unwrap();
 
     let mut expected_users = users;
     expected_users.sort_by(|a, b| a.id().cmp(b.id()));
@@ -421,8 +423,17 @@ pub async fn keyset_paging(store: &dyn DirectoryStore) {
 pub async fn applications(store: &dyn DirectoryStore) {
     assert_eq!(store.application("github").await.unwrap(), None);
     assert_eq!(store.applications().await.unwrap(), Vec::new());
-    store.put_application("github", json!({"template": "github-emu"}), Some(b"v1".to_vec()), at(0)).await.unwrap();
-    store.put_application("aws", json!({"template": "scim"}), None, at(1)).await.unwrap();
+    store
+        .put_application(
+            "github",
+            json!({"template": "github-emu"}),
+            Some(b"v1".to_vec()),
+            &actor(0),
+            "Add application",
+        )
+        .await
+        .unwrap();
+    store.put_application("aws", json!({"template": "scim"}), None, &actor(1), "Add application").await.unwrap();
     let github = store.application("github").await.unwrap().expect("github exists");
     assert_eq!(github.definition, json!({"template": "github-emu"}));
     assert_eq!(github.sealed_secret.as_deref(), Some(&b"v1"[..]));
@@ -431,13 +442,28 @@ pub async fn applications(store: &dyn DirectoryStore) {
     let names: Vec<String> = store.applications().await.unwrap().into_iter().map(|app| app.name).collect();
     assert_eq!(names, ["aws", "github"]);
 
-    store.put_application("github", json!({"template": "github-emu"}), None, at(5)).await.unwrap();
+    store
+        .put_application("github", json!({"template": "github-emu"}), None, &actor(5), "Update application")
+        .await
+        .unwrap();
     assert_eq!(store.application("github").await.unwrap().as_ref(), Some(&github), "nothing changed");
-    store.put_application("github", json!({"template": "github-emu", "scope": "all"}), None, at(6)).await.unwrap();
+    store
+        .put_application(
+            "github",
+            json!({"template": "github-emu", "scope": "all"}),
+            None,
+            &actor(6),
+            "Update application",
+        )
+        .await
+        .unwrap();
     let changed = store.application("github").await.unwrap().expect("github exists");
     assert_eq!((changed.created, changed.updated > github.updated), (github.created, true));
     assert_eq!(changed.sealed_secret.as_deref(), Some(&b"v1"[..]), "the secret is kept");
-    store.put_application("github", changed.definition.clone(), Some(b"v2".to_vec()), at(7)).await.unwrap();
+    store
+        .put_application("github", changed.definition.clone(), Some(b"v2".to_vec()), &actor(7), "Update application")
+        .await
+        .unwrap();
     let resealed = store.application("github").await.unwrap().expect("github exists");
     assert_eq!((resealed.sealed_secret.as_deref(), resealed.updated > changed.updated), (Some(&b"v2"[..]), true));
 
@@ -445,13 +471,19 @@ pub async fn applications(store: &dyn DirectoryStore) {
         users: vec![user(3, "cy@x.example", "Cy"), user(1, "ann@x.example", "Ann")],
         groups: vec![group(2, "Staff", &[1])],
     };
-    store.import(directory, at(8)).await.unwrap();
+    store.import(directory, &actor(8)).await.unwrap();
     for (principal, kind, role) in [(3, PrincipalKind::User, Some("admin")), (1, PrincipalKind::User, None)] {
         let role = role.map(str::to_owned);
-        store.assign("github", Assignment { principal: id(principal), kind, role }).await.unwrap();
+        store.assign("github", Assignment { principal: id(principal), kind, role }, &actor(8)).await.unwrap();
     }
-    store.assign("github", Assignment { principal: id(2), kind: PrincipalKind::Group, role: None }).await.unwrap();
-    store.assign("aws", Assignment { principal: id(2), kind: PrincipalKind::Group, role: None }).await.unwrap();
+    store
+        .assign("github", Assignment { principal: id(2), kind: PrincipalKind::Group, role: None }, &actor(8))
+        .await
+        .unwrap();
+    store
+        .assign("aws", Assignment { principal: id(2), kind: PrincipalKind::Group, role: None }, &actor(8))
+        .await
+        .unwrap();
     assert_eq!(
         store.assignments("github").await.unwrap(),
         vec![
@@ -461,8 +493,8 @@ pub async fn applications(store: &dyn DirectoryStore) {
         ]
     );
     let replaced = Assignment { principal: id(3), kind: PrincipalKind::User, role: None };
-    store.assign("github", replaced.clone()).await.unwrap();
-    store.unassign("github", &id(1)).await.unwrap();
+    store.assign("github", replaced.clone(), &actor(8)).await.unwrap();
+    store.unassign("github", &id(1), &actor(8)).await.unwrap();
     assert_eq!(
         store.assignments("github").await.unwrap(),
         vec![Assignment { principal: id(2), kind: PrincipalKind::Group, role: None }, replaced]
@@ -479,7 +511,7 @@ pub async fn large_import_then_reimport(store: &dyn DirectoryStore, users: usize
     let directory = Directory::generate(&options);
     let n_users = directory.users.len() as u64;
     let n_groups = directory.groups.len() as u64;
-    let summary_first = store.import(directory.clone(), at(0)).await.unwrap();
+    let summary_first = store.import(directory.clone(), &actor(0)).await.unwrap();
     assert_eq!(summary_first, summary([n_users, 0, 0], [n_groups, 0, 0]));
     assert_eq!(store.counts().await.unwrap(), (n_users, n_groups));
     let head = store.head().await.unwrap();
@@ -504,7 +536,7 @@ pub async fn large_import_then_reimport(store: &dyn DirectoryStore, users: usize
         expected.members.sort();
         assert_eq!(store.group(group.id()).await.unwrap(), Some(expected));
     }
-    let summary_again = store.import(directory, at(1)).await.unwrap();
+    let summary_again = store.import(directory, &actor(1)).await.unwrap();
     assert_eq!(summary_again, summary([0, 0, n_users], [0, 0, n_groups]));
     assert_eq!(store.head().await.unwrap(), head, "re-importing appends no change");
 }

@@ -1,10 +1,13 @@
 //! The engine's storage port ([`EngineStore`]) checked on a fresh, empty database: shadows, target-id uniqueness,
-//! atomic batches, exported memberships, leases, job states, cycles, logs and forgetting an application's shadows.
+//! atomic batches, exported memberships, leases, job states (with audit entries, which take the directory's port
+//! too), cycles, logs and forgetting an application's shadows.
 
 use std::collections::BTreeMap;
 use std::sync::Arc;
 
 use roster_directory::ObjectId;
+use roster_directory::audit::{AuditEntry, Category, TargetResource};
+use roster_directory::port::{AuditQuery, DirectoryStore};
 use roster_engine::log::{Action, Initiator, LogEntry, ModifiedProperty, ObjectKind, Status, Step, StepKind};
 use roster_engine::state::{
     Counts, Cycle, CycleKind, EngineStore, JobState, JobStatus, Lease, LogQuery, Origin, Quarantine, Record, Shadow,
@@ -473,6 +476,35 @@ pub async fn job_states(store: &dyn EngineStore) {
     let paused = JobState { status: JobStatus::Paused, ..JobState::default() };
     store.put_job(APP, &paused).await.unwrap();
     assert_eq!(store.job(APP).await.unwrap(), paused);
+}
+
+/// A job state written with audit entries: both land in one transaction (the state read back, the entries in the
+/// directory's audit log); without entries it is `put_job`; when the entries cannot be written (an id already in
+/// the log), neither is the state.
+pub async fn job_state_with_audit(store: &dyn EngineStore, directory: &dyn DirectoryStore) {
+    let by = super::actor(5);
+    let restart = AuditEntry::new(
+        &by,
+        "Restart provisioning",
+        Category::ProvisioningManagement,
+        "Update",
+        TargetResource::new("App", APP, APP),
+    );
+    let state = JobState { status: JobStatus::Active, watermark: Some(3), ..JobState::default() };
+    store.put_job_audited(APP, &state, std::slice::from_ref(&restart)).await.unwrap();
+    assert_eq!(store.job(APP).await.unwrap(), state);
+    let logged = directory.audit(&AuditQuery::default()).await.unwrap();
+    assert_eq!(logged, [super::audit::stored(&restart)]);
+
+    let paused = JobState { status: JobStatus::Paused, ..state.clone() };
+    store.put_job_audited(APP, &paused, &[]).await.unwrap();
+    assert_eq!(store.job(APP).await.unwrap(), paused);
+    assert_eq!(directory.audit(&AuditQuery::default()).await.unwrap().len(), 1);
+
+    let refused = JobState { status: JobStatus::Quarantine, ..state };
+    store.put_job_audited(APP, &refused, &[restart]).await.unwrap_err();
+    assert_eq!(store.job(APP).await.unwrap(), paused, "the state is not written without its entries");
+    assert_eq!(directory.audit(&AuditQuery::default()).await.unwrap().len(), 1);
 }
 
 /// Cycles: newest (by start) first, limited, replaced by id, per application.

@@ -1,5 +1,5 @@
-//! The directory's part of the store suite ([`roster_store::suite::directory`]) on SQLite, one fresh database file
-//! per test.
+//! The directory's part of the store suite ([`roster_store::suite::directory`] and [`roster_store::suite::audit`])
+//! on SQLite, one fresh database file per test.
 
 use roster_store::suite::directory as suite;
 
@@ -45,4 +45,28 @@ async fn applications() {
 async fn large_import_then_reimport() {
     let (store, _dir) = fresh_store();
     suite::large_import_then_reimport(&store, 20_000).await;
+}
+
+#[tokio::test]
+async fn audit_of_each_write() {
+    let (store, _dir) = fresh_store();
+    roster_store::suite::audit::audit_of_each_write(&store).await;
+}
+
+#[tokio::test]
+async fn import_audit() {
+    let (store, _dir) = fresh_store();
+    roster_store::suite::audit::import_audit(&store).await;
+}
+
+#[tokio::test]
+async fn access_round_trip() {
+    let (store, _dir) = fresh_store();
+    roster_store::suite::audit::access_round_trip(&store).await;
+}
+
+#[tokio::test]
+async fn audit_paging_and_pruning() {
+    let (store, _dir) = fresh_store();
+    roster_store::suite::audit::audit_paging_and_pruning(&store).await;
 }

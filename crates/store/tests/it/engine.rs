@@ -50,6 +50,12 @@ async fn job_states() {
 }
 
 #[tokio::test]
+async fn job_state_with_audit() {
+    let (store, _dir) = fresh_store();
+    engine::job_state_with_audit(&store, &store).await;
+}
+
+#[tokio::test]
 async fn cycles() {
     let (store, _dir) = fresh_store();
     engine::cycles(&store).await;

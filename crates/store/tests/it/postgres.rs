@@ -31,7 +31,7 @@ async fn schema_version(url: &str) -> i64 {
 async fn nodes_starting_at_once_migrate_once_and_reconnecting_keeps_data() {
     let url = TestServer::shared().database().await;
     let stores = connect_four(&url).await;
-    assert_eq!(schema_version(&url).await, 3);
+    assert_eq!(schema_version(&url).await, 4);
     stores[0]
         .record("app", vec![roster_engine::state::Record::PutShadow(shadow(ObjectKind::User, 1, "t1"))])
         .await
@@ -64,7 +64,7 @@ async fn a_newer_database_is_refused() {
     tokio::spawn(connection);
     client.execute("INSERT INTO roster_schema (version, name) VALUES (99, 'future.sql')", &[]).await.unwrap();
     let error = PgStore::connect(&url).await.unwrap_err();
-    assert!(matches!(error, ConnectError::TooNew { found: 99, supported: 3 }), "{error:?}");
+    assert!(matches!(error, ConnectError::TooNew { found: 99, supported: 4 }), "{error:?}");
     assert!(error.to_string().contains("schema version 99"), "{error}");
 }
 
@@ -148,7 +148,7 @@ async fn a_change_log_reader_never_skips_a_sequence_number() {
     const WRITES: u128 = 60;
     let users = (1..=WRITES).map(|n| user(n, &format!("u{n}@x.example"), &format!("User {n}"))).collect();
     let groups = (0..WRITERS).map(|w| group(1_000 + w, &format!("Group {w}"), &[])).collect();
-    nodes[0].import(Directory { users, groups }, roster_store::suite::at(0)).await.unwrap();
+    nodes[0].import(Directory { users, groups }, &roster_store::suite::actor(0)).await.unwrap();
     let done = Arc::new(AtomicBool::new(false));
     let reader = {
         let (node, done) = (nodes[1].clone(), done.clone());
@@ -174,14 +174,16 @@ async fn a_change_log_reader_never_skips_a_sequence_number() {
             tokio::spawn(async move {
                 let group = id(1_000 + w);
                 for n in 1..=WRITES {
-                    node.add_member(&group, &id(n)).await.unwrap();
+                    let actor = roster_store::suite::actor(i64::try_from(n).unwrap());
+                    node.add_member(&group, &id(n), &actor).await.unwrap();
                     if n % 3 == 0 {
-                        node.remove_member(&group, &id(n - 1)).await.unwrap();
+                        node.remove_member(&group, &id(n - 1), &actor).await.unwrap();
                     }
                     if n % 10 == 0 {
                         let definition = serde_json::json!({ "writer": w.to_string(), "n": n.to_string() });
-                        let at = roster_store::suite::at(i64::try_from(n).unwrap());
-                        node.put_application(&format!("app{w}"), definition, None, at).await.unwrap();
+                        node.put_application(&format!("app{w}"), definition, None, &actor, "Update application")
+                            .await
+                            .unwrap();
                     }
                 }
             })

@@ -1,4 +1,5 @@
-//! The directory's part of the store suite ([`roster_store::suite::directory`]) on PostgreSQL: the same functions
+//! The directory's part of the store suite ([`roster_store::suite::directory`] and [`roster_store::suite::audit`])
+//! on PostgreSQL: the same functions
 //! as `directory` runs on SQLite, each on a fresh database of the test binary's PostgreSQL server
 //! ([`roster_store::suite::postgres::TestServer`]).
 
@@ -38,4 +39,24 @@ async fn applications() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn large_import_then_reimport() {
     suite::large_import_then_reimport(&TestServer::shared().store().await, 20_000).await;
+}
+
+#[tokio::test]
+async fn audit_of_each_write() {
+    roster_store::suite::audit::audit_of_each_write(&TestServer::shared().store().await).await;
+}
+
+#[tokio::test]
+async fn import_audit() {
+    roster_store::suite::audit::import_audit(&TestServer::shared().store().await).await;
+}
+
+#[tokio::test]
+async fn access_round_trip() {
+    roster_store::suite::audit::access_round_trip(&TestServer::shared().store().await).await;
+}
+
+#[tokio::test]
+async fn audit_paging_and_pruning() {
+    roster_store::suite::audit::audit_paging_and_pruning(&TestServer::shared().store().await).await;
 }

@@ -43,6 +43,12 @@ async fn job_states() {
 }
 
 #[tokio::test]
+async fn job_state_with_audit() {
+    let store = TestServer::shared().store().await;
+    engine::job_state_with_audit(&store, &store).await;
+}
+
+#[tokio::test]
 async fn cycles() {
     engine::cycles(&TestServer::shared().store().await).await;
 }

@@ -3,29 +3,34 @@
 
 use deadpool_postgres::GenericClient;
 use roster_directory::ObjectId;
+use roster_directory::audit::{self, Actor};
 use roster_directory::port::{ApplicationRecord, Assignment, Changed, DirectoryError};
 use serde_json::Value;
 use tokio_postgres::Row;
 
+use super::Written;
 use super::changes::{kind_name, parse_id, parse_kind};
 use super::from_millis;
-use super::objects::{exists, not_found};
-use crate::postgres::Failure;
+use super::objects::{known_target, not_found, target};
+use crate::postgres::{Failure, to_millis};
 
 /// The columns [`record`] reads.
 const COLUMNS: &str = "name, definition, sealed_secret, created, updated";
 
 /// Creates an application or replaces its definition (and its sealed secret when given); logs
 /// [`Changed::Application`] when the definition is new or different. A new secret alone is stored without a log
-/// entry, as the port says: the engine reads the secret when it runs, not from the log.
+/// entry, as the port says: the engine reads the secret when it runs, not from the log. Either change gets one
+/// audit entry named `activity` ([`audit::application_written`]); a put that changes nothing gets none.
 pub(super) async fn put(
     client: &impl GenericClient,
-    log: &mut Vec<Changed>,
+    written: &mut Written,
     name: &str,
     definition: &Value,
     sealed_secret: Option<&[u8]>,
-    at: i64,
+    actor: &Actor,
+    activity: &str,
 ) -> Result<(), Failure> {
+    let at = to_millis(actor.at)?;
     if name.trim().is_empty() {
         return Err(DirectoryError::Invalid("an application needs a name".into()).into());
     }
@@ -40,7 +45,9 @@ pub(super) async fn put(
             )
             .await?;
         client.execute(&statement, &[&name, &text, &sealed_secret, &at]).await?;
-        log.push(Changed::Application(name.to_owned()));
+        written.changes.push(Changed::Application(name.to_owned()));
+        let secret_given = sealed_secret.is_some();
+        written.audit.extend(audit::application_written(actor, activity, name, None, definition, secret_given));
         return Ok(());
     };
     let stored_text: &str = row.try_get(0)?;
@@ -61,8 +68,10 @@ pub(super) async fn put(
         .await?;
     client.execute(&statement, &[&name, &text, &sealed_secret, &at]).await?;
     if definition_changed {
-        log.push(Changed::Application(name.to_owned()));
+        written.changes.push(Changed::Application(name.to_owned()));
     }
+    let old = Some(&stored_definition);
+    written.audit.extend(audit::application_written(actor, activity, name, old, definition, secret_changed));
     Ok(())
 }
 
@@ -81,19 +90,20 @@ pub(super) async fn all(client: &impl GenericClient) -> Result<Vec<ApplicationRe
 }
 
 /// Assigns a user or group (which must exist, as that kind) to an application, replacing its earlier assignment;
-/// logs [`Changed::Assignment`] unless the assignment was already exactly this one.
+/// logs [`Changed::Assignment`] and its audit entry unless the assignment was already exactly this one.
 pub(super) async fn assign(
     client: &impl GenericClient,
-    log: &mut Vec<Changed>,
+    written: &mut Written,
     application: &str,
     assignment: &Assignment,
+    actor: &Actor,
 ) -> Result<(), Failure> {
     ensure_application(client, application).await?;
     let kind = kind_name(assignment.kind);
     let principal = assignment.principal.as_str();
-    if !exists(client, kind, &assignment.principal).await? {
+    let Some(target) = target(client, kind, &assignment.principal).await? else {
         return Err(not_found(kind, &assignment.principal));
-    }
+    };
     // Writes only when the stored assignment differs; the rows affected say whether it did.
     let statement = client
         .prepare_cached(
@@ -104,7 +114,11 @@ pub(super) async fn assign(
         )
         .await?;
     if client.execute(&statement, &[&application, &principal, &kind, &assignment.role]).await? == 1 {
-        log.push(Changed::Assignment { application: application.to_owned(), principal: assignment.principal.clone() });
+        written
+            .changes
+            .push(Changed::Assignment { application: application.to_owned(), principal: assignment.principal.clone() });
+        let role = assignment.role.as_deref();
+        written.audit.push(audit::assignment_changed(actor, application, target, role, true));
     }
     Ok(())
 }
@@ -112,15 +126,22 @@ pub(super) async fn assign(
 /// Removes an assignment; an absent one changes nothing. The application must exist.
 pub(super) async fn unassign(
     client: &impl GenericClient,
-    log: &mut Vec<Changed>,
+    written: &mut Written,
     application: &str,
     principal: &ObjectId,
+    actor: &Actor,
 ) -> Result<(), Failure> {
     ensure_application(client, application).await?;
-    let statement =
-        client.prepare_cached("DELETE FROM directory_assignments WHERE application = $1 AND principal = $2").await?;
-    if client.execute(&statement, &[&application, &principal.as_str()]).await? == 1 {
-        log.push(Changed::Assignment { application: application.to_owned(), principal: principal.clone() });
+    let statement = client
+        .prepare_cached(
+            "DELETE FROM directory_assignments WHERE application = $1 AND principal = $2 RETURNING kind, role",
+        )
+        .await?;
+    if let Some(row) = client.query_opt(&statement, &[&application, &principal.as_str()]).await? {
+        written.changes.push(Changed::Assignment { application: application.to_owned(), principal: principal.clone() });
+        let (kind, role): (&str, Option<&str>) = (row.try_get(0)?, row.try_get(1)?);
+        let target = known_target(client, kind, principal).await?;
+        written.audit.push(audit::assignment_changed(actor, application, target, role, false));
     }
     Ok(())
 }

@@ -1,6 +1,7 @@
 //! The import: every user and group of a file upserted by id in one write, with one change-log entry per created
 //! or changed user or group and per added or removed membership, in the same order as on SQLite (users in file
-//! order, then groups in file order, then each group's removed and added memberships, by member id).
+//! order, then groups in file order, then each group's removed and added memberships, by member id), and one
+//! audit entry per created or changed user or group (users, then groups, in file order).
 //!
 //! Users are here, groups and their members in [`groups`].
 //!
@@ -17,10 +18,13 @@ pub(super) use crate::directory_rows::{Prepared, PreparedGroup, PreparedUser};
 use std::collections::{HashMap, HashSet};
 
 use deadpool_postgres::GenericClient;
+use roster_directory::audit::{self, Actor};
 use roster_directory::port::{Changed, DirectoryError, ImportSummary};
 use roster_directory::{Directory, ObjectId};
 
-use crate::postgres::Failure;
+use super::Written;
+use super::changes::parse_user;
+use crate::postgres::{Failure, to_millis};
 
 /// How many rows one writing statement carries.
 const CHUNK: usize = 5_000;
@@ -51,16 +55,18 @@ fn unique_ids<'a>(kind: &str, ids: impl Iterator<Item = &'a ObjectId>) -> Result
     Ok(())
 }
 
-/// Runs the import inside the write's transaction, pushing its changes onto `log`; any error rolls all of it back.
+/// Runs the import inside the write's transaction, pushing its changes and audit entries onto `written`; any error
+/// rolls all of it back.
 pub(super) async fn import(
     client: &impl GenericClient,
     prepared: &Prepared,
-    at: i64,
-    log: &mut Vec<Changed>,
+    actor: &Actor,
+    written: &mut Written,
 ) -> Result<ImportSummary, Failure> {
+    let at = to_millis(actor.at)?;
     let mut summary = ImportSummary::default();
-    import_users(client, &prepared.users, at, log, &mut summary).await?;
-    groups::import_groups(client, prepared, at, log, &mut summary).await?;
+    import_users(client, &prepared.users, at, actor, written, &mut summary).await?;
+    groups::import_groups(client, prepared, at, actor, written, &mut summary).await?;
     Ok(summary)
 }
 
@@ -68,7 +74,8 @@ async fn import_users(
     client: &impl GenericClient,
     users: &[PreparedUser],
     at: i64,
-    log: &mut Vec<Changed>,
+    actor: &Actor,
+    written: &mut Written,
     summary: &mut ImportSummary,
 ) -> Result<(), Failure> {
     let ids: Vec<&str> = users.iter().map(|user| user.id.as_str()).collect();
@@ -102,9 +109,9 @@ async fn import_users(
         let statement = client.prepare_cached("UPDATE directory_users SET upn = id WHERE id = ANY($1)").await?;
         client.execute(&statement, &[&parked]).await?;
     }
-    let written: Vec<&PreparedUser> =
+    let to_write: Vec<&PreparedUser> =
         users.iter().zip(&found).filter(|(_, f)| **f != Found::Unchanged).map(|(user, _)| user).collect();
-    upn_held_elsewhere(client, &written).await?;
+    upn_held_elsewhere(client, &to_write).await?;
     let (inserts, updates): (Vec<_>, Vec<_>) =
         users.iter().zip(&found).filter(|(_, f)| **f != Found::Unchanged).partition(|(_, f)| **f == Found::New);
     write_users(
@@ -127,15 +134,22 @@ async fn import_users(
     )
     .await?;
     for (user, found) in users.iter().zip(found) {
-        match found {
-            Found::New => summary.users_created += 1,
-            Found::Changed => summary.users_updated += 1,
+        let before = match found {
+            Found::New => {
+                summary.users_created += 1;
+                None
+            }
+            Found::Changed => {
+                summary.users_updated += 1;
+                stored.get(user.id.as_str()).map(|(_, data)| parse_user(user.id.as_str(), data)).transpose()?
+            }
             Found::Unchanged => {
                 summary.users_unchanged += 1;
                 continue;
             }
-        }
-        log.push(Changed::User(user.id.clone()));
+        };
+        written.changes.push(Changed::User(user.id.clone()));
+        written.audit.extend(audit::user_written(actor, before.as_ref(), &user.user));
     }
     Ok(())
 }

@@ -1,10 +1,11 @@
 //! Users and groups one at a time: lifecycle changes, memberships, deletions, and every read.
 
 use deadpool_postgres::GenericClient;
+use roster_directory::audit::{self, Actor, TargetResource};
 use roster_directory::port::{Changed, DirectoryError, Lifecycle};
 use roster_directory::{Group, ObjectId, User};
-use time::OffsetDateTime;
 
+use super::Written;
 use super::changes::{GROUP, USER, parse_group, parse_id, parse_user, user_json};
 use crate::postgres::{Failure, sql_limit, to_millis};
 
@@ -12,19 +13,22 @@ use crate::postgres::{Failure, sql_limit, to_millis};
 const MEMBERS: &str = "ARRAY(SELECT m.member_id FROM directory_members m WHERE m.group_id = g.id ORDER BY m.member_id)";
 
 /// Changes a user's lifecycle state (see [`roster_directory::port::DirectoryStore::set_lifecycle`]); the rule of
-/// which change is allowed is [`crate::directory_rows::lifecycle_next`]. A hard delete removes the user.
+/// which change is allowed is [`crate::directory_rows::lifecycle_next`]. A hard delete removes the user. A change
+/// gets its audit entry.
 pub(super) async fn set_lifecycle(
     client: &impl GenericClient,
-    log: &mut Vec<Changed>,
+    written: &mut Written,
     id: &ObjectId,
     change: Lifecycle,
-    at: OffsetDateTime,
+    actor: &Actor,
 ) -> Result<(), Failure> {
     let current = user(client, id).await?.ok_or_else(|| not_found("user", id))?;
     if change == Lifecycle::HardDelete {
-        return hard_delete_user(client, log, id).await;
+        hard_delete_user(client, written, id).await?;
+        written.audit.extend(audit::lifecycle_changed(actor, change, &current));
+        return Ok(());
     }
-    let Some(next) = crate::directory_rows::lifecycle_next(&current, change, at)? else {
+    let Some(next) = crate::directory_rows::lifecycle_next(&current, change, actor.at)? else {
         return Ok(());
     };
     let statement = client
@@ -34,54 +38,59 @@ pub(super) async fn set_lifecycle(
         .await?;
     let deleted = next.deleted_date_time.map(to_millis).transpose()?;
     client
-        .execute(&statement, &[&id.as_str(), &next.account_enabled, &deleted, &user_json(&next)?, &to_millis(at)?])
+        .execute(
+            &statement,
+            &[&id.as_str(), &next.account_enabled, &deleted, &user_json(&next)?, &to_millis(actor.at)?],
+        )
         .await?;
-    log.push(Changed::User(id.clone()));
+    written.changes.push(Changed::User(id.clone()));
+    written.audit.extend(audit::lifecycle_changed(actor, change, &current));
     Ok(())
 }
 
-/// Removes a user with its memberships and assignments, logging each.
-async fn hard_delete_user(client: &impl GenericClient, log: &mut Vec<Changed>, id: &ObjectId) -> Result<(), Failure> {
-    leave_groups(client, log, id).await?;
-    drop_assignments(client, log, id).await?;
+/// Removes a user with its memberships and assignments, logging each. Its password and roles go with its row (the
+/// foreign keys of `0004_audit_and_access.sql`).
+async fn hard_delete_user(client: &impl GenericClient, written: &mut Written, id: &ObjectId) -> Result<(), Failure> {
+    leave_groups(client, written, id).await?;
+    drop_assignments(client, written, id).await?;
     let statement = client.prepare_cached("DELETE FROM directory_users WHERE id = $1").await?;
     client.execute(&statement, &[&id.as_str()]).await?;
-    log.push(Changed::User(id.clone()));
+    written.changes.push(Changed::User(id.clone()));
     Ok(())
 }
 
-/// Removes a group for good: its members, its memberships in other groups and its assignments, logging each.
+/// Removes a group for good: its members, its memberships in other groups and its assignments, logging each; one
+/// audit entry.
 pub(super) async fn delete_group(
     client: &impl GenericClient,
-    log: &mut Vec<Changed>,
+    written: &mut Written,
     id: &ObjectId,
+    actor: &Actor,
 ) -> Result<(), Failure> {
-    if !exists(client, GROUP, id).await? {
-        return Err(not_found("group", id));
-    }
+    let group = group_attributes(client, id).await?.ok_or_else(|| not_found("group", id))?;
     let statement =
         client.prepare_cached("DELETE FROM directory_members WHERE group_id = $1 RETURNING member_id").await?;
     for member in sorted_ids(&client.query(&statement, &[&id.as_str()]).await?)? {
-        log.push(Changed::Membership { group: id.clone(), member });
+        written.changes.push(Changed::Membership { group: id.clone(), member });
     }
-    leave_groups(client, log, id).await?;
-    drop_assignments(client, log, id).await?;
+    leave_groups(client, written, id).await?;
+    drop_assignments(client, written, id).await?;
     let statement = client.prepare_cached("DELETE FROM directory_groups WHERE id = $1").await?;
     client.execute(&statement, &[&id.as_str()]).await?;
-    log.push(Changed::Group(id.clone()));
+    written.changes.push(Changed::Group(id.clone()));
+    written.audit.push(audit::group_deleted(actor, &group));
     Ok(())
 }
 
 /// Adds a member to a group; a present member changes nothing.
 pub(super) async fn add_member(
     client: &impl GenericClient,
-    log: &mut Vec<Changed>,
+    written: &mut Written,
     group: &ObjectId,
     member: &ObjectId,
+    actor: &Actor,
 ) -> Result<(), Failure> {
-    if !exists(client, GROUP, group).await? {
-        return Err(not_found("group", group));
-    }
+    let group_object = group_attributes(client, group).await?.ok_or_else(|| not_found("group", group))?;
     let kind = kind_of(client, member).await?.ok_or_else(|| not_found("user or group", member))?;
     if member == group {
         return Err(DirectoryError::Invalid(format!("group {group} cannot be a member of itself")).into());
@@ -93,7 +102,9 @@ pub(super) async fn add_member(
         )
         .await?;
     if client.execute(&statement, &[&group.as_str(), &member.as_str(), &kind]).await? == 1 {
-        log.push(Changed::Membership { group: group.clone(), member: member.clone() });
+        written.changes.push(Changed::Membership { group: group.clone(), member: member.clone() });
+        let target = known_target(client, kind, member).await?;
+        written.audit.push(audit::membership_changed(actor, &group_object, target, true));
     }
     Ok(())
 }
@@ -101,17 +112,20 @@ pub(super) async fn add_member(
 /// Removes a member from a group; an absent member changes nothing.
 pub(super) async fn remove_member(
     client: &impl GenericClient,
-    log: &mut Vec<Changed>,
+    written: &mut Written,
     group: &ObjectId,
     member: &ObjectId,
+    actor: &Actor,
 ) -> Result<(), Failure> {
-    if !exists(client, GROUP, group).await? {
-        return Err(not_found("group", group));
-    }
-    let statement =
-        client.prepare_cached("DELETE FROM directory_members WHERE group_id = $1 AND member_id = $2").await?;
-    if client.execute(&statement, &[&group.as_str(), &member.as_str()]).await? == 1 {
-        log.push(Changed::Membership { group: group.clone(), member: member.clone() });
+    let group_object = group_attributes(client, group).await?.ok_or_else(|| not_found("group", group))?;
+    let statement = client
+        .prepare_cached("DELETE FROM directory_members WHERE group_id = $1 AND member_id = $2 RETURNING member_kind")
+        .await?;
+    if let Some(row) = client.query_opt(&statement, &[&group.as_str(), &member.as_str()]).await? {
+        written.changes.push(Changed::Membership { group: group.clone(), member: member.clone() });
+        let kind: &str = row.try_get(0)?;
+        let target = known_target(client, kind, member).await?;
+        written.audit.push(audit::membership_changed(actor, &group_object, target, false));
     }
     Ok(())
 }
@@ -123,6 +137,16 @@ pub(super) async fn user(client: &impl GenericClient, id: &ObjectId) -> Result<O
     Ok(Some(parse_user(id.as_str(), row.try_get(0)?)?))
 }
 
+/// The user with this principal name, in any case (the unique index on `lower(upn)`, which under the "C"
+/// collation folds ASCII letters only, as SQLite's NOCASE does).
+pub(super) async fn user_by_upn(client: &impl GenericClient, upn: &str) -> Result<Option<User>, Failure> {
+    let statement = client
+        .prepare_cached("SELECT id, data FROM directory_users WHERE lower(upn) = lower($1::text COLLATE \"C\")")
+        .await?;
+    let Some(row) = client.query_opt(&statement, &[&upn]).await? else { return Ok(None) };
+    Ok(Some(parse_user(row.try_get(0)?, row.try_get(1)?)?))
+}
+
 /// A group with its members (in id order), in one statement.
 pub(super) async fn group(client: &impl GenericClient, id: &ObjectId) -> Result<Option<Group>, Failure> {
     let statement =
@@ -130,6 +154,36 @@ pub(super) async fn group(client: &impl GenericClient, id: &ObjectId) -> Result<
     let Some(row) = client.query_opt(&statement, &[&id.as_str()]).await? else { return Ok(None) };
     let members: Vec<&str> = row.try_get(1)?;
     Ok(Some(parse_group(id.as_str(), row.try_get(0)?, parse_ids(&members)?)?))
+}
+
+/// A group's own attributes, without its members (for an audit entry, which names the group).
+pub(super) async fn group_attributes(client: &impl GenericClient, id: &ObjectId) -> Result<Option<Group>, Failure> {
+    let statement = client.prepare_cached("SELECT data FROM directory_groups WHERE id = $1").await?;
+    let Some(row) = client.query_opt(&statement, &[&id.as_str()]).await? else { return Ok(None) };
+    Ok(Some(parse_group(id.as_str(), row.try_get(0)?, Vec::new())?))
+}
+
+/// A user (`kind` is `user`) or group (`group`) as an audit entry's target; `None` when it does not exist.
+pub(super) async fn target(
+    client: &impl GenericClient,
+    kind: &str,
+    id: &ObjectId,
+) -> Result<Option<TargetResource>, Failure> {
+    Ok(if kind == USER {
+        user(client, id).await?.map(|user| TargetResource::user(&user))
+    } else {
+        group_attributes(client, id).await?.map(|group| TargetResource::group(&group))
+    })
+}
+
+/// [`target`] of an object the tables name (a member, an assigned principal), which therefore exists; should it
+/// not, the target names it by id alone.
+pub(super) async fn known_target(
+    client: &impl GenericClient,
+    kind: &str,
+    id: &ObjectId,
+) -> Result<TargetResource, Failure> {
+    Ok(target(client, kind, id).await?.unwrap_or_else(|| crate::directory_rows::bare_target(kind, id)))
 }
 
 /// Up to `limit` users with ids after `after`, in id order.
@@ -214,11 +268,11 @@ fn sorted_ids(rows: &[tokio_postgres::Row]) -> Result<Vec<ObjectId>, Failure> {
 }
 
 /// Removes a user or group from every group it is a member of, logging each membership (by group id).
-async fn leave_groups(client: &impl GenericClient, log: &mut Vec<Changed>, member: &ObjectId) -> Result<(), Failure> {
+async fn leave_groups(client: &impl GenericClient, written: &mut Written, member: &ObjectId) -> Result<(), Failure> {
     let statement =
         client.prepare_cached("DELETE FROM directory_members WHERE member_id = $1 RETURNING group_id").await?;
     for group in sorted_ids(&client.query(&statement, &[&member.as_str()]).await?)? {
-        log.push(Changed::Membership { group, member: member.clone() });
+        written.changes.push(Changed::Membership { group, member: member.clone() });
     }
     Ok(())
 }
@@ -226,7 +280,7 @@ async fn leave_groups(client: &impl GenericClient, log: &mut Vec<Changed>, membe
 /// Removes every assignment of a user or group, logging each (by application name).
 async fn drop_assignments(
     client: &impl GenericClient,
-    log: &mut Vec<Changed>,
+    written: &mut Written,
     principal: &ObjectId,
 ) -> Result<(), Failure> {
     let statement =
@@ -235,7 +289,7 @@ async fn drop_assignments(
     let mut applications: Vec<String> = rows.iter().map(|row| row.try_get(0)).collect::<Result<_, _>>()?;
     applications.sort_unstable();
     for application in applications {
-        log.push(Changed::Assignment { application, principal: principal.clone() });
+        written.changes.push(Changed::Assignment { application, principal: principal.clone() });
     }
     Ok(())
 }

@@ -2,24 +2,29 @@
 //! assignments.
 
 use roster_directory::ObjectId;
+use roster_directory::audit::{self, Actor, AuditEntry};
 use roster_directory::port::{ApplicationRecord, Assignment, Changed, DirectoryError};
 use rusqlite::{Connection, OptionalExtension, Row, params};
 use serde_json::Value;
 
 use super::changes::{self, kind_name, parse_id, parse_kind};
-use super::objects::{exists, not_found};
-use crate::sqlite::{Failure, from_millis};
+use super::objects::{known_target, not_found, target};
+use crate::sqlite::{Failure, from_millis, to_millis};
 
 /// Creates an application or replaces its definition (and its sealed secret when given); logs
 /// [`Changed::Application`] when the definition is new or different. A new secret alone is stored without a log
-/// entry, as the port says: the engine reads the secret when it runs, not from the log.
+/// entry, as the port says: the engine reads the secret when it runs, not from the log. Either change gets one
+/// audit entry named `activity` ([`audit::application_written`]); a put that changes nothing gets none.
 pub(super) fn put(
     connection: &Connection,
     name: &str,
     definition: &Value,
     sealed_secret: Option<&[u8]>,
-    at: i64,
+    actor: &Actor,
+    activity: &str,
+    entries: &mut Vec<AuditEntry>,
 ) -> Result<(), Failure> {
+    let at = to_millis(actor.at)?;
     if name.trim().is_empty() {
         return Err(DirectoryError::Invalid("an application needs a name".into()).into());
     }
@@ -35,7 +40,10 @@ pub(super) fn put(
                  VALUES (?1, ?2, ?3, ?4, ?4)",
             )?
             .execute(params![name, text, sealed_secret, at])?;
-        return changes::append(connection, &Changed::Application(name.to_owned()));
+        changes::append(connection, &Changed::Application(name.to_owned()))?;
+        let secret_given = sealed_secret.is_some();
+        entries.extend(audit::application_written(actor, activity, name, None, definition, secret_given));
+        return Ok(());
     };
     // Compared as values, so that the order of keys (or a number's spelling) alone is no change.
     let stored_definition: Value = serde_json::from_str(&stored_text)
@@ -54,6 +62,8 @@ pub(super) fn put(
     if definition_changed {
         changes::append(connection, &Changed::Application(name.to_owned()))?;
     }
+    let old = Some(&stored_definition);
+    entries.extend(audit::application_written(actor, activity, name, old, definition, secret_changed));
     Ok(())
 }
 
@@ -78,13 +88,18 @@ pub(super) fn all(connection: &mut Connection) -> Result<Vec<ApplicationRecord>,
 }
 
 /// Assigns a user or group (which must exist, as that kind) to an application, replacing its earlier assignment;
-/// logs [`Changed::Assignment`] unless the assignment was already exactly this one.
-pub(super) fn assign(connection: &Connection, application: &str, assignment: &Assignment) -> Result<(), Failure> {
+/// logs [`Changed::Assignment`] and its audit entry unless the assignment was already exactly this one.
+pub(super) fn assign(
+    connection: &Connection,
+    application: &str,
+    assignment: &Assignment,
+    actor: &Actor,
+    entries: &mut Vec<AuditEntry>,
+) -> Result<(), Failure> {
     ensure_application(connection, application)?;
     let kind = kind_name(assignment.kind);
-    if !exists(connection, kind, &assignment.principal)? {
-        return Err(not_found(kind, &assignment.principal));
-    }
+    let principal =
+        target(connection, kind, &assignment.principal)?.ok_or_else(|| not_found(kind, &assignment.principal))?;
     let stored: Option<(String, Option<String>)> = connection
         .prepare_cached("SELECT kind, role FROM directory_assignments WHERE application = ?1 AND principal = ?2")?
         .query_row(params![application, assignment.principal.as_str()], |row| Ok((row.get(0)?, row.get(1)?)))
@@ -101,22 +116,35 @@ pub(super) fn assign(connection: &Connection, application: &str, assignment: &As
     changes::append(
         connection,
         &Changed::Assignment { application: application.to_owned(), principal: assignment.principal.clone() },
-    )
+    )?;
+    entries.push(audit::assignment_changed(actor, application, principal, assignment.role.as_deref(), true));
+    Ok(())
 }
 
 /// Removes an assignment; an absent one changes nothing. The application must exist.
-pub(super) fn unassign(connection: &Connection, application: &str, principal: &ObjectId) -> Result<(), Failure> {
+pub(super) fn unassign(
+    connection: &Connection,
+    application: &str,
+    principal: &ObjectId,
+    actor: &Actor,
+    entries: &mut Vec<AuditEntry>,
+) -> Result<(), Failure> {
     ensure_application(connection, application)?;
-    let removed = connection
+    let stored: Option<(String, Option<String>)> = connection
+        .prepare_cached("SELECT kind, role FROM directory_assignments WHERE application = ?1 AND principal = ?2")?
+        .query_row(params![application, principal.as_str()], |row| Ok((row.get(0)?, row.get(1)?)))
+        .optional()?;
+    let Some((kind, role)) = stored else { return Ok(()) };
+    connection
         .prepare_cached("DELETE FROM directory_assignments WHERE application = ?1 AND principal = ?2")?
         .execute(params![application, principal.as_str()])?;
-    if removed == 0 {
-        return Ok(());
-    }
     changes::append(
         connection,
         &Changed::Assignment { application: application.to_owned(), principal: principal.clone() },
-    )
+    )?;
+    let target = known_target(connection, &kind, principal)?;
+    entries.push(audit::assignment_changed(actor, application, target, role.as_deref(), false));
+    Ok(())
 }
 
 /// An application's assignments, by principal id. The application must exist. Run inside a read transaction.

@@ -1,5 +1,6 @@
 //! The import: every user and group of a file upserted by id in one write, with one change-log entry per created
-//! or changed user or group and per added or removed membership.
+//! or changed user or group and per added or removed membership, and one audit entry per created or changed user
+//! or group (a group's members are among its attributes there).
 //!
 //! Speed: the JSON of every object is made before the write ([`prepare`]); the write runs cached statements, one
 //! lookup per object, and writes only what changed, so that re-importing the same 100,000 users reads them and
@@ -11,27 +12,43 @@ pub(super) use crate::directory_rows::{Prepared, PreparedGroup, PreparedUser};
 use std::collections::{BTreeSet, HashMap};
 
 use roster_directory::ObjectId;
+use roster_directory::audit::{self, Actor, AuditEntry};
 use roster_directory::port::{Changed, DirectoryError, ImportSummary};
 use rusqlite::{Connection, OptionalExtension, params};
 
-use super::changes::{self, Appender, GROUP, USER};
+use super::changes::{self, Appender, GROUP, USER, parse_group, parse_user};
 use super::objects::{kind_of, upn_conflict};
 use crate::sqlite::{Failure, unique_violation};
 
-/// What the first pass found of a user.
-#[derive(Clone, Copy, PartialEq, Eq)]
+/// What the first pass found of a user or group.
+#[derive(Clone, PartialEq, Eq)]
 enum Found {
     New,
     Unchanged,
-    Changed,
+    /// It changed; its stored JSON before.
+    Changed(String),
 }
 
-/// Runs the import inside the writer's savepoint; any error rolls all of it back.
-pub(super) fn import(connection: &Connection, prepared: &Prepared, at: i64) -> Result<ImportSummary, Failure> {
+/// Who imports, and the audit entries of what the import changed.
+struct Audit<'a> {
+    actor: &'a Actor,
+    entries: &'a mut Vec<AuditEntry>,
+}
+
+/// Runs the import inside the writer's savepoint, pushing its audit entries onto `entries` (users in file order,
+/// then groups in file order); any error rolls all of it back.
+pub(super) fn import(
+    connection: &Connection,
+    prepared: &Prepared,
+    actor: &Actor,
+    entries: &mut Vec<AuditEntry>,
+) -> Result<ImportSummary, Failure> {
+    let at = crate::sqlite::to_millis(actor.at)?;
     let mut summary = ImportSummary::default();
     let mut log = Appender::new(connection);
-    import_users(connection, &prepared.users, at, &mut log, &mut summary)?;
-    import_groups(connection, prepared, at, &mut log, &mut summary)?;
+    let mut audit = Audit { actor, entries };
+    import_users(connection, &prepared.users, at, &mut log, &mut audit, &mut summary)?;
+    import_groups(connection, prepared, at, &mut log, &mut audit, &mut summary)?;
     log.finish()?;
     Ok(summary)
 }
@@ -41,6 +58,7 @@ fn import_users(
     users: &[PreparedUser],
     at: i64,
     log: &mut Appender<'_>,
+    audit: &mut Audit<'_>,
     summary: &mut ImportSummary,
 ) -> Result<(), Failure> {
     let mut found = Vec::with_capacity(users.len());
@@ -49,23 +67,24 @@ fn import_users(
         let mut group_lookup = connection.prepare_cached("SELECT 1 FROM directory_groups WHERE id = ?1")?;
         let mut park = connection.prepare_cached("UPDATE directory_users SET upn = id WHERE id = ?1")?;
         for user in users {
-            // The stored JSON is compared where SQLite holds it, without a copy.
+            // The stored JSON is compared where SQLite holds it, and copied only when it differs.
             let stored = lookup
                 .query_row([user.id.as_str()], |row| {
                     let same_upn = row.get_ref(0)?.as_str().is_ok_and(|upn| upn == user.upn);
                     let same_data = row.get_ref(1)?.as_str().is_ok_and(|data| data == user.json);
-                    Ok((same_upn, same_data))
+                    let before = if same_data { None } else { Some(row.get::<_, String>(1)?) };
+                    Ok((same_upn, before))
                 })
                 .optional()?;
             let state = match stored {
                 None if group_lookup.exists([user.id.as_str()])? => return Err(same_id_as_group(&user.id)),
                 None => Found::New,
-                Some((_, true)) => Found::Unchanged,
-                Some((same_upn, false)) => {
+                Some((_, None)) => Found::Unchanged,
+                Some((same_upn, Some(before))) => {
                     if !same_upn {
                         park.execute([user.id.as_str()])?;
                     }
-                    Found::Changed
+                    Found::Changed(before)
                 }
             };
             found.push(state);
@@ -81,18 +100,18 @@ fn import_users(
     )?;
     for (user, state) in users.iter().zip(found) {
         let values = params![user.id.as_str(), user.upn, user.enabled, user.deleted, user.json, at];
-        let written = match state {
+        let (written, before) = match state {
             Found::Unchanged => {
                 summary.users_unchanged += 1;
                 continue;
             }
             Found::New => {
                 summary.users_created += 1;
-                insert.execute(values)
+                (insert.execute(values), None)
             }
-            Found::Changed => {
+            Found::Changed(before) => {
                 summary.users_updated += 1;
-                update.execute(values)
+                (update.execute(values), Some(parse_user(user.id.as_str(), &before)?))
             }
         };
         if let Err(error) = written {
@@ -102,6 +121,7 @@ fn import_users(
             });
         }
         log.push(Changed::User(user.id.clone()))?;
+        audit.entries.extend(audit::user_written(audit.actor, before.as_ref(), &user.user));
     }
     Ok(())
 }
@@ -111,6 +131,7 @@ fn import_groups(
     prepared: &Prepared,
     at: i64,
     log: &mut Appender<'_>,
+    audit: &mut Audit<'_>,
     summary: &mut ImportSummary,
 ) -> Result<(), Failure> {
     // Every group is written before any membership, so that members may name groups later in the file.
@@ -135,9 +156,9 @@ fn import_groups(
                     Found::New
                 }
                 Some(data) if data == group.json => Found::Unchanged,
-                Some(_) => {
+                Some(data) => {
                     update.execute(values)?;
-                    Found::Changed
+                    Found::Changed(data)
                 }
             };
             if state != Found::Unchanged {
@@ -152,26 +173,41 @@ fn import_groups(
     imported.extend(prepared.users.iter().map(|user| (&user.id, USER)));
     imported.extend(prepared.groups.iter().map(|group| (&group.id, GROUP)));
     for (group, state) in prepared.groups.iter().zip(found) {
-        let members_changed = set_members(connection, group, state == Found::New, &imported, log)?;
-        match state {
-            Found::New => summary.groups_created += 1,
-            Found::Changed => summary.groups_updated += 1,
-            Found::Unchanged if members_changed => summary.groups_updated += 1,
-            Found::Unchanged => summary.groups_unchanged += 1,
-        }
+        let stored = set_members(connection, group, state == Found::New, &imported, log)?;
+        let members_changed = stored != group.members;
+        let before = match state {
+            Found::New => {
+                summary.groups_created += 1;
+                None
+            }
+            Found::Changed(data) => {
+                summary.groups_updated += 1;
+                Some(parse_group(group.id.as_str(), &data, stored.into_iter().collect())?)
+            }
+            Found::Unchanged if members_changed => {
+                summary.groups_updated += 1;
+                Some(group.with_members(&stored))
+            }
+            Found::Unchanged => {
+                summary.groups_unchanged += 1;
+                continue;
+            }
+        };
+        let after = group.with_members(&group.members);
+        audit.entries.extend(audit::group_written(audit.actor, before.as_ref(), &after));
     }
     Ok(())
 }
 
 /// Makes the group's stored members exactly the prepared ones, touching only the rows that differ, and logs each
-/// added or removed membership. Returns whether anything changed.
+/// added or removed membership. Returns the members stored before.
 fn set_members(
     connection: &Connection,
     group: &PreparedGroup,
     is_new: bool,
     imported: &HashMap<&ObjectId, &'static str>,
     log: &mut Appender<'_>,
-) -> Result<bool, Failure> {
+) -> Result<BTreeSet<ObjectId>, Failure> {
     let stored: BTreeSet<ObjectId> = if is_new {
         BTreeSet::new()
     } else {
@@ -183,13 +219,11 @@ fn set_members(
         }
         stored
     };
-    let mut changed = false;
     let mut remove =
         connection.prepare_cached("DELETE FROM directory_members WHERE group_id = ?1 AND member_id = ?2")?;
     for member in stored.difference(&group.members) {
         remove.execute(params![group.id.as_str(), member.as_str()])?;
         log.push(Changed::Membership { group: group.id.clone(), member: member.clone() })?;
-        changed = true;
     }
     let mut add = connection
         .prepare_cached("INSERT INTO directory_members (group_id, member_id, member_kind) VALUES (?1, ?2, ?3)")?;
@@ -206,9 +240,8 @@ fn set_members(
         };
         add.execute(params![group.id.as_str(), member.as_str(), kind])?;
         log.push(Changed::Membership { group: group.id.clone(), member: member.clone() })?;
-        changed = true;
     }
-    Ok(changed)
+    Ok(stored)
 }
 
 fn same_id_as_group(id: &ObjectId) -> Failure {

@@ -1,68 +1,99 @@
 //! [`DirectoryStore`] on SQLite: the directory's users, groups, memberships, applications, assignments and change
-//! log (tables in `migrations/sqlite/0003_directory.sql`).
+//! log (tables in `migrations/sqlite/0003_directory.sql`), and its passwords, roles, admin tokens and audit log
+//! (`0006_audit_and_access.sql`).
 //!
 //! A user or group is kept as its Microsoft Graph JSON (`roster_directory::export`), so that reading one back is
 //! parsing one text, and an import tells an unchanged user by comparing that text with the stored one. Every
 //! write appends its change-log rows in its own savepoint of the writer's transaction ([`changes::append`]), so
 //! the log and the tables never disagree, and the log's sequence numbers become visible to readers in order: the
-//! single writer hands them out and commits them together.
+//! single writer hands them out and commits them together. Each write also collects the audit entries of what it
+//! changed, which [`SqliteStore::audited`] appends in that same savepoint once the write succeeded: a refused
+//! write records nothing.
 //!
 //! Layout: [`import`] (the bulk upsert), [`objects`] (lifecycle, memberships, deletions and reads of users and
-//! groups), [`applications`] (applications and assignments), [`changes`] (the log and the JSON conversions).
+//! groups), [`applications`] (applications and assignments), [`access`] (passwords, roles, admin tokens),
+//! [`audit`] (the audit log), [`changes`] (the log and the JSON conversions).
 
+mod access;
 mod applications;
+pub(super) mod audit;
 mod changes;
 mod import;
 mod objects;
 
 use async_trait::async_trait;
+use roster_directory::access::{AdminToken, Role};
+use roster_directory::audit::{Actor, AuditEntry};
 use roster_directory::port::{
-    ApplicationRecord, Assignment, Change, DirectoryError, DirectoryStore, ImportSummary, Lifecycle, Seq,
+    ApplicationRecord, Assignment, AuditQuery, Change, DirectoryError, DirectoryStore, ImportSummary, Lifecycle, Seq,
 };
 use roster_directory::{Directory, Group, ObjectId, User};
+use rusqlite::Connection;
 use serde_json::Value;
 use time::OffsetDateTime;
 
-use super::{SqliteStore, blocking, in_read_transaction, to_millis};
+use super::{Failure, SqliteStore, blocking, in_read_transaction};
+use crate::access_rows::TokenRow;
+use crate::audit_rows::{AuditRange, AuditRow, prune_bound};
+
+impl SqliteStore {
+    /// Runs a directory write on the writer, as [`SqliteStore::write_as`] does: `work` pushes the audit entries of
+    /// what it changed, and they are appended in the same savepoint when it succeeds.
+    async fn audited<T, F>(&self, work: F) -> Result<T, DirectoryError>
+    where
+        T: Send + 'static,
+        F: FnOnce(&Connection, &mut Vec<AuditEntry>) -> Result<T, Failure> + Send + 'static,
+    {
+        self.write_as(move |connection| {
+            let mut entries = Vec::new();
+            let value = work(connection, &mut entries)?;
+            audit::append_entries(connection, entries)?;
+            Ok(value)
+        })
+        .await
+    }
+}
 
 #[async_trait]
 impl DirectoryStore for SqliteStore {
-    async fn import(&self, directory: Directory, at: OffsetDateTime) -> Result<ImportSummary, DirectoryError> {
+    async fn import(&self, directory: Directory, actor: &Actor) -> Result<ImportSummary, DirectoryError> {
         // Serializing 100,000 users takes a while: it happens before the write, off the writer thread and off the
-        // async runtime, so that the writer is held only for the SQL.
+        // async runtime, so that the writer is held only for the SQL (and the audit entries of what changed).
         let prepared = blocking::<_, DirectoryError, _>(move || Ok(crate::directory_rows::prepare(directory)?)).await?;
-        let at = to_millis(at)?;
-        self.write_as(move |connection| import::import(connection, &prepared, at)).await
+        let actor = actor.clone();
+        self.audited(move |connection, entries| import::import(connection, &prepared, &actor, entries)).await
     }
 
-    async fn set_lifecycle(
-        &self,
-        user: &ObjectId,
-        change: Lifecycle,
-        at: OffsetDateTime,
-    ) -> Result<(), DirectoryError> {
-        let user = user.clone();
-        self.write_as(move |connection| objects::set_lifecycle(connection, &user, change, at)).await
+    async fn set_lifecycle(&self, user: &ObjectId, change: Lifecycle, actor: &Actor) -> Result<(), DirectoryError> {
+        let (user, actor) = (user.clone(), actor.clone());
+        self.audited(move |connection, entries| objects::set_lifecycle(connection, &user, change, &actor, entries))
+            .await
     }
 
-    async fn delete_group(&self, group: &ObjectId) -> Result<(), DirectoryError> {
-        let group = group.clone();
-        self.write_as(move |connection| objects::delete_group(connection, &group)).await
+    async fn delete_group(&self, group: &ObjectId, actor: &Actor) -> Result<(), DirectoryError> {
+        let (group, actor) = (group.clone(), actor.clone());
+        self.audited(move |connection, entries| objects::delete_group(connection, &group, &actor, entries)).await
     }
 
-    async fn add_member(&self, group: &ObjectId, member: &ObjectId) -> Result<(), DirectoryError> {
-        let (group, member) = (group.clone(), member.clone());
-        self.write_as(move |connection| objects::add_member(connection, &group, &member)).await
+    async fn add_member(&self, group: &ObjectId, member: &ObjectId, actor: &Actor) -> Result<(), DirectoryError> {
+        let (group, member, actor) = (group.clone(), member.clone(), actor.clone());
+        self.audited(move |connection, entries| objects::add_member(connection, &group, &member, &actor, entries)).await
     }
 
-    async fn remove_member(&self, group: &ObjectId, member: &ObjectId) -> Result<(), DirectoryError> {
-        let (group, member) = (group.clone(), member.clone());
-        self.write_as(move |connection| objects::remove_member(connection, &group, &member)).await
+    async fn remove_member(&self, group: &ObjectId, member: &ObjectId, actor: &Actor) -> Result<(), DirectoryError> {
+        let (group, member, actor) = (group.clone(), member.clone(), actor.clone());
+        self.audited(move |connection, entries| objects::remove_member(connection, &group, &member, &actor, entries))
+            .await
     }
 
     async fn user(&self, id: &ObjectId) -> Result<Option<User>, DirectoryError> {
         let id = id.clone();
         self.point_read_as(move |connection| objects::user(connection, &id)).await
+    }
+
+    async fn user_by_upn(&self, upn: &str) -> Result<Option<User>, DirectoryError> {
+        let upn = upn.to_owned();
+        self.point_read_as(move |connection| objects::user_by_upn(connection, &upn)).await
     }
 
     async fn group(&self, id: &ObjectId) -> Result<Option<Group>, DirectoryError> {
@@ -102,12 +133,14 @@ impl DirectoryStore for SqliteStore {
         name: &str,
         definition: Value,
         sealed_secret: Option<Vec<u8>>,
-        at: OffsetDateTime,
+        actor: &Actor,
+        activity: &str,
     ) -> Result<(), DirectoryError> {
-        let name = name.to_owned();
-        let at = to_millis(at)?;
-        self.write_as(move |connection| applications::put(connection, &name, &definition, sealed_secret.as_deref(), at))
-            .await
+        let (name, actor, activity) = (name.to_owned(), actor.clone(), activity.to_owned());
+        self.audited(move |connection, entries| {
+            applications::put(connection, &name, &definition, sealed_secret.as_deref(), &actor, &activity, entries)
+        })
+        .await
     }
 
     async fn application(&self, name: &str) -> Result<Option<ApplicationRecord>, DirectoryError> {
@@ -119,14 +152,20 @@ impl DirectoryStore for SqliteStore {
         self.read_as(applications::all).await
     }
 
-    async fn assign(&self, application: &str, assignment: Assignment) -> Result<(), DirectoryError> {
-        let application = application.to_owned();
-        self.write_as(move |connection| applications::assign(connection, &application, &assignment)).await
+    async fn assign(&self, application: &str, assignment: Assignment, actor: &Actor) -> Result<(), DirectoryError> {
+        let (application, actor) = (application.to_owned(), actor.clone());
+        self.audited(move |connection, entries| {
+            applications::assign(connection, &application, &assignment, &actor, entries)
+        })
+        .await
     }
 
-    async fn unassign(&self, application: &str, principal: &ObjectId) -> Result<(), DirectoryError> {
-        let (application, principal) = (application.to_owned(), principal.clone());
-        self.write_as(move |connection| applications::unassign(connection, &application, &principal)).await
+    async fn unassign(&self, application: &str, principal: &ObjectId, actor: &Actor) -> Result<(), DirectoryError> {
+        let (application, principal, actor) = (application.to_owned(), principal.clone(), actor.clone());
+        self.audited(move |connection, entries| {
+            applications::unassign(connection, &application, &principal, &actor, entries)
+        })
+        .await
     }
 
     async fn assignments(&self, application: &str) -> Result<Vec<Assignment>, DirectoryError> {
@@ -135,6 +174,75 @@ impl DirectoryStore for SqliteStore {
             in_read_transaction(connection, |connection| applications::assignments(connection, &application))
         })
         .await
+    }
+
+    async fn set_password(&self, user: &ObjectId, password_hash: &str, actor: &Actor) -> Result<(), DirectoryError> {
+        let (user, hash, actor) = (user.clone(), password_hash.to_owned(), actor.clone());
+        self.audited(move |connection, entries| access::set_password(connection, &user, &hash, &actor, entries)).await
+    }
+
+    async fn password_hash(&self, user: &ObjectId) -> Result<Option<String>, DirectoryError> {
+        let user = user.clone();
+        self.point_read_as(move |connection| access::password_hash(connection, &user)).await
+    }
+
+    async fn add_role(&self, user: &ObjectId, role: &Role, actor: &Actor) -> Result<(), DirectoryError> {
+        let (user, role, actor) = (user.clone(), role.clone(), actor.clone());
+        self.audited(move |connection, entries| access::change_role(connection, &user, &role, true, &actor, entries))
+            .await
+    }
+
+    async fn remove_role(&self, user: &ObjectId, role: &Role, actor: &Actor) -> Result<(), DirectoryError> {
+        let (user, role, actor) = (user.clone(), role.clone(), actor.clone());
+        self.audited(move |connection, entries| access::change_role(connection, &user, &role, false, &actor, entries))
+            .await
+    }
+
+    async fn roles(&self, user: &ObjectId) -> Result<Vec<Role>, DirectoryError> {
+        let user = user.clone();
+        self.point_read_as(move |connection| access::roles(connection, &user)).await
+    }
+
+    async fn role_members(&self) -> Result<Vec<(ObjectId, Role)>, DirectoryError> {
+        self.read_as(|connection| access::role_members(connection)).await
+    }
+
+    async fn create_admin_token(&self, token: &AdminToken, actor: &Actor) -> Result<(), DirectoryError> {
+        let row = TokenRow::new(token)?;
+        let (token, actor) = (token.clone(), actor.clone());
+        self.audited(move |connection, entries| access::create_token(connection, &token, &row, &actor, entries)).await
+    }
+
+    async fn admin_tokens(&self) -> Result<Vec<AdminToken>, DirectoryError> {
+        self.read_as(|connection| access::tokens(connection)).await
+    }
+
+    async fn admin_token_by_digest(&self, digest: &[u8; 32]) -> Result<Option<AdminToken>, DirectoryError> {
+        let digest = *digest;
+        self.point_read_as(move |connection| access::token_by_digest(connection, &digest)).await
+    }
+
+    async fn revoke_admin_token(&self, name: &str, actor: &Actor) -> Result<(), DirectoryError> {
+        let (name, actor) = (name.to_owned(), actor.clone());
+        self.audited(move |connection, entries| access::revoke_token(connection, &name, &actor, entries)).await
+    }
+
+    async fn append_audit(&self, entries: &[AuditEntry]) -> Result<(), DirectoryError> {
+        if entries.is_empty() {
+            return Ok(());
+        }
+        let rows = AuditRow::all(entries)?;
+        self.write_as(move |connection| audit::append(connection, &rows)).await
+    }
+
+    async fn audit(&self, query: &AuditQuery) -> Result<Vec<AuditEntry>, DirectoryError> {
+        let range = AuditRange::new(query)?;
+        self.read_as(move |connection| audit::query(connection, &range)).await
+    }
+
+    async fn prune_audit(&self, before: OffsetDateTime) -> Result<u64, DirectoryError> {
+        let bound = prune_bound(before)?;
+        self.write_as(move |connection| audit::prune(connection, bound)).await
     }
 }
 

@@ -1,27 +1,31 @@
 //! Users and groups one at a time: lifecycle changes, memberships, deletions, and every read.
 
+use roster_directory::audit::{self, Actor, AuditEntry, TargetResource};
 use roster_directory::port::{Changed, DirectoryError, Lifecycle};
 use roster_directory::{Group, ObjectId, User};
 use rusqlite::{Connection, OptionalExtension, params};
-use time::OffsetDateTime;
 
 use super::changes::{self, GROUP, USER, parse_group, parse_id, parse_user, user_json};
 use super::sql_limit;
 use crate::sqlite::{Failure, to_millis};
 
 /// Changes a user's lifecycle state (see [`roster_directory::port::DirectoryStore::set_lifecycle`]); the rule of
-/// which change is allowed is [`crate::directory_rows::lifecycle_next`]. A hard delete removes the user.
+/// which change is allowed is [`crate::directory_rows::lifecycle_next`]. A hard delete removes the user. Pushes the
+/// audit entry of a change onto `audit`.
 pub(super) fn set_lifecycle(
     connection: &Connection,
     id: &ObjectId,
     change: Lifecycle,
-    at: OffsetDateTime,
+    actor: &Actor,
+    audit: &mut Vec<AuditEntry>,
 ) -> Result<(), Failure> {
     let current = user(connection, id)?.ok_or_else(|| not_found("user", id))?;
     if change == Lifecycle::HardDelete {
-        return hard_delete_user(connection, id);
+        hard_delete_user(connection, id)?;
+        audit.extend(audit::lifecycle_changed(actor, change, &current));
+        return Ok(());
     }
-    let Some(next) = crate::directory_rows::lifecycle_next(&current, change, at)? else {
+    let Some(next) = crate::directory_rows::lifecycle_next(&current, change, actor.at)? else {
         return Ok(());
     };
     connection
@@ -33,12 +37,15 @@ pub(super) fn set_lifecycle(
             next.account_enabled,
             next.deleted_date_time.map(to_millis).transpose()?,
             user_json(&next)?,
-            to_millis(at)?,
+            to_millis(actor.at)?,
         ])?;
-    changes::append(connection, &Changed::User(id.clone()))
+    changes::append(connection, &Changed::User(id.clone()))?;
+    audit.extend(audit::lifecycle_changed(actor, change, &current));
+    Ok(())
 }
 
-/// Removes a user with its memberships and assignments, logging each.
+/// Removes a user with its memberships and assignments, logging each. Its password and roles go with its row (the
+/// foreign keys of `0006_audit_and_access.sql`).
 fn hard_delete_user(connection: &Connection, id: &ObjectId) -> Result<(), Failure> {
     leave_groups(connection, id)?;
     drop_assignments(connection, id)?;
@@ -46,11 +53,15 @@ fn hard_delete_user(connection: &Connection, id: &ObjectId) -> Result<(), Failur
     changes::append(connection, &Changed::User(id.clone()))
 }
 
-/// Removes a group for good: its members, its memberships in other groups and its assignments, logging each.
-pub(super) fn delete_group(connection: &Connection, id: &ObjectId) -> Result<(), Failure> {
-    if !exists(connection, GROUP, id)? {
-        return Err(not_found("group", id));
-    }
+/// Removes a group for good: its members, its memberships in other groups and its assignments, logging each; one
+/// audit entry.
+pub(super) fn delete_group(
+    connection: &Connection,
+    id: &ObjectId,
+    actor: &Actor,
+    audit: &mut Vec<AuditEntry>,
+) -> Result<(), Failure> {
+    let group = group_attributes(connection, id)?.ok_or_else(|| not_found("group", id))?;
     for member in members_of(connection, id)? {
         changes::append(connection, &Changed::Membership { group: id.clone(), member })?;
     }
@@ -58,14 +69,20 @@ pub(super) fn delete_group(connection: &Connection, id: &ObjectId) -> Result<(),
     leave_groups(connection, id)?;
     drop_assignments(connection, id)?;
     connection.prepare_cached("DELETE FROM directory_groups WHERE id = ?1")?.execute([id.as_str()])?;
-    changes::append(connection, &Changed::Group(id.clone()))
+    changes::append(connection, &Changed::Group(id.clone()))?;
+    audit.push(audit::group_deleted(actor, &group));
+    Ok(())
 }
 
 /// Adds a member to a group; a present member changes nothing.
-pub(super) fn add_member(connection: &Connection, group: &ObjectId, member: &ObjectId) -> Result<(), Failure> {
-    if !exists(connection, GROUP, group)? {
-        return Err(not_found("group", group));
-    }
+pub(super) fn add_member(
+    connection: &Connection,
+    group: &ObjectId,
+    member: &ObjectId,
+    actor: &Actor,
+    audit: &mut Vec<AuditEntry>,
+) -> Result<(), Failure> {
+    let group_object = group_attributes(connection, group)?.ok_or_else(|| not_found("group", group))?;
     let kind = kind_of(connection, member)?.ok_or_else(|| not_found("user or group", member))?;
     if member == group {
         return Err(DirectoryError::Invalid(format!("group {group} cannot be a member of itself")).into());
@@ -79,21 +96,31 @@ pub(super) fn add_member(connection: &Connection, group: &ObjectId, member: &Obj
     if added == 0 {
         return Ok(());
     }
-    changes::append(connection, &Changed::Membership { group: group.clone(), member: member.clone() })
+    changes::append(connection, &Changed::Membership { group: group.clone(), member: member.clone() })?;
+    audit.push(audit::membership_changed(actor, &group_object, known_target(connection, kind, member)?, true));
+    Ok(())
 }
 
 /// Removes a member from a group; an absent member changes nothing.
-pub(super) fn remove_member(connection: &Connection, group: &ObjectId, member: &ObjectId) -> Result<(), Failure> {
-    if !exists(connection, GROUP, group)? {
-        return Err(not_found("group", group));
-    }
-    let removed = connection
+pub(super) fn remove_member(
+    connection: &Connection,
+    group: &ObjectId,
+    member: &ObjectId,
+    actor: &Actor,
+    audit: &mut Vec<AuditEntry>,
+) -> Result<(), Failure> {
+    let group_object = group_attributes(connection, group)?.ok_or_else(|| not_found("group", group))?;
+    let kind: Option<String> = connection
+        .prepare_cached("SELECT member_kind FROM directory_members WHERE group_id = ?1 AND member_id = ?2")?
+        .query_row(params![group.as_str(), member.as_str()], |row| row.get(0))
+        .optional()?;
+    let Some(kind) = kind else { return Ok(()) };
+    connection
         .prepare_cached("DELETE FROM directory_members WHERE group_id = ?1 AND member_id = ?2")?
         .execute(params![group.as_str(), member.as_str()])?;
-    if removed == 0 {
-        return Ok(());
-    }
-    changes::append(connection, &Changed::Membership { group: group.clone(), member: member.clone() })
+    changes::append(connection, &Changed::Membership { group: group.clone(), member: member.clone() })?;
+    audit.push(audit::membership_changed(actor, &group_object, known_target(connection, &kind, member)?, false));
+    Ok(())
 }
 
 /// A user, soft-deleted or not.
@@ -105,6 +132,16 @@ pub(super) fn user(connection: &Connection, id: &ObjectId) -> Result<Option<User
     Ok(Some(parse_user(id.as_str(), data)?))
 }
 
+/// The user with this principal name, in any case (the `NOCASE` unique index).
+pub(super) fn user_by_upn(connection: &Connection, upn: &str) -> Result<Option<User>, Failure> {
+    let mut statement = connection.prepare_cached("SELECT id, data FROM directory_users WHERE upn = ?1")?;
+    let mut rows = statement.query([upn])?;
+    let Some(row) = rows.next()? else { return Ok(None) };
+    let id = row.get_ref(0)?.as_str().map_err(Failure::corrupt)?;
+    let data = row.get_ref(1)?.as_str().map_err(|error| Failure::corrupt(format!("user {id}: {error}")))?;
+    Ok(Some(parse_user(id, data)?))
+}
+
 /// A group with its members (in id order). Run inside a read transaction, so that both queries see one state.
 pub(super) fn group(connection: &Connection, id: &ObjectId) -> Result<Option<Group>, Failure> {
     let data: Option<String> = connection
@@ -113,6 +150,30 @@ pub(super) fn group(connection: &Connection, id: &ObjectId) -> Result<Option<Gro
         .optional()?;
     let Some(data) = data else { return Ok(None) };
     Ok(Some(parse_group(id.as_str(), &data, members_of(connection, id)?)?))
+}
+
+/// A group's own attributes, without its members (for an audit entry, which names the group).
+pub(super) fn group_attributes(connection: &Connection, id: &ObjectId) -> Result<Option<Group>, Failure> {
+    let data: Option<String> = connection
+        .prepare_cached("SELECT data FROM directory_groups WHERE id = ?1")?
+        .query_row([id.as_str()], |row| row.get(0))
+        .optional()?;
+    data.map(|data| Ok(parse_group(id.as_str(), &data, Vec::new())?)).transpose()
+}
+
+/// A user (`kind` is `user`) or group (`group`) as an audit entry's target; `None` when it does not exist.
+pub(super) fn target(connection: &Connection, kind: &str, id: &ObjectId) -> Result<Option<TargetResource>, Failure> {
+    Ok(if kind == USER {
+        user(connection, id)?.map(|user| TargetResource::user(&user))
+    } else {
+        group_attributes(connection, id)?.map(|group| TargetResource::group(&group))
+    })
+}
+
+/// [`target`] of an object the tables name (a member, an assigned principal), which therefore exists; should it
+/// not, the target names it by id alone.
+pub(super) fn known_target(connection: &Connection, kind: &str, id: &ObjectId) -> Result<TargetResource, Failure> {
+    Ok(target(connection, kind, id)?.unwrap_or_else(|| crate::directory_rows::bare_target(kind, id)))
 }
 
 /// Up to `limit` users with ids after `after`, in id order.

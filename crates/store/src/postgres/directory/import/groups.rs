@@ -5,18 +5,22 @@ use std::collections::{BTreeSet, HashMap};
 
 use deadpool_postgres::GenericClient;
 use roster_directory::ObjectId;
+use roster_directory::audit::{self, Actor};
 use roster_directory::port::{Changed, DirectoryError, ImportSummary};
 
 use super::{CHUNK, Found, Prepared, PreparedGroup, existing};
 use crate::postgres::Failure;
-use crate::postgres::directory::changes::{GROUP, USER, parse_id};
+use crate::postgres::directory::Written;
+use crate::postgres::directory::changes::{GROUP, USER, parse_group, parse_id};
 
-/// Upserts the prepared groups and their members, pushing their changes onto `log` and counting them in `summary`.
+/// Upserts the prepared groups and their members, pushing their changes and audit entries onto `written` and
+/// counting them in `summary`.
 pub(super) async fn import_groups(
     client: &impl GenericClient,
     prepared: &Prepared,
     at: i64,
-    log: &mut Vec<Changed>,
+    actor: &Actor,
+    written: &mut Written,
     summary: &mut ImportSummary,
 ) -> Result<(), Failure> {
     let groups = &prepared.groups;
@@ -41,14 +45,14 @@ pub(super) async fn import_groups(
         return Err(DirectoryError::Conflict(format!("group {id} has the id of an existing user")).into());
     }
     // Every group is written before any membership, so that members may name groups later in the file.
-    let written = |state: Found| -> Vec<&PreparedGroup> {
+    let in_state = |state: Found| -> Vec<&PreparedGroup> {
         groups.iter().zip(&found).filter(|(_, f)| **f == state).map(|(group, _)| group).collect()
     };
     write_groups(
         client,
         "INSERT INTO directory_groups (id, display_name, data, created, updated) \
          SELECT id, display_name, data, $4, $4 FROM unnest($1::text[], $2::text[], $3::text[]) AS n(id, display_name, data)",
-        &written(Found::New),
+        &in_state(Found::New),
         at,
     )
     .await?;
@@ -56,23 +60,40 @@ pub(super) async fn import_groups(
         client,
         "UPDATE directory_groups g SET display_name = n.display_name, data = n.data, updated = $4 \
          FROM unnest($1::text[], $2::text[], $3::text[]) AS n(id, display_name, data) WHERE g.id = n.id",
-        &written(Found::Changed),
+        &in_state(Found::Changed),
         at,
     )
     .await?;
     for (group, state) in groups.iter().zip(&found) {
         if *state != Found::Unchanged {
-            log.push(Changed::Group(group.id.clone()));
+            written.changes.push(Changed::Group(group.id.clone()));
         }
     }
-    let members_changed = set_members(client, prepared, &found, log).await?;
-    for (state, members_changed) in found.into_iter().zip(members_changed) {
-        match state {
-            Found::New => summary.groups_created += 1,
-            Found::Changed => summary.groups_updated += 1,
-            Found::Unchanged if members_changed => summary.groups_updated += 1,
-            Found::Unchanged => summary.groups_unchanged += 1,
-        }
+    let members = set_members(client, prepared, &found, &mut written.changes).await?;
+    for (group, state) in groups.iter().zip(found) {
+        let members_before = stored_members(&members, group);
+        let before = match state {
+            Found::New => {
+                summary.groups_created += 1;
+                None
+            }
+            Found::Changed => {
+                summary.groups_updated += 1;
+                let before =
+                    |data: &String| parse_group(group.id.as_str(), data, members_before.iter().cloned().collect());
+                stored.get(group.id.as_str()).map(before).transpose()?
+            }
+            Found::Unchanged if *members_before != group.members => {
+                summary.groups_updated += 1;
+                Some(group.with_members(members_before))
+            }
+            Found::Unchanged => {
+                summary.groups_unchanged += 1;
+                continue;
+            }
+        };
+        let after = group.with_members(&group.members);
+        written.audit.extend(audit::group_written(actor, before.as_ref(), &after));
     }
     Ok(())
 }
@@ -98,14 +119,14 @@ async fn write_groups(
 }
 
 /// Makes every group's stored members exactly the prepared ones, touching only the rows that differ, and logs each
-/// removed and added membership (per group in file order: removals, then additions, each by member id). Answers,
-/// per group, whether its members changed.
+/// removed and added membership (per group in file order: removals, then additions, each by member id). Answers
+/// the members stored before, by group id (none for a new group).
 async fn set_members(
     client: &impl GenericClient,
     prepared: &Prepared,
     found: &[Found],
     log: &mut Vec<Changed>,
-) -> Result<Vec<bool>, Failure> {
+) -> Result<HashMap<String, BTreeSet<ObjectId>>, Failure> {
     let groups = &prepared.groups;
     let old: Vec<&str> =
         groups.iter().zip(found).filter(|(_, f)| **f != Found::New).map(|(g, _)| g.id.as_str()).collect();
@@ -119,14 +140,11 @@ async fn set_members(
     }
     let kinds = member_kinds(client, prepared, &stored).await?;
     let (mut removed, mut added) = (Vec::new(), Vec::new());
-    let mut changed = Vec::with_capacity(groups.len());
     for group in groups {
         let before = stored_members(&stored, group);
-        let mut any = false;
         for member in before.difference(&group.members) {
             removed.push((group.id.as_str(), member.as_str()));
             log.push(Changed::Membership { group: group.id.clone(), member: member.clone() });
-            any = true;
         }
         for member in group.members.difference(before) {
             if *member == group.id {
@@ -138,9 +156,7 @@ async fn set_members(
             })?;
             added.push((group.id.as_str(), member.as_str(), kind));
             log.push(Changed::Membership { group: group.id.clone(), member: member.clone() });
-            any = true;
         }
-        changed.push(any);
     }
     let statement = client
         .prepare_cached(
@@ -164,7 +180,7 @@ async fn set_members(
         let member_kinds: Vec<&str> = chunk.iter().map(|row| row.2).collect();
         client.execute(&statement, &[&group_ids, &member_ids, &member_kinds]).await?;
     }
-    Ok(changed)
+    Ok(stored)
 }
 
 /// A group's stored members (none for a new group).

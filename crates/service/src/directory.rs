@@ -10,10 +10,9 @@ use anyhow::{Context, anyhow, bail};
 use roster_directory::import::{self, Format};
 use roster_directory::port::DirectoryError;
 use roster_directory::{Directory, export};
-use roster_provider::{Clock, SystemClock};
 use serde_json::Value;
 
-use crate::Stores;
+use crate::{Actor, Stores};
 
 pub use roster_directory::generate::GenerateOptions;
 pub use roster_directory::port::{ImportSummary, Lifecycle};
@@ -24,7 +23,7 @@ const PAGE: usize = 1000;
 
 /// Reads an import file (`.json`, `.jsonl` or `.csv`, by its extension) and upserts its users and groups by id,
 /// all or nothing. Errors name the file, and for a file that cannot be read, where in it and what is wrong.
-pub async fn import_file(stores: &Stores, path: &Path) -> anyhow::Result<ImportSummary> {
+pub async fn import_file(stores: &Stores, actor: &Actor, path: &Path) -> anyhow::Result<ImportSummary> {
     let format = import::format_from_path(path)?;
     let file = File::open(path).with_context(|| format!("cannot open {}", path.display()))?;
     let name = path.display().to_string();
@@ -33,11 +32,7 @@ pub async fn import_file(stores: &Stores, path: &Path) -> anyhow::Result<ImportS
         .await
         .context("the import task failed")?;
     let directory = parsed.map_err(|error| anyhow!("{name}: {error}"))?;
-    stores
-        .directory
-        .import(directory, SystemClock.now())
-        .await
-        .map_err(|error| anyhow!("{name}: {error}; nothing was imported"))
+    stores.directory.import(directory, actor).await.map_err(|error| anyhow!("{name}: {error}; nothing was imported"))
 }
 
 /// What [`generate_file`] wrote.
@@ -76,7 +71,7 @@ pub fn generate_file(options: &GenerateOptions, path: &Path) -> anyhow::Result<G
 }
 
 /// Changes a user's lifecycle state; answers whether it changed anything (disabling a disabled user does not).
-pub async fn set_user_lifecycle(stores: &Stores, id: &str, change: Lifecycle) -> anyhow::Result<bool> {
+pub async fn set_user_lifecycle(stores: &Stores, actor: &Actor, id: &str, change: Lifecycle) -> anyhow::Result<bool> {
     let id = parse_id(id)?;
     let user = stores
         .directory
@@ -92,23 +87,23 @@ pub async fn set_user_lifecycle(stores: &Stores, id: &str, change: Lifecycle) ->
         Lifecycle::SoftDelete => !deleted,
         Lifecycle::Restore | Lifecycle::HardDelete => true,
     };
-    stores.directory.set_lifecycle(&id, change, SystemClock.now()).await?;
+    stores.directory.set_lifecycle(&id, change, actor).await?;
     Ok(changes)
 }
 
 /// Deletes a group for good, with its memberships and assignments.
-pub async fn delete_group(stores: &Stores, id: &str) -> anyhow::Result<()> {
-    Ok(stores.directory.delete_group(&parse_id(id)?).await?)
+pub async fn delete_group(stores: &Stores, actor: &Actor, id: &str) -> anyhow::Result<()> {
+    Ok(stores.directory.delete_group(&parse_id(id)?, actor).await?)
 }
 
 /// Adds a user or group to a group.
-pub async fn add_member(stores: &Stores, group: &str, member: &str) -> anyhow::Result<()> {
-    Ok(stores.directory.add_member(&parse_id(group)?, &parse_id(member)?).await?)
+pub async fn add_member(stores: &Stores, actor: &Actor, group: &str, member: &str) -> anyhow::Result<()> {
+    Ok(stores.directory.add_member(&parse_id(group)?, &parse_id(member)?, actor).await?)
 }
 
 /// Removes a user or group from a group.
-pub async fn remove_member(stores: &Stores, group: &str, member: &str) -> anyhow::Result<()> {
-    Ok(stores.directory.remove_member(&parse_id(group)?, &parse_id(member)?).await?)
+pub async fn remove_member(stores: &Stores, actor: &Actor, group: &str, member: &str) -> anyhow::Result<()> {
+    Ok(stores.directory.remove_member(&parse_id(group)?, &parse_id(member)?, actor).await?)
 }
 
 /// Calls `visit` on every user (soft-deleted included), in id order, a page at a time.
@@ -168,4 +163,9 @@ pub fn group_object(group: &Group) -> serde_json::Map<String, Value> {
 
 fn parse_id(text: &str) -> anyhow::Result<ObjectId> {
     Ok(ObjectId::parse(text)?)
+}
+
+/// The user with this userPrincipalName, if any.
+pub async fn user_by_upn(stores: &Stores, upn: &str) -> anyhow::Result<Option<User>> {
+    Ok(stores.directory.user_by_upn(upn).await?)
 }

@@ -1,25 +1,44 @@
-//! Administrative operations behind `roster enterprise ...` and `roster token ...`.
+//! Administrative operations behind `roster enterprise ...` and `roster token ...`: roster's own service
+//! provider's enterprises and their tokens. The enterprises live in the provider's store, so their audit entries
+//! are written right after the change (not in its transaction, unlike the directory's).
 
 use anyhow::{Context, anyhow};
 use roster_provider::tenant::{Enterprise, EnterpriseSlug, Profile, Scope, Shortcode, TokenRecord, issue_token};
 
-use crate::Stores;
+use roster_directory::audit::{AuditEntry, Category, TargetResource};
+
+use crate::{Actor, Stores};
+
+/// Writes the audit entry of a change of an enterprise or its tokens.
+async fn audit(stores: &Stores, entry: AuditEntry) -> anyhow::Result<()> {
+    stores.directory.append_audit(&[entry]).await.context("the change was made, but its audit entry was not written")
+}
 
 /// Creates an enterprise with GitHub EMU's rules.
-pub async fn create_enterprise(stores: &Stores, slug: &str, shortcode: &str) -> anyhow::Result<Enterprise> {
-    create_enterprise_with_profile(stores, slug, shortcode, Profile::GithubEmu).await
+pub async fn create_enterprise(
+    stores: &Stores,
+    actor: &Actor,
+    slug: &str,
+    shortcode: &str,
+) -> anyhow::Result<Enterprise> {
+    create_enterprise_with_profile(stores, actor, slug, shortcode, Profile::GithubEmu).await
 }
 
 /// Creates an enterprise with the given rules.
 pub async fn create_enterprise_with_profile(
     stores: &Stores,
+    actor: &Actor,
     slug: &str,
     shortcode: &str,
     profile: Profile,
 ) -> anyhow::Result<Enterprise> {
     let slug = EnterpriseSlug::parse(slug)?;
     let shortcode = Shortcode::parse(shortcode)?;
-    stores.tenants.create_enterprise(&slug, &shortcode, profile).await.map_err(|error| anyhow!("{error}"))
+    let enterprise =
+        stores.tenants.create_enterprise(&slug, &shortcode, profile).await.map_err(|error| anyhow!("{error}"))?;
+    let target = TargetResource::new("Other", slug.as_str(), slug.as_str());
+    audit(stores, AuditEntry::new(actor, "Add enterprise", Category::Other, "Add", target)).await?;
+    Ok(enterprise)
 }
 
 /// Lists the enterprises.
@@ -36,7 +55,13 @@ pub async fn enterprise(stores: &Stores, slug: &str) -> anyhow::Result<Enterpris
 }
 
 /// Issues a token for an enterprise and returns its secret (shown once, stored hashed).
-pub async fn create_token(stores: &Stores, slug: &str, name: &str, scopes: &[String]) -> anyhow::Result<String> {
+pub async fn create_token(
+    stores: &Stores,
+    actor: &Actor,
+    slug: &str,
+    name: &str,
+    scopes: &[String],
+) -> anyhow::Result<String> {
     let enterprise = enterprise(stores, slug).await?;
     let scopes = if scopes.is_empty() {
         vec![Scope::ScimEnterprise]
@@ -45,6 +70,10 @@ pub async fn create_token(stores: &Stores, slug: &str, name: &str, scopes: &[Str
     };
     let issued = issue_token();
     stores.tenants.create_token(enterprise.id, name, &scopes, issued.hash).await.map_err(|error| anyhow!("{error}"))?;
+    let target = TargetResource::new("Other", slug, slug);
+    let entry =
+        AuditEntry::new(actor, "Add enterprise token", Category::Other, "Add", target).with_detail("token", name);
+    audit(stores, entry).await?;
     Ok(issued.secret)
 }
 
@@ -55,12 +84,16 @@ pub async fn tokens(stores: &Stores, slug: &str) -> anyhow::Result<Vec<TokenReco
 }
 
 /// Revokes a token.
-pub async fn revoke_token(stores: &Stores, slug: &str, token_id: i64) -> anyhow::Result<()> {
+pub async fn revoke_token(stores: &Stores, actor: &Actor, slug: &str, token_id: i64) -> anyhow::Result<()> {
     let enterprise = enterprise(stores, slug).await?;
     stores
         .tenants
         .revoke_token(enterprise.id, token_id)
         .await
         .map_err(|error| anyhow!("{error}"))
-        .with_context(|| format!("could not revoke token {token_id} of {slug}"))
+        .with_context(|| format!("could not revoke token {token_id} of {slug}"))?;
+    let target = TargetResource::new("Other", slug, slug);
+    let entry = AuditEntry::new(actor, "Revoke enterprise token", Category::Other, "Delete", target)
+        .with_detail("token", token_id.to_string());
+    audit(stores, entry).await
 }

@@ -20,9 +20,11 @@ use roster_engine::templates;
 use roster_scim_client::{Budget, ClientConfig, ConnectionProblem, ScimClient, Secret};
 use time::OffsetDateTime;
 
-use crate::Stores;
+use roster_directory::audit::{AuditEntry, Category, TargetResource};
+
 use crate::notify::Mailer;
 use crate::secrets::SecretKey;
+use crate::{Actor, ServiceError, Stores};
 
 /// How long a job's lease lasts without renewal, unless `roster serve --lease` says otherwise: a node that dies
 /// holding it leaves its jobs to the other nodes after this long.
@@ -63,7 +65,9 @@ pub fn validate(definition: &Definition) -> anyhow::Result<()> {
         bail!("application name {name:?}: use letters, digits, '-', '_' and '.'");
     }
     let url = &definition.target.tenant_url;
-    if !(url.starts_with("https://") || url.starts_with("http://")) {
+    // An application that is off may wait for its tenant URL (Graph's instantiate, then PUT secrets).
+    let unconfigured = url.is_empty() && !definition.enabled;
+    if !(unconfigured || url.starts_with("https://") || url.starts_with("http://")) {
         bail!(
             "tenant URL {url:?}: expected an http:// or https:// URL, such as https://api.github.com/scim/v2/enterprises/octo-corp"
         );
@@ -103,18 +107,41 @@ pub fn print_definition(definition: &Definition, format: DefinitionFormat) -> an
     })
 }
 
-/// Stores a definition and, when given, its sealed token. Returns whether the application is new.
+/// Entra's audit activity names for changes of an application.
+pub mod activity {
+    /// A new application.
+    pub const ADD_APPLICATION: &str = "Add application";
+    /// Any other change of its definition.
+    pub const UPDATE_APPLICATION: &str = "Update application";
+    /// The tenant URL, secret token, notification settings, scope.
+    pub const UPDATE_CREDENTIALS: &str = "Update provisioning setting or credentials";
+    /// The mappings and scoping filters.
+    pub const UPDATE_MAPPINGS: &str = "Update attribute mappings or scope";
+    /// Provisioning turned on.
+    pub const START: &str = "Enable/start provisioning configuration";
+    /// Provisioning turned off.
+    pub const PAUSE: &str = "Disable/pause provisioning configuration";
+    /// A restart, or deletes allowed.
+    pub const RESTART: &str = "Enable/restart provisioning configuration";
+    /// Provisioning set up on an application.
+    pub const ADD_PROVISIONING: &str = "Add provisioning configuration";
+}
+
+/// Stores a definition and, when given, its sealed token, as `actor`, under the audit `activity` (see
+/// [`activity`]; `None` picks "Add application" or "Update application"). Returns whether the application is new.
 pub async fn put(
     stores: &Stores,
     key: &SecretKey,
+    actor: &Actor,
     mut definition: Definition,
     token: Option<&str>,
+    activity: Option<&str>,
 ) -> anyhow::Result<bool> {
-    validate(&definition)?;
+    validate(&definition).map_err(|error| ServiceError::invalid(format!("{error:#}")))?;
     let (directory, _) = ports(stores);
     let existing = directory.application(&definition.name).await?;
     let token = token.map(str::to_owned).or_else(|| definition.secret_token.take().map(|secret| secret.0));
-    if existing.is_none() && token.is_none() {
+    if existing.is_none() && token.is_none() && definition.enabled {
         bail!(
             "application {}: a secret token is needed (--secret-token, or secret_token in the file)",
             definition.name
@@ -122,14 +149,18 @@ pub async fn put(
     }
     let sealed = token.map(|token| key.seal(&token)).transpose()?;
     let json = serde_json::to_value(&definition)?;
-    directory.put_application(&definition.name, json, sealed, OffsetDateTime::now_utc()).await?;
+    let activity =
+        activity.unwrap_or(if existing.is_some() { activity::UPDATE_APPLICATION } else { activity::ADD_APPLICATION });
+    directory.put_application(&definition.name, json, sealed, actor, activity).await?;
     Ok(existing.is_none())
 }
 
 /// Creates an application from a template.
+#[allow(clippy::too_many_arguments)]
 pub async fn create(
     stores: &Stores,
     key: &SecretKey,
+    actor: &Actor,
     name: &str,
     template: &str,
     tenant_url: &str,
@@ -143,17 +174,84 @@ pub async fn create(
     let mut definition = templates::from_template(template, name, tenant_url)
         .ok_or_else(|| anyhow!("unknown template {template:?}; use one of {}", templates::TEMPLATES.join(", ")))?;
     definition.scope = scope;
-    put(stores, key, definition, Some(token)).await?;
+    put(stores, key, actor, definition, Some(token), None).await?;
+    Ok(())
+}
+
+/// Graph's `instantiate`: a new application from a template, named after `display_name`, with provisioning off and
+/// not configured (no tenant URL, no secret token) until PUT secrets. Its unique name is the display name in
+/// lowercase with dashes, with `-2`, `-3`, ... when taken. Audit: "Add application", then "Add service principal".
+pub async fn instantiate(
+    stores: &Stores,
+    key: &SecretKey,
+    actor: &Actor,
+    template: &str,
+    display_name: &str,
+) -> anyhow::Result<Definition> {
+    let display_name = display_name.trim();
+    if display_name.is_empty() || display_name.chars().count() > 256 {
+        return Err(ServiceError::invalid("displayName: give 1 to 256 characters"));
+    }
+    let base = slug(display_name);
+    let mut name = base.clone();
+    let mut suffix = 1;
+    while stores.directory.application(&name).await?.is_some() {
+        suffix += 1;
+        name = format!("{base}-{suffix}");
+    }
+    let mut definition = templates::from_template(template, &name, "").ok_or_else(|| {
+        ServiceError::not_found(format!(
+            "no application template {template:?}; use one of {}",
+            templates::TEMPLATES.join(", ")
+        ))
+    })?;
+    definition.enabled = false;
+    definition.display_name = Some(display_name.to_owned());
+    put(stores, key, actor, definition.clone(), None, Some(activity::ADD_APPLICATION)).await?;
+    let target = TargetResource::new("ServicePrincipal", name.as_str(), display_name);
+    let entry = AuditEntry::new(actor, "Add service principal", Category::ApplicationManagement, "Add", target);
+    stores.directory.append_audit(&[entry]).await?;
+    Ok(definition)
+}
+
+/// An application name made of a display name: lowercase letters and digits, runs of anything else one dash.
+fn slug(display_name: &str) -> String {
+    let mut slug = String::new();
+    for character in display_name.chars() {
+        if character.is_ascii_alphanumeric() {
+            slug.push(character.to_ascii_lowercase());
+        } else if !slug.ends_with('-') && !slug.is_empty() {
+            slug.push('-');
+        }
+    }
+    let slug = slug.trim_end_matches('-');
+    if slug.is_empty() { "app".to_owned() } else { slug.chars().take(60).collect() }
+}
+
+/// Graph's "create job": the application's provisioning job is set up (its state written, disabled). Audit: "Add
+/// provisioning configuration", with the job state.
+pub async fn add_job(stores: &Stores, actor: &Actor, name: &str) -> anyhow::Result<()> {
+    definition(stores, name).await?;
+    let (_, state) = ports(stores);
+    let job = state.job(name).await?;
+    let target = TargetResource::new("ServicePrincipal", name, name);
+    let entry = AuditEntry::new(actor, activity::ADD_PROVISIONING, Category::ProvisioningManagement, "Add", target);
+    state.put_job_audited(name, &job, &[entry]).await?;
     Ok(())
 }
 
 /// Applies a definition file (creating or replacing the application).
-pub async fn apply_file(stores: &Stores, key: &SecretKey, path: &Path) -> anyhow::Result<(String, bool)> {
+pub async fn apply_file(
+    stores: &Stores,
+    key: &SecretKey,
+    actor: &Actor,
+    path: &Path,
+) -> anyhow::Result<(String, bool)> {
     let format = DefinitionFormat::from_path(path)?;
     let text = std::fs::read_to_string(path).with_context(|| format!("cannot read {}", path.display()))?;
     let definition = parse_definition(&text, format).with_context(|| format!("{}", path.display()))?;
     let name = definition.name.clone();
-    let created = put(stores, key, definition, None).await?;
+    let created = put(stores, key, actor, definition, None, None).await?;
     Ok((name, created))
 }
 
@@ -165,7 +263,15 @@ pub async fn definition(stores: &Stores, name: &str) -> anyhow::Result<Definitio
 }
 
 fn no_such_application(name: &str) -> anyhow::Error {
-    anyhow!("application {name} does not exist; create it with `roster app create` or `roster app apply`")
+    ServiceError::not_found(format!(
+        "application {name} does not exist; create it with `roster app create` or `roster app apply`"
+    ))
+}
+
+/// Whether an application has a secret token.
+pub async fn has_secret(stores: &Stores, name: &str) -> anyhow::Result<bool> {
+    let record = stores.directory.application(name).await?.ok_or_else(|| no_such_application(name))?;
+    Ok(record.sealed_secret.is_some())
 }
 
 /// Every application's definition.
@@ -182,10 +288,23 @@ pub async fn definitions(stores: &Stores) -> anyhow::Result<Vec<Definition>> {
 /// Turns provisioning on or off (resume, pause). Pausing stops a running cycle at its next object (its
 /// watermark stays, so the cycle after resuming evaluates the same changes again); resuming asks the scheduler
 /// for a cycle at once.
-pub async fn set_enabled(stores: &Stores, key: &SecretKey, name: &str, enabled: bool) -> anyhow::Result<()> {
+pub async fn set_enabled(
+    stores: &Stores,
+    key: &SecretKey,
+    actor: &Actor,
+    name: &str,
+    enabled: bool,
+) -> anyhow::Result<()> {
     let mut definition = definition(stores, name).await?;
+    if enabled && !has_secret(stores, name).await? {
+        return Err(ServiceError::invalid(format!(
+            "application {name} has no secret token yet: set it (Graph's PUT .../synchronization/secrets, or \
+             `roster app apply` with secret_token) before turning provisioning on"
+        )));
+    }
     definition.enabled = enabled;
-    put(stores, key, definition, None).await?;
+    let activity = if enabled { activity::START } else { activity::PAUSE };
+    put(stores, key, actor, definition, None, Some(activity)).await?;
     if enabled {
         request_cycle(stores, name).await?;
     }
@@ -195,6 +314,7 @@ pub async fn set_enabled(stores: &Stores, key: &SecretKey, name: &str, enabled: 
 /// Assigns a user or group (found by id) to an application, with an app role value.
 pub async fn assign(
     stores: &Stores,
+    actor: &Actor,
     application: &str,
     principal: &str,
     role: Option<&str>,
@@ -207,25 +327,28 @@ pub async fn assign(
     } else if directory.group(&id).await?.is_some() {
         PrincipalKind::Group
     } else {
-        bail!("no user or group has the id {id}");
+        return Err(ServiceError::not_found(format!("no user or group has the id {id}")));
     };
     if let Some(role) = role
         && !definition.app_roles.is_empty()
         && !definition.app_roles.iter().any(|app_role| app_role.value == role)
     {
         let values: Vec<&str> = definition.app_roles.iter().map(|app_role| app_role.value.as_str()).collect();
-        bail!("application {application} has no app role {role:?}; use one of {}", values.join(", "));
+        return Err(ServiceError::invalid(format!(
+            "application {application} has no app role {role:?}; use one of {}",
+            values.join(", ")
+        )));
     }
-    directory.assign(application, Assignment { principal: id, kind, role: role.map(str::to_owned) }).await?;
+    directory.assign(application, Assignment { principal: id, kind, role: role.map(str::to_owned) }, actor).await?;
     Ok(kind)
 }
 
 /// Removes an assignment.
-pub async fn unassign(stores: &Stores, application: &str, principal: &str) -> anyhow::Result<()> {
+pub async fn unassign(stores: &Stores, actor: &Actor, application: &str, principal: &str) -> anyhow::Result<()> {
     definition(stores, application).await?;
     let id = ObjectId::parse(principal).map_err(|error| anyhow!("{principal:?} is not an object id: {error}"))?;
     let (directory, _) = ports(stores);
-    directory.unassign(application, &id).await?;
+    directory.unassign(application, &id, actor).await?;
     Ok(())
 }
 
@@ -235,6 +358,11 @@ pub async fn client(stores: &Stores, key: &SecretKey, definition: &Definition) -
     let record = directory.application(&definition.name).await?.ok_or_else(|| no_such_application(&definition.name))?;
     let sealed = record.sealed_secret.ok_or_else(|| anyhow!("application {} has no secret token", definition.name))?;
     let token = key.open(&sealed)?;
+    client_with(definition, token)
+}
+
+/// The SCIM client of a definition with a token in hand.
+fn client_with(definition: &Definition, token: String) -> anyhow::Result<ScimClient> {
     let mut config = ClientConfig::new(definition.target.tenant_url.clone(), Secret::new(token));
     config.dialect = match definition.target.dialect {
         Dialect::Rfc => roster_scim_client::Dialect::Rfc,
@@ -259,6 +387,38 @@ pub async fn test_connection(
     let definition = definition(stores, name).await?;
     let client = client(stores, key, &definition).await?;
     Ok(client.test_connection().await)
+}
+
+/// Graph's `validateCredentials`: Test Connection with a tenant URL and token given (each `None` takes the saved
+/// one), saving nothing.
+pub async fn test_credentials(
+    stores: &Stores,
+    key: &SecretKey,
+    name: &str,
+    tenant_url: Option<&str>,
+    token: Option<&str>,
+) -> anyhow::Result<Result<(), ConnectionProblem>> {
+    let mut definition = definition(stores, name).await?;
+    if let Some(url) = tenant_url {
+        definition.target.tenant_url = url.to_owned();
+    }
+    let url = &definition.target.tenant_url;
+    if !(url.starts_with("https://") || url.starts_with("http://")) {
+        return Err(ServiceError::invalid(format!(
+            "BaseAddress {url:?}: expected an http:// or https:// URL, such as https://api.github.com/scim/v2/enterprises/octo-corp"
+        )));
+    }
+    let token = match token {
+        Some(token) => token.to_owned(),
+        None => {
+            let record = stores.directory.application(name).await?.ok_or_else(|| no_such_application(name))?;
+            let sealed = record
+                .sealed_secret
+                .ok_or_else(|| ServiceError::invalid(format!("application {name} has no saved secret token")))?;
+            key.open(&sealed)?
+        }
+    };
+    Ok(client_with(&definition, token)?.test_connection().await)
 }
 
 /// Runs one cycle of an application now, under its lease (renewed while the cycle runs), then tells the
@@ -735,7 +895,8 @@ async fn back_off(stores: &Stores, key: &SecretKey, mailer: &Mailer, name: &str)
     };
     if OffsetDateTime::now_utc() - quarantine.since > QUARANTINE_LIMIT {
         tracing::warn!(application = %name, "in quarantine for four weeks: provisioning is turned off");
-        set_enabled(stores, key, name, false).await?;
+        let actor = Actor::new(crate::Initiator::system(), OffsetDateTime::now_utc());
+        set_enabled(stores, key, &actor, name, false).await?;
         crate::notify::turned_off(stores, mailer, &definition(stores, name).await?).await;
         return Ok(());
     }
@@ -779,6 +940,18 @@ pub struct Reset {
 }
 
 impl Reset {
+    /// Graph's `resetScope` text: `Escrows, Watermark, QuarantineState, Full, ForceDeletes`, those set.
+    pub fn scope(self) -> String {
+        let names = [
+            (self.watermark, "Watermark"),
+            (self.escrows, "Escrows"),
+            (self.quarantine, "QuarantineState"),
+            (self.full, "Full"),
+            (self.force_deletes, "ForceDeletes"),
+        ];
+        names.iter().filter(|(set, _)| *set).map(|(_, name)| *name).collect::<Vec<_>>().join(", ")
+    }
+
     /// Parses `escrows,watermark,quarantine,full`; empty means the portal's restart (all but `full`).
     pub fn parse(text: &str) -> anyhow::Result<Reset> {
         let mut reset = Reset::default();
@@ -838,13 +1011,25 @@ async fn under_admin_lease<T>(
 }
 
 /// `roster app restart`: resets what `reset` names and asks the scheduler for a cycle at once.
-pub async fn restart(stores: &Stores, name: &str, reset: Reset) -> anyhow::Result<()> {
+pub async fn restart(stores: &Stores, actor: &Actor, name: &str, reset: Reset) -> anyhow::Result<()> {
     definition(stores, name).await?;
     let (_, state) = ports(stores);
-    under_admin_lease(&*state, name, restart_job(&*state, name, reset)).await
+    under_admin_lease(&*state, name, restart_job(&*state, actor, name, reset)).await
 }
 
-async fn restart_job(state: &dyn EngineStore, name: &str, reset: Reset) -> anyhow::Result<()> {
+/// The audit entry of a restart (or of deletes allowed) of an application's job.
+fn restart_entry(actor: &Actor, name: &str, reset: Reset) -> AuditEntry {
+    AuditEntry::new(
+        actor,
+        activity::RESTART,
+        Category::ProvisioningManagement,
+        "Update",
+        TargetResource::new("ServicePrincipal", name, name),
+    )
+    .with_detail("resetScope", reset.scope())
+}
+
+async fn restart_job(state: &dyn EngineStore, actor: &Actor, name: &str, reset: Reset) -> anyhow::Result<()> {
     let mut job = state.job(name).await?;
     if reset.escrows {
         job.escrows.clear();
@@ -869,20 +1054,20 @@ async fn restart_job(state: &dyn EngineStore, name: &str, reset: Reset) -> anyho
     }
     job.run_requested = true;
     job.next_run = None;
-    state.put_job(name, &job).await?;
+    state.put_job_audited(name, &job, &[restart_entry(actor, name, reset)]).await?;
     Ok(())
 }
 
 /// Replaces an application's secret token.
-pub async fn set_token(stores: &Stores, key: &SecretKey, name: &str, token: &str) -> anyhow::Result<()> {
+pub async fn set_token(stores: &Stores, key: &SecretKey, actor: &Actor, name: &str, token: &str) -> anyhow::Result<()> {
     let definition = definition(stores, name).await?;
-    put(stores, key, definition, Some(token)).await?;
+    put(stores, key, actor, definition, Some(token), Some(activity::UPDATE_CREDENTIALS)).await?;
     Ok(())
 }
 
 /// `roster app allow-deletes`: the next cycle sends the disables and deletes the accidental-deletion guard staged,
 /// whatever their number, and the scheduler runs it at once. Returns how many users and groups are staged.
-pub async fn allow_deletes(stores: &Stores, name: &str) -> anyhow::Result<(usize, usize)> {
+pub async fn allow_deletes(stores: &Stores, actor: &Actor, name: &str) -> anyhow::Result<(usize, usize)> {
     definition(stores, name).await?;
     let (_, state) = ports(stores);
     let allow = async {
@@ -893,7 +1078,8 @@ pub async fn allow_deletes(stores: &Stores, name: &str) -> anyhow::Result<(usize
         }
         job.force_deletes = true;
         job.run_requested = true;
-        state.put_job(name, &job).await?;
+        let entry = restart_entry(actor, name, Reset { force_deletes: true, ..Reset::default() });
+        state.put_job_audited(name, &job, &[entry]).await?;
         Ok(staged)
     };
     under_admin_lease(&*state, name, allow).await
@@ -922,6 +1108,13 @@ pub async fn request_cycle(stores: &Stores, name: &str) -> anyhow::Result<()> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn application_names_are_made_of_display_names() {
+        assert_eq!(slug("GitHub EMU (Contoso)"), "github-emu-contoso");
+        assert_eq!(slug("  --- "), "app");
+        assert_eq!(slug("Zoë's app"), "zo-s-app");
+    }
 
     #[test]
     fn quarantined_cycles_back_off_to_once_a_day() {

@@ -1,0 +1,105 @@
+//! Collection responses: Graph's envelope (`@odata.context`, `@odata.count`, `@odata.nextLink`, `value`) and the
+//! keyset cursor behind `$skiptoken`.
+
+use axum::Json;
+use serde_json::{Map, Value, json};
+
+use crate::error::GraphError;
+use crate::odata;
+
+/// The most objects one list request reads while looking for filter matches: a selective filter over a large
+/// directory answers a short (even empty) page with a nextLink instead of scanning everything at once.
+pub const SCAN_LIMIT: usize = 5_000;
+
+/// A collection page.
+pub struct Page {
+    /// The entity set's name for `@odata.context` (`users`, `groups`, ...).
+    pub context: &'static str,
+    /// The objects.
+    pub value: Vec<Value>,
+    /// `@odata.count`, on the first page when asked for.
+    pub count: Option<u64>,
+    /// The cursor of the next page, if there is one.
+    pub next: Option<Value>,
+}
+
+/// The request a page answers: where it was asked, to build the nextLink from.
+pub struct Origin<'a> {
+    /// The public base URL of the API (`https://host/api/v1.0`).
+    pub base: &'a str,
+    /// The path below the base (`/users`).
+    pub path: &'a str,
+    /// The raw query string as received.
+    pub query: Option<&'a str>,
+}
+
+impl Page {
+    /// The JSON response.
+    pub fn into_json(self, origin: &Origin<'_>) -> Json<Value> {
+        let mut body = Map::new();
+        body.insert("@odata.context".to_owned(), json!(format!("{}/$metadata#{}", origin.base, self.context)));
+        if let Some(count) = self.count {
+            body.insert("@odata.count".to_owned(), json!(count));
+        }
+        if let Some(next) = &self.next {
+            body.insert("@odata.nextLink".to_owned(), json!(next_link(origin, next)));
+        }
+        body.insert("value".to_owned(), Value::Array(self.value));
+        Json(Value::Object(body))
+    }
+}
+
+/// The nextLink: the same request with every option kept but `$skiptoken` (and `$count`, first page only).
+fn next_link(origin: &Origin<'_>, cursor: &Value) -> String {
+    let mut parts: Vec<&str> = origin
+        .query
+        .unwrap_or_default()
+        .split('&')
+        .filter(|part| {
+            let name = part.split('=').next().unwrap_or_default().trim_start_matches('$').to_ascii_lowercase();
+            !part.is_empty() && name != "skiptoken" && name != "count"
+        })
+        .collect();
+    let token = format!("$skiptoken={}", odata::encode_skiptoken(cursor));
+    parts.push(&token);
+    format!("{}{}?{}", origin.base, origin.path, parts.join("&"))
+}
+
+/// The `after` id of a cursor made by a list of objects in id order.
+pub fn after_id(skiptoken: Option<&str>) -> Result<Option<String>, GraphError> {
+    let Some(token) = skiptoken else { return Ok(None) };
+    let cursor = odata::decode_skiptoken(token)?;
+    cursor
+        .get("after")
+        .and_then(Value::as_str)
+        .map(|after| Some(after.to_owned()))
+        .ok_or_else(|| GraphError::bad_request("$skiptoken is not valid: use the @odata.nextLink as given"))
+}
+
+/// Keeps the `$select`ed properties of an object (`id` always), or the default ones when nothing was selected.
+pub fn select(object: Map<String, Value>, select: Option<&[String]>, default: &[&str]) -> Value {
+    let keep = |name: &str| match select {
+        // Annotations (`@odata.type`) stay whatever is selected, as in Graph.
+        Some(names) => {
+            name == "id" || name.starts_with('@') || names.iter().any(|selected| selected.eq_ignore_ascii_case(name))
+        }
+        None => default.is_empty() || default.contains(&name),
+    };
+    let mut kept = Map::new();
+    if let Some(names) = select {
+        // Graph returns a selected property that has no value as null.
+        for name in names {
+            kept.insert(name.clone(), object.get(name).cloned().unwrap_or(Value::Null));
+        }
+    } else {
+        for name in default {
+            kept.insert((*name).to_owned(), object.get(*name).cloned().unwrap_or(Value::Null));
+        }
+    }
+    for (name, value) in object {
+        if keep(&name) {
+            kept.insert(name, value);
+        }
+    }
+    Value::Object(kept)
+}
