@@ -292,7 +292,7 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             tracing_subscriber::fmt()
                 .with_env_filter(
                     tracing_subscriber::EnvFilter::try_from_env("ROSTER_LOG")
-                        .unwrap_or_else(|_| "roster_app=warn".into()),
+                        .unwrap_or_else(|_| "roster_app=warn,roster_service=warn".into()),
                 )
                 .with_ansi(std::io::stderr().is_terminal())
                 .with_writer(std::io::stderr)

@@ -102,7 +102,7 @@ impl Server {
         let mut child = roster(data)
             .args(["serve", "--listen", "127.0.0.1:0"])
             .args(extra)
-            .env("ROSTER_LOG", "warn,roster_app=info")
+            .env("ROSTER_LOG", "warn,roster_app=info,roster_service=info")
             .stdout(Stdio::piped())
             .stderr(Stdio::piped())
             .spawn()
