@@ -44,7 +44,7 @@ pub struct LoadArgs {
     nodes: usize,
 }
 
-struct Phase {
+pub(crate) struct Phase {
     name: String,
     requests: usize,
     errors: usize,
@@ -225,20 +225,7 @@ pub async fn run(args: LoadArgs) -> anyhow::Result<()> {
     let _ = std::fs::remove_dir_all(&data);
 
     println!("{} on {}, {} node(s)\n", args.users, database.describe(), args.nodes);
-    println!("| phase | requests | errors | req/s | p50 ms | p99 ms | RSS after (MiB, all nodes) |");
-    println!("|---|---:|---:|---:|---:|---:|---:|");
-    for phase in &phases {
-        println!(
-            "| {} | {} | {} | {:.0} | {:.2} | {:.2} | {:.1} |",
-            phase.name,
-            phase.requests,
-            phase.errors,
-            phase.rate(),
-            phase.percentile(0.5),
-            phase.percentile(0.99),
-            phase.rss_kib as f64 / 1024.0
-        );
-    }
+    print_phases(&phases);
     println!(
         "\npeak RSS, all nodes: {:.1} MiB; {} users; {} connections",
         peak as f64 / 1024.0,
@@ -321,7 +308,7 @@ async fn listening_address(server: &mut Child) -> anyhow::Result<String> {
     bail!("the server exited before it listened")
 }
 
-fn rss_kib(pid: u32) -> u64 {
+pub(crate) fn rss_kib(pid: u32) -> u64 {
     proc_status_kib(pid, "VmRSS:")
 }
 
@@ -341,29 +328,29 @@ fn proc_status_kib(pid: u32, key: &str) -> u64 {
         .unwrap_or(0)
 }
 
-struct Target {
+pub(crate) struct Target {
     /// The nodes' addresses.
-    addresses: Vec<String>,
-    token: String,
-    base: String,
+    pub(crate) addresses: Vec<String>,
+    pub(crate) token: String,
+    pub(crate) base: String,
 }
 
 type OnAnswer = Box<dyn FnOnce(&[u8]) + Send>;
 
-struct Call {
-    method: Method,
-    path: String,
-    body: Option<String>,
-    on_answer: Option<OnAnswer>,
+pub(crate) struct Call {
+    pub(crate) method: Method,
+    pub(crate) path: String,
+    pub(crate) body: Option<String>,
+    pub(crate) on_answer: Option<OnAnswer>,
 }
 
 impl Call {
-    fn get(path: String) -> Self {
+    pub(crate) fn get(path: String) -> Self {
         Self { method: Method::GET, path, body: None, on_answer: None }
     }
 }
 
-struct Outcome {
+pub(crate) struct Outcome {
     requests: usize,
     errors: usize,
     elapsed: Duration,
@@ -371,7 +358,7 @@ struct Outcome {
 }
 
 impl Outcome {
-    fn named(mut self, name: impl Into<String>, rss_kib: u64) -> Phase {
+    pub(crate) fn named(mut self, name: impl Into<String>, rss_kib: u64) -> Phase {
         self.latencies_us.sort_unstable();
         Phase {
             name: name.into(),
@@ -386,7 +373,7 @@ impl Outcome {
 
 /// Runs `connections` workers, each with one keep-alive connection, until `next` returns `None` or the deadline
 /// passes.
-async fn drive<F>(
+pub(crate) async fn drive<F>(
     target: &Arc<Target>,
     connections: usize,
     deadline: Option<Duration>,
@@ -454,4 +441,22 @@ where
     }
     total.elapsed = started.elapsed();
     Ok(total)
+}
+
+/// Prints phases as a Markdown table.
+pub(crate) fn print_phases(phases: &[Phase]) {
+    println!("| phase | requests | errors | req/s | p50 ms | p99 ms | RSS after (MiB, all nodes) |");
+    println!("|---|---:|---:|---:|---:|---:|---:|");
+    for phase in phases {
+        println!(
+            "| {} | {} | {} | {:.0} | {:.2} | {:.2} | {:.1} |",
+            phase.name,
+            phase.requests,
+            phase.errors,
+            phase.rate(),
+            phase.percentile(0.5),
+            phase.percentile(0.99),
+            phase.rss_kib as f64 / 1024.0
+        );
+    }
 }

@@ -1,6 +1,7 @@
 //! Development automation: `cargo xtask load` measures the whole service provider under load; `cargo xtask cycle`
-//! measures the provisioning engine's cycles into it.
+//! measures the provisioning engine's cycles into it; `cargo xtask admin` measures the admin API.
 
+mod admin;
 mod cycle;
 mod database;
 mod load;
@@ -20,6 +21,8 @@ enum Command {
     Load(load::LoadArgs),
     /// Generate a directory, provision it into a `roster serve` with `roster sync`, and time the cycles.
     Cycle(cycle::CycleArgs),
+    /// Measure the admin API: user pages, lookups and job status over a large directory.
+    Admin(admin::AdminArgs),
 }
 
 fn main() -> anyhow::Result<()> {
@@ -28,5 +31,6 @@ fn main() -> anyhow::Result<()> {
     match cli.command {
         Command::Load(args) => runtime.block_on(load::run(args)),
         Command::Cycle(args) => runtime.block_on(cycle::run(args)),
+        Command::Admin(args) => runtime.block_on(admin::run(args)),
     }
 }

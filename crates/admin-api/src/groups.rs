@@ -15,7 +15,7 @@ use crate::auth::Caller;
 use crate::body::GraphJson;
 use crate::error::{ApiResult, GraphError};
 use crate::odata::{self, Capabilities, Operator as O};
-use crate::paging::{self, Origin, Page, SCAN_LIMIT};
+use crate::paging::{self, Origin, Page};
 
 const TEXT: &[O] = &[O::Eq, O::Ne, O::Not, O::Ge, O::Le, O::In, O::StartsWith];
 
@@ -50,38 +50,19 @@ pub async fn list(State(state): State<ApiState>, caller: Caller, RawQuery(raw): 
         return Err(crate::users::unsupported_orderby());
     }
     let top = query.page_size(100, 999)?;
-    let mut after = paging::after_id(query.skiptoken.as_deref())?
-        .map(|id| ObjectId::parse(&id))
-        .transpose()
-        .map_err(|_| GraphError::bad_request("$skiptoken is not valid: use the @odata.nextLink as given"))?;
     let options = odata::MatchOptions { case_insensitive: true };
-    let batch_size = top.min(SCAN_LIMIT);
-    let (mut value, mut scanned, mut next) = (Vec::new(), 0, None);
-    'scan: loop {
-        let batch = state.stores.directory.groups_after(after.as_ref(), batch_size + 1).await?;
-        let more = batch.len() > batch_size;
-        for group in batch.into_iter().take(batch_size) {
-            scanned += 1;
-            after = Some(group.id().clone());
+    let (value, next) = paging::scan(
+        &*state.stores.directory,
+        paging::after_object(query.skiptoken.as_deref())?,
+        top,
+        |group: Group| {
             let object = object(&group);
-            if query.filter.as_ref().is_none_or(|filter| filter.matches(&Value::Object(object.clone()), options)) {
-                value.push(paging::select(object, query.select.as_deref(), &[]));
-                if value.len() == top {
-                    if more {
-                        next = after.as_ref().map(|id| json!({"after": id.as_str()}));
-                    }
-                    break 'scan;
-                }
-            }
-        }
-        if !more {
-            break;
-        }
-        if scanned >= SCAN_LIMIT {
-            next = after.as_ref().map(|id| json!({"after": id.as_str()}));
-            break;
-        }
-    }
+            let kept =
+                query.filter.as_ref().is_none_or(|filter| filter.matches(&Value::Object(object.clone()), options));
+            Ok(kept.then(|| paging::select(object, query.select.as_deref(), &[])))
+        },
+    )
+    .await?;
     let count =
         if query.count && query.skiptoken.is_none() { Some(state.stores.directory.counts().await?.1) } else { None };
     let origin = Origin { base: &state.base_url, path: "/groups", query: raw.as_deref() };

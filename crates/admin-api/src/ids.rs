@@ -15,6 +15,12 @@ fn derived(purpose: &str, name: &str) -> String {
     format!("{}-{}-{}-{}-{}", &hex[0..8], &hex[8..12], &hex[12..16], &hex[16..20], &hex[20..32])
 }
 
+/// The id of an application's one synchronization rule (users and groups from the roster directory to the
+/// target), the `ruleId` on-demand requests name.
+pub fn synchronization_rule(name: &str) -> String {
+    derived("synchronizationRule", name)
+}
+
 /// The application object's id.
 pub fn application(name: &str) -> String {
     derived("application", name)

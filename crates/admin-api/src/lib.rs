@@ -7,12 +7,17 @@
 pub mod applications;
 pub mod auth;
 pub mod body;
+pub mod enterprises;
 pub mod error;
+pub mod events;
 pub mod groups;
 pub mod ids;
 pub mod logs;
 pub mod odata;
+pub mod on_demand;
 pub mod paging;
+pub mod plans;
+pub mod schema;
 pub mod synchronization;
 pub mod users;
 
@@ -33,6 +38,10 @@ pub struct ApiState {
     pub key: SecretKey,
     /// The API's public base URL (`https://host/api/v1.0`), for `@odata.nextLink` and `@odata.context`.
     pub base_url: Arc<str>,
+    /// Sends the notification e-mail of the cycles the API runs (a plan applied).
+    pub mailer: roster_service::notify::Mailer,
+    /// Graph's rate limit of provisioning on demand, per job.
+    pub on_demand: on_demand::Limiter,
 }
 
 /// The largest request body the admin API reads.
@@ -64,6 +73,26 @@ pub fn router(state: ApiState) -> Router {
         .route(&format!("{sync}/jobs/{{job}}/pause"), post(synchronization::pause))
         .route(&format!("{sync}/jobs/{{job}}/restart"), post(synchronization::restart))
         .route(&format!("{sync}/jobs/{{job}}/validateCredentials"), post(synchronization::validate_credentials))
+        .route(&format!("{sync}/jobs/{{job}}/schema"), get(schema::get).put(schema::put).delete(schema::delete))
+        .route(&format!("{sync}/jobs/{{job}}/schema/parseExpression"), post(schema::parse_expression))
+        .route(&format!("{sync}/jobs/{{job}}/schema/functions"), get(schema::functions))
+        .route(&format!("{sync}/jobs/{{job}}/schema/filterOperators"), get(schema::filter_operators))
+        .route(&format!("{sync}/templates/{{template}}/schema"), get(schema::template_get))
+        .route(
+            &format!("{sync}/templates/{{template}}/schema/parseExpression"),
+            post(schema::template_parse_expression),
+        )
+        .route(&format!("{sync}/templates/{{template}}/schema/functions"), get(schema::template_functions))
+        .route(&format!("{sync}/templates/{{template}}/schema/filterOperators"), get(schema::template_filter_operators))
+        .route(&format!("{sync}/jobs/{{job}}/provisionOnDemand"), post(on_demand::provision))
+        .route(&format!("{sync}/jobs/{{job}}/plans"), get(plans::list).post(plans::create))
+        .route(&format!("{sync}/jobs/{{job}}/plans/{{plan}}"), get(plans::get))
+        .route(&format!("{sync}/jobs/{{job}}/plans/{{plan}}/apply"), post(plans::apply))
+        .route(&format!("{sync}/jobs/{{job}}/events"), get(events::stream))
+        .route("/roster/enterprises", get(enterprises::list).post(enterprises::create))
+        .route("/roster/enterprises/{slug}", get(enterprises::get))
+        .route("/roster/enterprises/{slug}/tokens", get(enterprises::tokens).post(enterprises::create_token))
+        .route("/roster/enterprises/{slug}/tokens/{token}", axum::routing::delete(enterprises::revoke_token))
         .route("/auditLogs/provisioning", get(logs::provisioning))
         .route("/auditLogs/directoryAudits", get(logs::directory_audits))
         .route("/auditLogs/directoryAudits/{id}", get(logs::directory_audit))

@@ -1,7 +1,12 @@
 //! Collection responses: Graph's envelope (`@odata.context`, `@odata.count`, `@odata.nextLink`, `value`) and the
 //! keyset cursor behind `$skiptoken`.
 
+use std::future::Future;
+use std::pin::Pin;
+
 use axum::Json;
+use roster_directory::ObjectId;
+use roster_directory::port::{DirectoryError, DirectoryStore};
 use serde_json::{Map, Value, json};
 
 use crate::error::GraphError;
@@ -102,4 +107,80 @@ pub fn select(object: Map<String, Value>, select: Option<&[String]>, default: &[
         }
     }
     Value::Object(kept)
+}
+
+/// The `after` object id of a `$skiptoken`, for collections in id order.
+pub fn after_object(skiptoken: Option<&str>) -> Result<Option<ObjectId>, GraphError> {
+    after_id(skiptoken)?
+        .map(|id| ObjectId::parse(&id))
+        .transpose()
+        .map_err(|_| GraphError::bad_request("$skiptoken is not valid: use the @odata.nextLink as given"))
+}
+
+/// A directory collection kept in id order: users or groups.
+pub trait Listed: Sized + Send {
+    /// The object's id, the collection's order.
+    fn key(&self) -> &ObjectId;
+
+    /// Up to `limit` objects with ids greater than `after`.
+    fn fetch<'a>(store: &'a dyn DirectoryStore, after: Option<&'a ObjectId>, limit: usize) -> Fetch<'a, Self>;
+}
+
+/// The future of [`Listed::fetch`].
+pub type Fetch<'a, T> = Pin<Box<dyn Future<Output = Result<Vec<T>, DirectoryError>> + Send + 'a>>;
+
+impl Listed for roster_directory::User {
+    fn key(&self) -> &ObjectId {
+        self.id()
+    }
+
+    fn fetch<'a>(store: &'a dyn DirectoryStore, after: Option<&'a ObjectId>, limit: usize) -> Fetch<'a, Self> {
+        store.users_after(after, limit)
+    }
+}
+
+impl Listed for roster_directory::Group {
+    fn key(&self) -> &ObjectId {
+        self.id()
+    }
+
+    fn fetch<'a>(store: &'a dyn DirectoryStore, after: Option<&'a ObjectId>, limit: usize) -> Fetch<'a, Self> {
+        store.groups_after(after, limit)
+    }
+}
+
+/// One page of a directory collection: reads batches after `after`, keeps what `keep` turns into a JSON object
+/// (filtering and `$select` are its business) until `top` are kept or [`SCAN_LIMIT`] were read, and answers the
+/// page with the cursor of the next one (none after the last object).
+pub async fn scan<T: Listed>(
+    store: &dyn DirectoryStore,
+    mut after: Option<ObjectId>,
+    top: usize,
+    mut keep: impl FnMut(T) -> Result<Option<Value>, GraphError> + Send,
+) -> Result<(Vec<Value>, Option<Value>), GraphError> {
+    let batch_size = top.min(SCAN_LIMIT);
+    let (mut value, mut scanned) = (Vec::new(), 0);
+    loop {
+        let batch = T::fetch(store, after.as_ref(), batch_size).await?;
+        let full = batch.len() == batch_size;
+        for object in batch {
+            scanned += 1;
+            after = Some(object.key().clone());
+            if let Some(kept) = keep(object)? {
+                value.push(kept);
+                if value.len() == top {
+                    break;
+                }
+            }
+        }
+        if !full || value.len() == top || scanned >= SCAN_LIMIT {
+            break;
+        }
+    }
+    // Stopped early: is there anything after? (So that the last page has no nextLink.)
+    let next = match after {
+        Some(last) if !T::fetch(store, Some(&last), 1).await?.is_empty() => Some(json!({"after": last.as_str()})),
+        _ => None,
+    };
+    Ok((value, next))
 }

@@ -47,7 +47,7 @@ pub fn iso_duration(duration: std::time::Duration) -> String {
 }
 
 /// A cycle as Graph's `synchronizationTaskExecution`.
-fn execution(cycle: &Cycle) -> Value {
+pub(crate) fn execution(cycle: &Cycle) -> Value {
     let counts = &cycle.counts;
     let exported = counts.created + counts.updated + counts.disabled + counts.deleted;
     json!({
@@ -77,22 +77,21 @@ async fn configured(state: &ApiState, definition: &Definition) -> ApiResult<bool
     Ok(!definition.target.tenant_url.is_empty() && provisioning::has_secret(&state.stores, &definition.name).await?)
 }
 
+/// A job's `status.code` and `schedule.state`: `NotConfigured` and `Disabled` until it has a tenant URL and a
+/// secret token, `Paused` while provisioning is off, else the engine's status and `Active`.
+pub(crate) fn status_codes(definition: &Definition, configured: bool, job: &JobState) -> (&'static str, &'static str) {
+    match (configured, definition.enabled) {
+        (false, _) => ("NotConfigured", "Disabled"),
+        (true, false) => ("Paused", "Paused"),
+        (true, true) => (job.status.as_str(), "Active"),
+    }
+}
+
 /// The job of an application as Graph's `synchronizationJob`.
 pub async fn job_object(state: &ApiState, definition: &Definition) -> ApiResult<Value> {
     let job: JobState = state.stores.engine.job(&definition.name).await?;
     let configured = configured(state, definition).await?;
-    let code = if !configured {
-        "NotConfigured"
-    } else if !definition.enabled {
-        "Paused"
-    } else {
-        job.status.as_str()
-    };
-    let schedule_state = match (configured, definition.enabled) {
-        (true, true) => "Active",
-        (true, false) => "Paused",
-        (false, _) => "Disabled",
-    };
+    let (code, schedule_state) = status_codes(definition, configured, &job);
     let last = job.last_cycle.as_ref();
     let successful = last.filter(|cycle| cycle.outcome == "Succeeded");
     let with_exports = successful.filter(|cycle| {
@@ -160,7 +159,7 @@ async fn current_progress(state: &ApiState, definition: &Definition) -> ApiResul
 }
 
 /// The application and job of a path, checking the job id.
-async fn job_of(state: &ApiState, caller: &Caller, id: &str, job: &str) -> ApiResult<Definition> {
+pub(crate) async fn job_of(state: &ApiState, caller: &Caller, id: &str, job: &str) -> ApiResult<Definition> {
     let definition = find(state, caller, id).await?;
     if ids::job(&definition.template, &definition.name) != job {
         return Err(GraphError::not_found(job));

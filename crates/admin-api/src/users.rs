@@ -16,7 +16,7 @@ use crate::auth::Caller;
 use crate::body::GraphJson;
 use crate::error::{ApiResult, GraphError};
 use crate::odata::{self, Capabilities, Operator as O};
-use crate::paging::{self, Origin, Page, SCAN_LIMIT};
+use crate::paging::{self, Origin, Page};
 
 /// The properties a user list returns without `$select` (Graph's default set).
 pub const DEFAULT_SELECT: &[&str] = &[
@@ -73,50 +73,18 @@ pub async fn list(State(state): State<ApiState>, caller: Caller, RawQuery(raw): 
         return Err(unsupported_orderby());
     }
     let top = query.page_size(100, 999)?;
-    let mut after = paging::after_id(query.skiptoken.as_deref())?
-        .map(|id| ObjectId::parse(&id))
-        .transpose()
-        .map_err(|_| GraphError::bad_request("$skiptoken is not valid: use the @odata.nextLink as given"))?;
     let options = odata::MatchOptions { case_insensitive: true };
-    let mut value = Vec::new();
-    let mut scanned = 0;
-    let mut next = None;
-    'scan: loop {
-        let batch = state.stores.directory.users_after(after.as_ref(), top.min(SCAN_LIMIT) + 1).await?;
-        let more = batch.len() > top.min(SCAN_LIMIT);
-        for user in batch.into_iter().take(top.min(SCAN_LIMIT)) {
-            scanned += 1;
-            after = Some(user.id().clone());
+    let (value, next) =
+        paging::scan(&*state.stores.directory, paging::after_object(query.skiptoken.as_deref())?, top, |user: User| {
             if user.deleted_date_time.is_some() {
-                continue;
+                return Ok(None);
             }
             let object = object(&user)?;
-            if query.filter.as_ref().is_none_or(|filter| filter.matches(&Value::Object(object.clone()), options)) {
-                value.push(paging::select(object, query.select.as_deref(), DEFAULT_SELECT));
-                if value.len() == top {
-                    if more || scanned < SCAN_LIMIT {
-                        next = after.as_ref().map(|id| json!({"after": id.as_str()}));
-                    }
-                    break 'scan;
-                }
-            }
-        }
-        if !more {
-            break;
-        }
-        if scanned >= SCAN_LIMIT {
-            next = after.as_ref().map(|id| json!({"after": id.as_str()}));
-            break;
-        }
-    }
-    // A full last page may have nothing after it: look once, so the last page has no nextLink.
-    if let Some(cursor) = &next
-        && let Some(id) = cursor.get("after").and_then(Value::as_str)
-        && let Ok(id) = ObjectId::parse(id)
-        && state.stores.directory.users_after(Some(&id), 1).await?.is_empty()
-    {
-        next = None;
-    }
+            let kept =
+                query.filter.as_ref().is_none_or(|filter| filter.matches(&Value::Object(object.clone()), options));
+            Ok(kept.then(|| paging::select(object, query.select.as_deref(), DEFAULT_SELECT)))
+        })
+        .await?;
     let count = if query.count && query.skiptoken.is_none() { Some(count(&state, &query).await?) } else { None };
     let origin = Origin { base: &state.base_url, path: "/users", query: raw.as_deref() };
     Ok(Page { context: "users", value, count, next }.into_json(&origin).into_response())

@@ -129,6 +129,8 @@ pub struct Config {
     /// How long this node's lease on a job lasts without renewal: when the node dies, another node takes its jobs
     /// over after this long.
     pub lease: std::time::Duration,
+    /// How long audit entries are kept (the server prunes older ones every hour).
+    pub audit_retention: time::Duration,
 }
 
 impl Config {
@@ -143,6 +145,7 @@ impl Config {
             scheduler: None,
             mail: notify::MailSettings::default(),
             lease: provisioning::DEFAULT_LEASE,
+            audit_retention: audit::DEFAULT_RETENTION,
         }
     }
 }
@@ -155,6 +158,7 @@ pub struct App {
     secret_key: Option<secrets::SecretKey>,
     mailer: notify::Mailer,
     lease: std::time::Duration,
+    audit_retention: time::Duration,
 }
 
 impl App {
@@ -170,6 +174,7 @@ impl App {
         let listener =
             TcpListener::bind(config.listen).await.with_context(|| format!("could not listen on {}", config.listen))?;
         let secret_key = config.scheduler.as_deref().map(secrets::SecretKey::load).transpose()?;
+        let mailer = notify::Mailer::new(&config.mail)?;
         if let Some(key) = &secret_key {
             let origin = match &config.public_url {
                 Some(url) => url.trim_end_matches('/').to_owned(),
@@ -179,11 +184,13 @@ impl App {
                 stores: stores.clone(),
                 key: key.clone(),
                 base_url: Arc::from(format!("{origin}/api/v1.0")),
+                mailer: mailer.clone(),
+                on_demand: roster_admin_api::on_demand::Limiter::default(),
             };
             router = router.nest("/api/v1.0", roster_admin_api::router(api));
         }
-        let mailer = notify::Mailer::new(&config.mail)?;
-        Ok(Self { listener, router, stores, secret_key, mailer, lease: config.lease })
+        let audit_retention = config.audit_retention;
+        Ok(Self { listener, router, stores, secret_key, mailer, lease: config.lease, audit_retention })
     }
 
     /// The bound address (with the real port when port 0 was asked for).
@@ -200,6 +207,7 @@ impl App {
     /// requests in flight.
     pub async fn run_until_stopped(self, shutdown: impl Future<Output = ()> + Send + 'static) -> anyhow::Result<()> {
         let (stop, stopped) = tokio::sync::watch::channel(false);
+        let pruner = tokio::spawn(audit::run_pruner(self.stores.clone(), self.audit_retention, stopped.clone()));
         let scheduler = self.secret_key.map(|key| {
             let owner = node_name(&self.listener);
             tokio::spawn(provisioning::run_scheduler(self.stores.clone(), key, self.mailer, owner, self.lease, stopped))
@@ -210,6 +218,7 @@ impl App {
         if let Some(scheduler) = scheduler {
             let _ = scheduler.await;
         }
+        let _ = pruner.await;
         served
     }
 }

@@ -79,8 +79,15 @@ pub fn read_password() -> anyhow::Result<String> {
     Ok(password)
 }
 
-/// Parses `90d`, `12h`, `30m`, `45s`.
-fn parse_duration(text: &str) -> anyhow::Result<time::Duration> {
+/// Parses `90d` (days), or what intervals take: `12h`, `30m`, `45s`, `1h30m`.
+pub fn parse_duration(text: &str) -> anyhow::Result<time::Duration> {
+    if let Some(days) = text.trim().strip_suffix('d') {
+        let days: i64 = days.parse().with_context(|| format!("{text:?} is not a duration: use 90d, 12h, 30m"))?;
+        if days <= 0 || days > 36_500 {
+            bail!("{text:?}: give 1 to 36500 days");
+        }
+        return Ok(time::Duration::days(days));
+    }
     let std = roster_engine::definition::interval::parse(text).map_err(|error| anyhow::anyhow!("{error}"))?;
     time::Duration::try_from(std).with_context(|| format!("{text:?} is too long"))
 }

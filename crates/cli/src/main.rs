@@ -96,6 +96,9 @@ enum Command {
         /// with several nodes on one database, a dead node's jobs move to another node after this long.
         #[arg(long, default_value = "60s", value_parser = parse_lease, env = "ROSTER_LEASE")]
         lease: std::time::Duration,
+        /// How long audit entries are kept: 30d, 90d, 12h (pruned every hour).
+        #[arg(long, default_value = "30d", value_parser = parse_retention, env = "ROSTER_AUDIT_RETENTION")]
+        audit_retention: time::Duration,
     },
     /// Manage enterprises (the tenants of the SCIM service provider).
     #[command(subcommand)]
@@ -228,8 +231,9 @@ fn main() -> ExitCode {
 
 async fn run(cli: Cli) -> anyhow::Result<()> {
     match cli.command {
-        Command::Serve { listen, public_url, demo, lease } => {
-            serve(&cli.storage, cli.mail.settings(), listen, public_url, demo, lease).await
+        Command::Serve { listen, public_url, demo, lease, audit_retention } => {
+            let options = ServeOptions { listen, public_url, demo, lease, audit_retention };
+            serve(&cli.storage, cli.mail.settings(), options).await
         }
         Command::Enterprise(EnterpriseCommand::Create { slug, shortcode, profile }) => {
             let stores = cli.storage.open().await?;
@@ -315,14 +319,17 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
     }
 }
 
-async fn serve(
-    storage: &StorageArgs,
-    mail: MailSettings,
+/// What `roster serve` was told.
+struct ServeOptions {
     listen: SocketAddr,
     public_url: Option<String>,
-    with_demo: bool,
+    demo: bool,
     lease: std::time::Duration,
-) -> anyhow::Result<()> {
+    audit_retention: time::Duration,
+}
+
+async fn serve(storage: &StorageArgs, mail: MailSettings, options: ServeOptions) -> anyhow::Result<()> {
+    let ServeOptions { listen, public_url, demo: with_demo, lease, audit_retention } = options;
     tracing_subscriber::fmt()
         .with_env_filter(tracing_subscriber::EnvFilter::try_from_env("ROSTER_LOG").unwrap_or_else(|_| "info".into()))
         .with_writer(std::io::stderr)
@@ -334,6 +341,7 @@ async fn serve(
     config.scheduler = Some(storage.data.clone());
     config.mail = mail;
     config.lease = lease;
+    config.audit_retention = audit_retention;
     let app = App::build(config).await?;
     let address = app.local_addr();
     println!("roster listening on http://{address}");
@@ -360,6 +368,15 @@ async fn serve(
         let _ = tokio::signal::ctrl_c().await;
     })
     .await
+}
+
+/// `--audit-retention`: a duration of at least an hour.
+fn parse_retention(text: &str) -> Result<time::Duration, String> {
+    let retention = access::parse_duration(text).map_err(|error| format!("{error:#}"))?;
+    if retention < time::Duration::HOUR {
+        return Err("keep audit entries for at least 1h".to_owned());
+    }
+    Ok(retention)
 }
 
 /// `--lease`: a duration (`60s`, `2m`) of at least [`roster_app::provisioning::MIN_LEASE`].

@@ -308,7 +308,7 @@ pub mod interval {
 
     use serde::{Deserialize, Deserializer, Serializer};
 
-    /// Parses `1h30m`, `40m`, `45s`, `90d`; a bare number is seconds. Zero is refused in every form (`0`, `0s`): an
+    /// Parses `1h30m`, `40m`, `45s`; a bare number is seconds. Zero is refused in every form (`0`, `0s`): an
     /// interval of nothing is a mistake.
     pub fn parse(text: &str) -> Result<Duration, String> {
         let duration = parse_allowing_zero(text)?;
@@ -336,7 +336,6 @@ pub mod interval {
                 continue;
             }
             let unit = match character {
-                'd' => 86_400,
                 'h' => 3600,
                 'm' => 60,
                 's' => 1,

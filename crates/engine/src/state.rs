@@ -141,6 +141,18 @@ pub struct Counts {
     pub requests: u64,
     /// Write requests (POST, PATCH, PUT, DELETE) sent to the target.
     pub writes: u64,
+    /// While the cycle runs: objects done so far, across phases (the progress a running cycle writes every half
+    /// second or so, for the nodes that show it). Zero, and not written, once it ended.
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub done: u64,
+    /// While the cycle runs: objects to do, across phases (an estimate until the phases have read their
+    /// candidates). Zero, and not written, once it ended.
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub total: u64,
+}
+
+fn is_zero(value: &u64) -> bool {
+    *value == 0
 }
 
 /// A cycle, running or ended.
@@ -390,4 +402,7 @@ pub trait EngineStore: Send + Sync {
 
     /// A stored dry-run plan.
     async fn plan(&self, application: &str, id: &str) -> Result<Option<crate::dry_run::Plan>, StateError>;
+
+    /// The ids of an application's stored plans, newest first (by when they were computed), at most `limit`.
+    async fn plan_ids(&self, application: &str, limit: usize) -> Result<Vec<String>, StateError>;
 }

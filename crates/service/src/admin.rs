@@ -3,11 +3,27 @@
 //! are written right after the change (not in its transaction, unlike the directory's).
 
 use anyhow::{Context, anyhow};
-use roster_provider::tenant::{Enterprise, EnterpriseSlug, Profile, Scope, Shortcode, TokenRecord, issue_token};
+pub use roster_provider::tenant::{Enterprise, Profile, TokenRecord};
+use roster_provider::tenant::{EnterpriseSlug, Scope, Shortcode, issue_token};
 
 use roster_directory::audit::{AuditEntry, Category, TargetResource};
 
-use crate::{Actor, Stores};
+use crate::{Actor, ServiceError, Stores};
+
+/// A provider store's error with its kind.
+fn store_error(error: roster_provider::port::StoreError) -> anyhow::Error {
+    use roster_provider::port::StoreError;
+    match error {
+        StoreError::NotFound => ServiceError::not_found("not found"),
+        StoreError::Conflict { .. } => ServiceError::conflict(error.to_string()),
+        other => anyhow!("{other}"),
+    }
+}
+
+/// A parse error of a slug, shortcode or scope, as a bad request.
+fn invalid(error: &roster_provider::tenant::TenantError) -> anyhow::Error {
+    ServiceError::invalid(error.to_string())
+}
 
 /// Writes the audit entry of a change of an enterprise or its tokens.
 async fn audit(stores: &Stores, entry: AuditEntry) -> anyhow::Result<()> {
@@ -32,10 +48,9 @@ pub async fn create_enterprise_with_profile(
     shortcode: &str,
     profile: Profile,
 ) -> anyhow::Result<Enterprise> {
-    let slug = EnterpriseSlug::parse(slug)?;
-    let shortcode = Shortcode::parse(shortcode)?;
-    let enterprise =
-        stores.tenants.create_enterprise(&slug, &shortcode, profile).await.map_err(|error| anyhow!("{error}"))?;
+    let slug = EnterpriseSlug::parse(slug).map_err(|error| invalid(&error))?;
+    let shortcode = Shortcode::parse(shortcode).map_err(|error| invalid(&error))?;
+    let enterprise = stores.tenants.create_enterprise(&slug, &shortcode, profile).await.map_err(store_error)?;
     let target = TargetResource::new("Other", slug.as_str(), slug.as_str());
     audit(stores, AuditEntry::new(actor, "Add enterprise", Category::Other, "Add", target)).await?;
     Ok(enterprise)
@@ -43,14 +58,16 @@ pub async fn create_enterprise_with_profile(
 
 /// Lists the enterprises.
 pub async fn enterprises(stores: &Stores) -> anyhow::Result<Vec<Enterprise>> {
-    stores.tenants.enterprises().await.map_err(|error| anyhow!("{error}"))
+    stores.tenants.enterprises().await.map_err(store_error)
 }
 
 /// Finds an enterprise by slug, with an error that says what exists.
 pub async fn enterprise(stores: &Stores, slug: &str) -> anyhow::Result<Enterprise> {
-    let parsed = EnterpriseSlug::parse(slug)?;
-    stores.tenants.enterprise(&parsed).await.map_err(|error| anyhow!("{error}"))?.with_context(|| {
-        format!("no enterprise {slug:?}; create it with `roster enterprise create {slug} --shortcode CODE`")
+    let parsed = EnterpriseSlug::parse(slug).map_err(|_| ServiceError::not_found(format!("no enterprise {slug:?}")))?;
+    stores.tenants.enterprise(&parsed).await.map_err(store_error)?.ok_or_else(|| {
+        ServiceError::not_found(format!(
+            "no enterprise {slug:?}; create it with `roster enterprise create {slug} --shortcode CODE`"
+        ))
     })
 }
 
@@ -66,10 +83,14 @@ pub async fn create_token(
     let scopes = if scopes.is_empty() {
         vec![Scope::ScimEnterprise]
     } else {
-        scopes.iter().map(|scope| Scope::parse(scope)).collect::<Result<Vec<_>, _>>()?
+        scopes
+            .iter()
+            .map(|scope| Scope::parse(scope))
+            .collect::<Result<Vec<_>, _>>()
+            .map_err(|error| invalid(&error))?
     };
     let issued = issue_token();
-    stores.tenants.create_token(enterprise.id, name, &scopes, issued.hash).await.map_err(|error| anyhow!("{error}"))?;
+    stores.tenants.create_token(enterprise.id, name, &scopes, issued.hash).await.map_err(store_error)?;
     let target = TargetResource::new("Other", slug, slug);
     let entry =
         AuditEntry::new(actor, "Add enterprise token", Category::Other, "Add", target).with_detail("token", name);
@@ -80,7 +101,7 @@ pub async fn create_token(
 /// Lists an enterprise's tokens (never their secrets).
 pub async fn tokens(stores: &Stores, slug: &str) -> anyhow::Result<Vec<TokenRecord>> {
     let enterprise = enterprise(stores, slug).await?;
-    stores.tenants.tokens(enterprise.id).await.map_err(|error| anyhow!("{error}"))
+    stores.tenants.tokens(enterprise.id).await.map_err(store_error)
 }
 
 /// Revokes a token.
@@ -90,7 +111,7 @@ pub async fn revoke_token(stores: &Stores, actor: &Actor, slug: &str, token_id: 
         .tenants
         .revoke_token(enterprise.id, token_id)
         .await
-        .map_err(|error| anyhow!("{error}"))
+        .map_err(store_error)
         .with_context(|| format!("could not revoke token {token_id} of {slug}"))?;
     let target = TargetResource::new("Other", slug, slug);
     let entry = AuditEntry::new(actor, "Revoke enterprise token", Category::Other, "Delete", target)

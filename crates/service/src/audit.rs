@@ -24,3 +24,22 @@ pub async fn page(stores: &Stores, query: &AuditQuery) -> anyhow::Result<Vec<Aud
 pub async fn prune(stores: &Stores, retention: time::Duration, now: OffsetDateTime) -> anyhow::Result<u64> {
     Ok(stores.directory.prune_audit(now - retention).await?)
 }
+
+/// How often [`run_pruner`] prunes.
+const PRUNE_EVERY: std::time::Duration = std::time::Duration::from_secs(3600);
+
+/// Prunes the audit log at start and then every hour, until `shutdown` changes. Several nodes may all prune: the
+/// deletes are idempotent.
+pub async fn run_pruner(stores: Stores, retention: time::Duration, mut shutdown: tokio::sync::watch::Receiver<bool>) {
+    loop {
+        match prune(&stores, retention, OffsetDateTime::now_utc()).await {
+            Ok(0) => {}
+            Ok(pruned) => tracing::info!(pruned, "audit entries past their retention deleted"),
+            Err(error) => tracing::warn!(error = %format!("{error:#}"), "could not prune the audit log"),
+        }
+        tokio::select! {
+            () = tokio::time::sleep(PRUNE_EVERY) => {}
+            _ = shutdown.changed() => return,
+        }
+    }
+}

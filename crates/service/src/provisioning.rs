@@ -1105,6 +1105,87 @@ pub async fn request_cycle(stores: &Stores, name: &str) -> anyhow::Result<()> {
     result
 }
 
+/// How the admin API's apply of a plan ended: the cycle it ran, or the failed cycle recorded for it when it was
+/// refused before it began, and why it was refused or stopped, if it was.
+#[derive(Debug, Clone)]
+pub struct Applied {
+    /// The cycle.
+    pub cycle: Cycle,
+    /// The reason, when the apply was refused or stopped (its cycle then ended `Failed`).
+    pub refused: Option<String>,
+}
+
+/// How long a background apply waits for a cycle that holds the job's lease to end.
+const APPLY_WAIT: Duration = Duration::from_secs(120);
+
+/// The admin API's apply of a plan, run in the background: [`apply_plan`] (waiting up to two minutes for a cycle
+/// that holds the job's lease to end first). When it was refused before its cycle began (the plan no longer holds,
+/// was applied already, or the job stayed busy), nothing was sent and no cycle recorded: a failed cycle is recorded
+/// for it, so that its end shows in the job's status and cycles, on every node, like any cycle's.
+pub async fn apply_plan_recorded(
+    stores: &Stores,
+    key: &SecretKey,
+    mailer: &Mailer,
+    name: &str,
+    id: &str,
+    owner: &str,
+) -> anyhow::Result<Applied> {
+    let (_, state) = ports(stores);
+    let began = OffsetDateTime::now_utc();
+    let deadline = tokio::time::Instant::now() + APPLY_WAIT;
+    let error = loop {
+        let progress: Arc<dyn Progress> = Arc::new(cycle::NoProgress);
+        match apply_plan(stores, key, mailer, name, id, owner, progress).await {
+            Ok(cycle) => {
+                let refused =
+                    (cycle.outcome == "Paused").then(|| "provisioning was paused while the plan applied".to_owned());
+                return Ok(Applied { cycle, refused });
+            }
+            Err(error)
+                if matches!(error.downcast_ref::<cycle::CycleError>(), Some(cycle::CycleError::Busy(_)))
+                    && tokio::time::Instant::now() < deadline =>
+            {
+                tokio::time::sleep(Duration::from_secs(1)).await;
+            }
+            Err(error) => break error,
+        }
+    };
+    let reason = format!("{error:#}");
+    let refused_before = matches!(
+        error.downcast_ref::<cycle::CycleError>(),
+        Some(cycle::CycleError::PlanRefused(_) | cycle::CycleError::Busy(_))
+    );
+    // Stopped mid-way (off the plan, the lease lost, the target failed): the engine recorded its cycle.
+    let recorded = state.cycles(name, 1).await?.into_iter().next().filter(|cycle| cycle.began >= began);
+    if let Some(cycle) = recorded.filter(|cycle| !refused_before && cycle.ended.is_some()) {
+        return Ok(Applied { cycle, refused: Some(reason) });
+    }
+    let plan = state.plan(name, id).await?;
+    let failed = Cycle {
+        id: roster_directory::audit::new_id(),
+        kind: plan.as_ref().map_or(roster_engine::state::CycleKind::Incremental, |plan| plan.kind),
+        began,
+        ended: Some(OffsetDateTime::now_utc()),
+        from: plan.as_ref().map_or(0, |plan| plan.from),
+        to: plan.as_ref().map_or(0, |plan| plan.from),
+        counts: roster_engine::state::Counts::default(),
+        outcome: "Failed".to_owned(),
+    };
+    let record = async {
+        state.put_cycle(name, &failed).await?;
+        let mut job = state.job(name).await?;
+        job.last_cycle = Some(failed.clone());
+        state.put_job(name, &job).await?;
+        Ok(())
+    };
+    if let Err(error) = under_admin_lease(&*state, name, record).await {
+        // A cycle holds the job: it writes the job's state; the refused apply is in the cycles all the same.
+        tracing::info!(application = %name, error = %format!("{error:#}"), "the refused apply is recorded without the job's state");
+        state.put_cycle(name, &failed).await?;
+    }
+    Ok(Applied { cycle: failed, refused: Some(reason) })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

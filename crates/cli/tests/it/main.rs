@@ -8,6 +8,8 @@
 )]
 
 mod admin_api;
+mod admin_audit;
+mod admin_roles;
 mod cli;
 mod conformance;
 mod directory;

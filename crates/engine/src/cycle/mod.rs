@@ -172,6 +172,9 @@ pub(crate) struct Context {
     pub(crate) claims: Mutex<HashMap<(ObjectKind, String), ObjectId>>,
     /// Turns to send writes: the target's concurrency (see `writes`).
     pub(crate) sending: tokio::sync::Semaphore,
+    /// Where a cycle that sends puts its progress for the engine state (see [`ProgressWrites`]); unset in dry runs
+    /// and on demand.
+    pub(crate) live: std::sync::OnceLock<tokio::sync::watch::Sender<Counts>>,
 }
 
 impl Context {
@@ -195,6 +198,9 @@ impl Context {
         let left = total.saturating_sub(done);
         let eta = self.job.client.budget_eta(left, left);
         let budget_eta = (!eta.is_zero()).then_some(eta);
+        if let Some(live) = self.live.get() {
+            live.send_replace(Counts { done, total, ..counts });
+        }
         self.progress.report(&ProgressReport { kind: self.kind, phase, done, total, counts, budget_eta });
     }
 
@@ -485,8 +491,17 @@ async fn run(job: Job, progress: Arc<dyn Progress>, writes: Writes) -> Result<Ra
         Some(changes) => plan::Work::from_changes(&changes, &state, &context, began).await?,
     };
     let evaluated = work.evaluated();
+    // A cycle that sends writes its progress to the engine state as it goes, for the nodes that show it.
+    let live = (!context.dry()).then(|| {
+        let (writes, sender) = ProgressWrites::start(Arc::clone(&job.state), application.clone(), cycle.clone());
+        let _ = context.live.set(sender);
+        writes
+    });
     let outcome = plan::run(&context, work).await;
     context.recorder.close().await;
+    if let Some(live) = live {
+        live.stop().await;
+    }
     for (kind, id) in context.recorder.failed() {
         context.failed(kind, &id);
     }
@@ -579,6 +594,57 @@ async fn run(job: Job, progress: Arc<dyn Progress>, writes: Writes) -> Result<Ra
             finish(&job, &mut state, &cycle, &digest, steady).await?;
             Ok(Ran { cycle, operations })
         }
+    }
+}
+
+/// The shortest gap between two writes of a running cycle's progress.
+const PROGRESS_WRITES: Duration = Duration::from_millis(500);
+
+/// Writes a running cycle (its counters, objects done and to do) to the engine state as the cycle reports them, at
+/// most every [`PROGRESS_WRITES`], from one task: a node other than the one running the cycle (the admin API's job
+/// status and events) reads its progress from the store.
+struct ProgressWrites {
+    stop: tokio::sync::oneshot::Sender<()>,
+    task: tokio::task::JoinHandle<()>,
+}
+
+impl ProgressWrites {
+    fn start(
+        state: Arc<dyn EngineStore>,
+        application: String,
+        mut cycle: Cycle,
+    ) -> (ProgressWrites, tokio::sync::watch::Sender<Counts>) {
+        let (sender, mut reports) = tokio::sync::watch::channel(cycle.counts);
+        let (stop, mut stopped) = tokio::sync::oneshot::channel::<()>();
+        let task = tokio::spawn(async move {
+            loop {
+                tokio::select! {
+                    biased;
+                    _ = &mut stopped => break,
+                    changed = reports.changed() => {
+                        if changed.is_err() {
+                            break;
+                        }
+                    }
+                }
+                cycle.counts = *reports.borrow_and_update();
+                if let Err(error) = state.put_cycle(&application, &cycle).await {
+                    tracing::warn!(application = %application, %error, "could not write the cycle's progress");
+                }
+                tokio::select! {
+                    biased;
+                    _ = &mut stopped => break,
+                    () = tokio::time::sleep(PROGRESS_WRITES) => {}
+                }
+            }
+        });
+        (ProgressWrites { stop, task }, sender)
+    }
+
+    /// Stops the writes, waiting for one under way: none comes after the cycle's own record of its end.
+    async fn stop(self) {
+        let _ = self.stop.send(());
+        let _ = self.task.await;
     }
 }
 
@@ -716,6 +782,7 @@ pub(crate) async fn build_context(
         halted: Mutex::new(None),
         claims: Mutex::new(HashMap::new()),
         sending: tokio::sync::Semaphore::new(definition.target.concurrency.max(1)),
+        live: std::sync::OnceLock::new(),
     }))
 }
 

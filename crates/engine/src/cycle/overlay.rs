@@ -271,4 +271,8 @@ impl EngineStore for Overlay {
     async fn plan(&self, application: &str, id: &str) -> Result<Option<Plan>, StateError> {
         self.base.plan(application, id).await
     }
+
+    async fn plan_ids(&self, application: &str, limit: usize) -> Result<Vec<String>, StateError> {
+        self.base.plan_ids(application, limit).await
+    }
 }

@@ -312,6 +312,20 @@ impl EngineStore for PgStore {
         };
         work.await.map_err(state_error)
     }
+
+    async fn plan_ids(&self, application: &str, limit: usize) -> Result<Vec<String>, StateError> {
+        let work = async {
+            let client = self.client().await?;
+            let statement = client
+                .prepare_cached(
+                    "SELECT id FROM engine_plans WHERE application = $1 ORDER BY created DESC, id DESC LIMIT $2",
+                )
+                .await?;
+            let rows = client.query(&statement, &[&application, &sql_limit(limit)]).await?;
+            rows.iter().map(|row| row.try_get::<_, String>(0).map_err(Failure::from)).collect::<Result<Vec<_>, _>>()
+        };
+        work.await.map_err(state_error)
+    }
 }
 
 /// Replaces an application's job state (keeping its lease).

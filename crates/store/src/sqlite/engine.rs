@@ -237,6 +237,21 @@ impl EngineStore for SqliteStore {
         .map_err(state_error)
     }
 
+    async fn plan_ids(&self, application: &str, limit: usize) -> Result<Vec<String>, StateError> {
+        let application = application.to_owned();
+        self.read(move |connection| {
+            let mut statement = connection.prepare_cached(
+                "SELECT id FROM engine_plans WHERE application = ?1 ORDER BY created DESC, id DESC LIMIT ?2",
+            )?;
+            let ids = statement
+                .query_map(params![application, sql_limit(limit)], |row| row.get::<_, String>(0))?
+                .collect::<Result<Vec<_>, _>>()?;
+            Ok(ids)
+        })
+        .await
+        .map_err(state_error)
+    }
+
     async fn members(&self, application: &str, group: &ObjectId) -> Result<Vec<ObjectId>, StateError> {
         let (application, group) = (application.to_owned(), group.clone());
         self.read(move |connection| shadows::members(connection, &application, &group)).await.map_err(state_error)

@@ -235,7 +235,8 @@ pub async fn target_id_conflicts(store: &dyn EngineStore) {
     assert_eq!(manager(APP, ObjectKind::User, "nobody").await, None);
 }
 
-/// Dry-run plans are stored whole per application, replaced by id (when applied), and unknown ids are `None`.
+/// Dry-run plans are stored whole per application, replaced by id (when applied), and unknown ids are `None`;
+/// their ids are listed newest first.
 pub async fn plans(store: &dyn EngineStore) {
     use roster_engine::dry_run::{Note, Operation, Plan};
     let operation = Operation {
@@ -277,7 +278,14 @@ pub async fn plans(store: &dyn EngineStore) {
     assert_eq!(store.plan(APP, "p2").await.unwrap(), None);
     let applied = Plan { applied: Some(at(2)), ..plan };
     store.put_plan(APP, &applied).await.unwrap();
-    assert_eq!(store.plan(APP, "p1").await.unwrap(), Some(applied));
+    assert_eq!(store.plan(APP, "p1").await.unwrap(), Some(applied.clone()));
+    // Listed newest first, per application, within the limit; replacing a plan keeps its place.
+    for (id, created) in [("p0", 0), ("p3", 3), ("p2", 2)] {
+        store.put_plan(APP, &Plan { id: id.into(), created: at(created), ..applied.clone() }).await.unwrap();
+    }
+    assert_eq!(store.plan_ids(APP, 10).await.unwrap(), ["p3", "p2", "p1", "p0"]);
+    assert_eq!(store.plan_ids(APP, 2).await.unwrap(), ["p3", "p2"]);
+    assert_eq!(store.plan_ids(OTHER, 10).await.unwrap(), Vec::<String>::new());
 }
 
 /// A batch is applied whole or not at all: when a later record conflicts, the shadows, memberships and log
