@@ -4,6 +4,7 @@
 mod admin;
 mod cycle;
 mod database;
+mod events;
 mod load;
 
 use clap::{Parser, Subcommand};

@@ -68,7 +68,7 @@ pub fn router(state: ApiState) -> Router {
         .route(&format!("{sync}/templates"), get(synchronization::templates))
         .route(&format!("{sync}/secrets"), axum::routing::put(synchronization::put_secrets))
         .route(&format!("{sync}/jobs"), get(synchronization::jobs).post(synchronization::create_job))
-        .route(&format!("{sync}/jobs/{{job}}"), get(synchronization::job))
+        .route(&format!("{sync}/jobs/{{job}}"), get(synchronization::job).delete(synchronization::delete_job))
         .route(&format!("{sync}/jobs/{{job}}/start"), post(synchronization::start))
         .route(&format!("{sync}/jobs/{{job}}/pause"), post(synchronization::pause))
         .route(&format!("{sync}/jobs/{{job}}/restart"), post(synchronization::restart))

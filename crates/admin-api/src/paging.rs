@@ -82,27 +82,29 @@ pub fn after_id(skiptoken: Option<&str>) -> Result<Option<String>, GraphError> {
 }
 
 /// Keeps the `$select`ed properties of an object (`id` always), or the default ones when nothing was selected.
-pub fn select(object: Map<String, Value>, select: Option<&[String]>, default: &[&str]) -> Value {
-    let keep = |name: &str| match select {
-        // Annotations (`@odata.type`) stay whatever is selected, as in Graph.
-        Some(names) => {
-            name == "id" || name.starts_with('@') || names.iter().any(|selected| selected.eq_ignore_ascii_case(name))
-        }
-        None => default.is_empty() || default.contains(&name),
-    };
-    let mut kept = Map::new();
-    if let Some(names) = select {
-        // Graph returns a selected property that has no value as null.
-        for name in names {
-            kept.insert(name.clone(), object.get(name).cloned().unwrap_or(Value::Null));
-        }
-    } else {
-        for name in default {
-            kept.insert((*name).to_owned(), object.get(*name).cloned().unwrap_or(Value::Null));
-        }
+pub fn select(mut object: Map<String, Value>, select: Option<&[String]>, default: &[&str]) -> Value {
+    if select.is_none() && default.is_empty() {
+        return Value::Object(object);
     }
+    let names: Vec<&str> = match select {
+        Some(names) => names.iter().map(String::as_str).collect(),
+        None => default.to_vec(),
+    };
+    let mut kept = Map::with_capacity(names.len() + 2);
+    for name in names {
+        // Names are case-insensitive, answered in the property's own case; a property with no value is null.
+        let key = match object.contains_key(name) {
+            true => Some(name.to_owned()),
+            false => object.keys().find(|key| key.eq_ignore_ascii_case(name)).cloned(),
+        };
+        match key.and_then(|key| object.remove(&key).map(|value| (key, value))) {
+            Some((key, value)) => kept.insert(key, value),
+            None => kept.insert(name.to_owned(), Value::Null),
+        };
+    }
+    // The id and annotations (`@odata.type`) stay whatever is selected, as in Graph.
     for (name, value) in object {
-        if keep(&name) {
+        if name == "id" || name.starts_with('@') {
             kept.insert(name, value);
         }
     }
@@ -158,29 +160,78 @@ pub async fn scan<T: Listed>(
     top: usize,
     mut keep: impl FnMut(T) -> Result<Option<Value>, GraphError> + Send,
 ) -> Result<(Vec<Value>, Option<Value>), GraphError> {
+    // One object more than a batch: when the page fills before it, it shows there is a next page without another
+    // read.
     let batch_size = top.min(SCAN_LIMIT);
     let (mut value, mut scanned) = (Vec::new(), 0);
-    loop {
-        let batch = T::fetch(store, after.as_ref(), batch_size).await?;
-        let full = batch.len() == batch_size;
-        for object in batch {
+    let mut more = false;
+    'batches: loop {
+        let batch = T::fetch(store, after.as_ref(), batch_size + 1).await?;
+        let full = batch.len() > batch_size;
+        for object in batch.into_iter().take(batch_size) {
+            if value.len() == top || scanned >= SCAN_LIMIT {
+                more = true;
+                break 'batches;
+            }
             scanned += 1;
             after = Some(object.key().clone());
             if let Some(kept) = keep(object)? {
                 value.push(kept);
-                if value.len() == top {
-                    break;
-                }
             }
         }
-        if !full || value.len() == top || scanned >= SCAN_LIMIT {
+        if !full {
+            break;
+        }
+        if value.len() == top || scanned >= SCAN_LIMIT {
+            // The batch's extra object is the next page's first.
+            more = true;
             break;
         }
     }
-    // Stopped early: is there anything after? (So that the last page has no nextLink.)
     let next = match after {
-        Some(last) if !T::fetch(store, Some(&last), 1).await?.is_empty() => Some(json!({"after": last.as_str()})),
+        Some(last) if more => Some(json!({"after": last.as_str()})),
         _ => None,
     };
     Ok((value, next))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn object() -> Map<String, Value> {
+        let value = json!({"@odata.type": "#microsoft.graph.user", "id": "1", "displayName": "Ada", "mail": "a@x"});
+        match value {
+            Value::Object(map) => map,
+            _ => Map::new(),
+        }
+    }
+
+    #[test]
+    fn select_keeps_what_is_asked_and_the_id() {
+        let names = |names: &[&str]| names.iter().map(|name| (*name).to_owned()).collect::<Vec<String>>();
+        // ($select, the default set, the object shown)
+        type Case<'a> = (Option<Vec<String>>, &'a [&'a str], Value);
+        let cases: &[Case] = &[
+            (
+                Some(names(&["DISPLAYNAME"])),
+                &[],
+                json!({"displayName": "Ada", "@odata.type": "#microsoft.graph.user", "id": "1"}),
+            ),
+            (
+                Some(names(&["jobTitle", "id"])),
+                &[],
+                json!({"jobTitle": null, "id": "1", "@odata.type": "#microsoft.graph.user"}),
+            ),
+            (None, &["mail", "id"], json!({"mail": "a@x", "id": "1", "@odata.type": "#microsoft.graph.user"})),
+            (None, &[], Value::Object(object())),
+        ];
+        for (select_, default, expected) in cases {
+            let selected = select(object(), select_.as_deref(), default);
+            assert_eq!(&selected, expected, "{select_:?} {default:?}");
+            let order: Vec<&String> = selected.as_object().map(|map| map.keys().collect()).unwrap_or_default();
+            let expected_order: Vec<&String> = expected.as_object().map(|map| map.keys().collect()).unwrap_or_default();
+            assert_eq!(order, expected_order);
+        }
+    }
 }

@@ -244,6 +244,19 @@ pub async fn job(
     Ok(Json(job_object(&state, &definition).await?))
 }
 
+/// `DELETE .../jobs/{jobId}` → 204: provisioning off and the job's state forgotten ([`provisioning::delete_job`]);
+/// the application keeps its one job, `NotRun` until started again.
+pub async fn delete_job(
+    State(state): State<ApiState>,
+    caller: Caller,
+    Path((id, job)): Path<(String, String)>,
+) -> ApiResult<StatusCode> {
+    let definition = job_of(&state, &caller, &id, &job).await?;
+    caller.check(Permission::ManageApplication(&definition.name))?;
+    provisioning::delete_job(&state.stores, &state.key, &caller.0.actor(), &definition.name).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
 /// `POST .../jobs/{jobId}/start` → 204: provisioning on (a paused job resumes where it stopped), quarantine lifted.
 pub async fn start(
     State(state): State<ApiState>,

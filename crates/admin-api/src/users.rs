@@ -74,6 +74,12 @@ pub async fn list(State(state): State<ApiState>, caller: Caller, RawQuery(raw): 
     }
     let top = query.page_size(100, 999)?;
     let options = odata::MatchOptions { case_insensitive: true };
+    if let Some(keys) = query.filter.as_ref().and_then(lookup_keys) {
+        let value = looked_up(&state, &keys, &query, options).await?;
+        let count = query.count.then_some(value.len() as u64);
+        let origin = Origin { base: &state.base_url, path: "/users", query: raw.as_deref() };
+        return Ok(Page { context: "users", value, count, next: None }.into_json(&origin).into_response());
+    }
     let (value, next) =
         paging::scan(&*state.stores.directory, paging::after_object(query.skiptoken.as_deref())?, top, |user: User| {
             if user.deleted_date_time.is_some() {
@@ -88,6 +94,76 @@ pub async fn list(State(state): State<ApiState>, caller: Caller, RawQuery(raw): 
     let count = if query.count && query.skiptoken.is_none() { Some(count(&state, &query).await?) } else { None };
     let origin = Origin { base: &state.base_url, path: "/users", query: raw.as_deref() };
     Ok(Page { context: "users", value, count, next }.into_json(&origin).into_response())
+}
+
+/// A user named by its id or its userPrincipalName: the keys the store looks users up by.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Key {
+    /// `id eq ...`
+    Id(String),
+    /// `userPrincipalName eq '...'`
+    Upn(String),
+}
+
+/// At most this many keys are looked up one by one (`id in (...)` with more is scanned).
+const LOOKUPS: usize = 100;
+
+/// The users a filter can match, when it names them by key: `id eq`, `userPrincipalName eq`, `in (...)` of either,
+/// `and` with anything (the other side is checked on what is found), `or` of two such filters. `None` when the
+/// filter can match a user it does not name (it is then answered by a scan).
+pub fn lookup_keys(filter: &odata::Filter) -> Option<Vec<Key>> {
+    use odata::{CompareOp, Filter, Literal};
+    let key = |path: &odata::PropertyPath, literal: &Literal| match (path.segments.as_slice(), literal) {
+        ([name], Literal::String(text)) if name == "userPrincipalName" => Some(Key::Upn(text.clone())),
+        ([name], Literal::String(text)) if name == "id" => Some(Key::Id(text.clone())),
+        ([name], Literal::Guid(bits)) if name == "id" => Some(Key::Id(ObjectId::from_u128(*bits).as_str().to_owned())),
+        _ => None,
+    };
+    let keys = match filter {
+        Filter::Compare { path, op: CompareOp::Eq, value } => Some(vec![key(path, value)?]),
+        Filter::In { path, values } => values.iter().map(|value| key(path, value)).collect(),
+        Filter::And(left, right) => match (lookup_keys(left), lookup_keys(right)) {
+            (Some(left), Some(right)) => Some(if left.len() <= right.len() { left } else { right }),
+            (Some(keys), None) | (None, Some(keys)) => Some(keys),
+            (None, None) => None,
+        },
+        Filter::Or(left, right) => {
+            let mut keys = lookup_keys(left)?;
+            keys.extend(lookup_keys(right)?);
+            Some(keys)
+        }
+        _ => None,
+    }?;
+    (keys.len() <= LOOKUPS).then_some(keys)
+}
+
+/// The users named by `keys` that the whole filter matches, in id order, each once.
+async fn looked_up(
+    state: &ApiState,
+    keys: &[Key],
+    query: &odata::Query,
+    options: odata::MatchOptions,
+) -> ApiResult<Vec<Value>> {
+    let after = paging::after_object(query.skiptoken.as_deref())?;
+    let mut found = std::collections::BTreeMap::new();
+    for key in keys {
+        let user = match key {
+            Key::Id(id) => match ObjectId::parse(id) {
+                Ok(id) => state.stores.directory.user(&id).await?,
+                Err(_) => None,
+            },
+            Key::Upn(upn) => state.stores.directory.user_by_upn(upn).await?,
+        };
+        let Some(user) = user.filter(|user| user.deleted_date_time.is_none()) else { continue };
+        if after.as_ref().is_some_and(|after| user.id() <= after) {
+            continue;
+        }
+        let object = object(&user)?;
+        if query.filter.as_ref().is_none_or(|filter| filter.matches(&Value::Object(object.clone()), options)) {
+            found.insert(user.id().clone(), paging::select(object, query.select.as_deref(), DEFAULT_SELECT));
+        }
+    }
+    Ok(found.into_values().collect())
 }
 
 /// `@odata.count`: every user without a filter (from the store's counts), else the matches.
@@ -275,4 +351,43 @@ pub async fn delete(State(state): State<ApiState>, caller: Caller, Path(id): Pat
     let user = find(&state, &id).await?;
     state.stores.directory.set_lifecycle(user.id(), Lifecycle::SoftDelete, &caller.0.actor()).await?;
     Ok(StatusCode::NO_CONTENT)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn keys(filter: &str) -> Option<Vec<Key>> {
+        lookup_keys(&odata::Filter::parse(filter).unwrap())
+    }
+
+    /// Filters that name their users by key are looked up; any that could match another user is scanned.
+    #[test]
+    fn filters_by_key_are_looked_up() {
+        let id = "ec2d0d8a-3c1f-4c32-9d1b-4e0a2f3b5c6d";
+        let upn = |text: &str| Key::Upn(text.to_owned());
+        let cases: &[(&str, Option<Vec<Key>>)] = &[
+            ("userPrincipalName eq 'ada@contoso.com'", Some(vec![upn("ada@contoso.com")])),
+            (&format!("id eq '{id}'"), Some(vec![Key::Id(id.to_owned())])),
+            (&format!("id eq {id}"), Some(vec![Key::Id(id.to_owned())])),
+            ("userPrincipalName in ('a@x.com', 'b@x.com')", Some(vec![upn("a@x.com"), upn("b@x.com")])),
+            ("userPrincipalName eq 'a@x.com' and accountEnabled eq true", Some(vec![upn("a@x.com")])),
+            ("accountEnabled eq true and userPrincipalName eq 'a@x.com'", Some(vec![upn("a@x.com")])),
+            (
+                "userPrincipalName eq 'a@x.com' or userPrincipalName eq 'b@x.com'",
+                Some(vec![upn("a@x.com"), upn("b@x.com")]),
+            ),
+            ("userPrincipalName eq 'a@x.com' or accountEnabled eq true", None),
+            ("userPrincipalName ne 'a@x.com'", None),
+            ("not(userPrincipalName eq 'a@x.com')", None),
+            ("startswith(userPrincipalName, 'a')", None),
+            ("mail eq 'a@x.com'", None),
+            ("displayName eq 'Ada'", None),
+        ];
+        for (filter, expected) in cases {
+            assert_eq!(&keys(filter), expected, "{filter}");
+        }
+        let many: Vec<String> = (0..=LOOKUPS).map(|n| format!("'u{n}@x.com'")).collect();
+        assert_eq!(keys(&format!("userPrincipalName in ({})", many.join(","))), None, "too many to look up");
+    }
 }

@@ -89,13 +89,30 @@ impl Actor {
     }
 }
 
-/// A GUID from the operating system's randomness.
+/// A new GUID, time-ordered (RFC 9562's version 7): 48 bits of Unix milliseconds, a 12-bit counter that orders the
+/// ids made in one millisecond by this process, then 62 random bits. Audit entries written together (one change's,
+/// in one transaction, at one time) therefore list in the order they were made.
 pub fn new_id() -> String {
-    let bytes: [u8; 16] = rand::random();
-    let mut value = u128::from_be_bytes(bytes);
-    // Version 4, RFC 4122 variant.
-    value = (value & !(0xf << 76)) | (0x4 << 76);
-    value = (value & !(0x3 << 62)) | (0x2 << 62);
+    static LAST: std::sync::Mutex<(u64, u16)> = std::sync::Mutex::new((0, 0));
+    let now = u64::try_from(time::OffsetDateTime::now_utc().unix_timestamp_nanos() / 1_000_000).unwrap_or(0);
+    let (millis, counter) = {
+        let mut last = LAST.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        *last = match *last {
+            (millis, counter) if now <= millis && counter < 0xfff => (millis, counter + 1),
+            (millis, _) if now <= millis => (millis + 1, 0),
+            _ => (now, 0),
+        };
+        *last
+    };
+    v7(millis, counter, rand::random())
+}
+
+fn v7(millis: u64, counter: u16, random: u64) -> String {
+    let value = (u128::from(millis & 0xffff_ffff_ffff) << 80)
+        | (0x7 << 76)
+        | (u128::from(counter & 0xfff) << 64)
+        | (0x2 << 62)
+        | u128::from(random >> 2);
     ObjectId::from_u128(value).as_str().to_owned()
 }
 
@@ -452,6 +469,18 @@ pub fn assignment_changed(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Ids are version 7 GUIDs in the order they were made, within a millisecond too.
+    #[test]
+    fn ids_are_time_ordered() {
+        let ids: Vec<String> = (0..5000).map(|_| new_id()).collect();
+        assert!(ids.windows(2).all(|pair| pair[0] < pair[1]), "increasing");
+        for id in &ids {
+            assert_eq!(&id[14..15], "7", "{id}");
+            assert!(matches!(&id[19..20], "8" | "9" | "a" | "b"), "{id}");
+        }
+        assert_eq!(v7(0x0190_0000_0000, 5, u64::MAX), "01900000-0000-7005-bfff-ffffffffffff");
+    }
     use crate::UserPrincipalName;
     use serde_json::json;
 

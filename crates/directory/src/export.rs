@@ -106,7 +106,7 @@ fn format_timestamp(timestamp: time::OffsetDateTime) -> io::Result<String> {
 }
 
 fn user_object(user: &User, with_object_type: bool) -> io::Result<Map<String, Value>> {
-    let mut object = Map::new();
+    let mut object = Map::with_capacity(24 + user.extensions().len());
     if with_object_type {
         object.insert("objectType".to_owned(), Value::from("user"));
     }

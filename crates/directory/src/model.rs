@@ -46,8 +46,16 @@ impl ObjectId {
 
     /// The id whose 128 bits are `value`, most significant first.
     pub fn from_u128(value: u128) -> ObjectId {
-        let hex = format!("{value:032x}");
-        ObjectId(format!("{}-{}-{}-{}-{}", &hex[0..8], &hex[8..12], &hex[12..16], &hex[16..20], &hex[20..32]))
+        const HEX: &[u8; 16] = b"0123456789abcdef";
+        let mut text = String::with_capacity(36);
+        for index in 0..32 {
+            if matches!(index, 8 | 12 | 16 | 20) {
+                text.push('-');
+            }
+            let nibble = (value >> (124 - 4 * index)) & 0xf;
+            text.push(char::from(HEX[nibble as usize]));
+        }
+        ObjectId(text)
     }
 
     /// The id in lowercase hyphenated form.
@@ -438,6 +446,17 @@ mod tests {
         check_upn(&long_local, &format!("\"{long_local}\" has more than 64 characters before the @"));
         let long_domain = format!("a@{}.com", "b".repeat(45));
         check_upn(&long_domain, &format!("\"{long_domain}\" has more than 48 characters after the @"));
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn ids_from_bits_are_the_hyphenated_lowercase_hex(bits: u128) {
+            let hex = format!("{bits:032x}");
+            let expected = format!("{}-{}-{}-{}-{}", &hex[0..8], &hex[8..12], &hex[12..16], &hex[16..20], &hex[20..]);
+            let id = ObjectId::from_u128(bits);
+            proptest::prop_assert_eq!(id.as_str(), expected.as_str());
+            proptest::prop_assert_eq!(ObjectId::parse(&expected), Ok(id));
+        }
     }
 
     #[test]

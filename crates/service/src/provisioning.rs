@@ -125,6 +125,8 @@ pub mod activity {
     pub const RESTART: &str = "Enable/restart provisioning configuration";
     /// Provisioning set up on an application.
     pub const ADD_PROVISIONING: &str = "Add provisioning configuration";
+    /// A job deleted (Graph's DELETE of the job).
+    pub const DELETE_PROVISIONING: &str = "Delete provisioning configuration";
 }
 
 /// Stores a definition and, when given, its sealed token, as `actor`, under the audit `activity` (see
@@ -238,6 +240,27 @@ pub async fn add_job(stores: &Stores, actor: &Actor, name: &str) -> anyhow::Resu
     let entry = AuditEntry::new(actor, activity::ADD_PROVISIONING, Category::ProvisioningManagement, "Add", target);
     state.put_job_audited(name, &job, &[entry]).await?;
     Ok(())
+}
+
+/// Graph's "delete job": provisioning turned off and the job's state forgotten (watermark, escrows, quarantine,
+/// staged deletes, the shadows of what it provisioned); what it provisioned stays in the target, as Graph says. The
+/// application keeps its one job, which shows `NotRun` until it is started again (an initial cycle then matches
+/// every object anew). Audit: the pause, and "Delete provisioning configuration" with the job state.
+pub async fn delete_job(stores: &Stores, key: &SecretKey, actor: &Actor, name: &str) -> anyhow::Result<()> {
+    let definition = definition(stores, name).await?;
+    if definition.enabled {
+        set_enabled(stores, key, actor, name, false).await?;
+    }
+    let (_, state) = ports(stores);
+    let forget = async {
+        state.forget_shadows(name).await?;
+        let target = TargetResource::new("ServicePrincipal", name, name);
+        let entry =
+            AuditEntry::new(actor, activity::DELETE_PROVISIONING, Category::ProvisioningManagement, "Delete", target);
+        state.put_job_audited(name, &roster_engine::state::JobState::default(), &[entry]).await?;
+        Ok(())
+    };
+    under_admin_lease(&*state, name, forget).await
 }
 
 /// Applies a definition file (creating or replacing the application).

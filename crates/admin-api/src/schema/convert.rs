@@ -21,7 +21,8 @@ use crate::applications::display_name;
 pub fn to_schema(definition: &Definition, id: &str) -> Value {
     let target = display_name(definition);
     let rule = json!({
-        "id": format!("{}.directory-to-scim", definition.template),
+        // The id provisionOnDemand takes as its `ruleId`: a client finds it here, as on Graph.
+        "id": crate::ids::synchronization_rule(&definition.name),
         "name": format!("{SOURCE_DIRECTORY} to {target}"),
         "editable": true,
         "priority": 1,

@@ -8,43 +8,8 @@ use std::time::{Duration, Instant};
 use reqwest::blocking::{Client, Response};
 use serde_json::{Value, json};
 
+use crate::support::admin::{Api, token};
 use crate::support::{Backend, Server, TargetEnterprise, data_dir, run_ok};
-
-/// A caller of the admin API with one token, that keeps every body it read (to look for secrets in them).
-struct Api<'a> {
-    client: &'a Client,
-    base: String,
-    token: String,
-    seen: std::cell::RefCell<String>,
-}
-
-impl Api<'_> {
-    fn send(&self, method: reqwest::Method, path: &str, body: Option<Value>) -> (u16, Value) {
-        let url = if path.starts_with("http") { path.to_owned() } else { format!("{}{path}", self.base) };
-        let mut request = self.client.request(method, url).bearer_auth(&self.token);
-        if let Some(body) = body {
-            request = request.json(&body);
-        }
-        let response: Response = request.send().expect("the admin API answers");
-        let status = response.status().as_u16();
-        let text = response.text().expect("a body");
-        self.seen.borrow_mut().push_str(&text);
-        let value = if text.is_empty() { Value::Null } else { serde_json::from_str(&text).expect("a JSON body") };
-        (status, value)
-    }
-
-    fn get(&self, path: &str) -> (u16, Value) {
-        self.send(reqwest::Method::GET, path, None)
-    }
-
-    fn post(&self, path: &str, body: Value) -> (u16, Value) {
-        self.send(reqwest::Method::POST, path, Some(body))
-    }
-}
-
-fn token(data: &std::path::Path, name: &str, role: &str) -> String {
-    run_ok(data, &["admin", "token", "create", "--name", name, "--role", role]).trim().to_owned()
-}
 
 #[test]
 fn microsofts_provisioning_walkthrough_runs_against_roster() {

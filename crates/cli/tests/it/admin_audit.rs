@@ -221,6 +221,16 @@ fn every_change_writes_its_audit_entries() {
         changed.contains(&"SecretToken".to_owned()) && changed.contains(&"target.tenant_url".to_owned()),
         "{changed:?}"
     );
+    let (mut schema, read) = fixture.run(&Change::Api(Method::GET, format!("{jobs}/schema"), None));
+    assert!(read.is_empty(), "a read writes nothing: {read:?}");
+    let mappings = schema["synchronizationRules"][0]["objectMappings"][0]["attributeMappings"]
+        .as_array_mut()
+        .expect("the users' mappings");
+    let display = mappings
+        .iter_mut()
+        .find(|mapping| mapping["targetAttributeName"] == "displayName")
+        .expect("a displayName mapping");
+    display["source"] = json!({"expression": "ToUpper([displayName])", "type": "Function"});
     let assign = json!({"principalId": ada, "resourceId": sp, "appRoleId": "00000000-0000-0000-0000-000000000000"});
     let app_table: Vec<(Change, &[&str])> = vec![
         (
@@ -237,6 +247,10 @@ fn every_change_writes_its_audit_entries() {
             Change::Api(Method::POST, format!("{jobs}/restart"), Some(json!({"criteria": {"resetScope": "Full"}}))),
             &["Enable/restart provisioning configuration"],
         ),
+        (Change::Api(Method::PUT, format!("{jobs}/schema"), Some(schema)), &["Update attribute mappings or scope"]),
+        (Change::Api(Method::DELETE, format!("{jobs}/schema"), None), &["Update attribute mappings or scope"]),
+        (Change::Api(Method::DELETE, format!("{jobs}/schema"), None), &[]),
+        (Change::Api(Method::DELETE, jobs, None), &["Delete provisioning configuration"]),
         (cli(&["app", "assign", "github", "--group", &group]), &["Add app role assignment to group"]),
         (cli(&["app", "unassign", "github", "--group", &group]), &["Remove app role assignment from group"]),
         (cli(&["app", "restart", "github", "--reset", "escrows"]), &["Enable/restart provisioning configuration"]),

@@ -1,6 +1,7 @@
 //! Running the binary: one-shot commands and a server child process that is killed on drop; and the
 //! fault-injecting proxy a test puts in front of the server.
 
+pub mod admin;
 pub mod fault_proxy;
 
 use std::io::{BufRead, BufReader};
