@@ -4,7 +4,9 @@ use axum::Json;
 use axum::extract::{Path, RawQuery, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
+use roster_directory::export::user_property;
 use roster_directory::import::{Position, user_from_object};
+use roster_directory::model::USER_ATTRIBUTES;
 use roster_directory::port::Lifecycle;
 use roster_directory::{Directory, ObjectId, User};
 use roster_service::access::Permission;
@@ -80,20 +82,64 @@ pub async fn list(State(state): State<ApiState>, caller: Caller, RawQuery(raw): 
         let origin = Origin { base: &state.base_url, path: "/users", query: raw.as_deref() };
         return Ok(Page { context: "users", value, count, next: None }.into_json(&origin).into_response());
     }
+    let shown = shown_properties(query.select.as_deref());
     let (value, next) =
         paging::scan(&*state.stores.directory, paging::after_object(query.skiptoken.as_deref())?, top, |user: User| {
             if user.deleted_date_time.is_some() {
                 return Ok(None);
             }
+            let Some(filter) = &query.filter else {
+                // No filter to evaluate on the whole object: only the properties shown are made.
+                return Ok(Some(shown_object(&user, &shown)?));
+            };
             let object = object(&user)?;
-            let kept =
-                query.filter.as_ref().is_none_or(|filter| filter.matches(&Value::Object(object.clone()), options));
+            let kept = filter.matches(&Value::Object(object.clone()), options);
             Ok(kept.then(|| paging::select(object, query.select.as_deref(), DEFAULT_SELECT)))
         })
         .await?;
     let count = if query.count && query.skiptoken.is_none() { Some(count(&state, &query).await?) } else { None };
     let origin = Origin { base: &state.base_url, path: "/users", query: raw.as_deref() };
     Ok(Page { context: "users", value, count, next }.into_json(&origin).into_response())
+}
+
+/// The properties a page of users shows, in the order shown: `$select`'s (an attribute in its own case, as
+/// `$select` is case-insensitive) or [`DEFAULT_SELECT`]; then `id`, which is always shown.
+fn shown_properties(select: Option<&[String]>) -> Vec<String> {
+    let mut names: Vec<String> = match select {
+        Some(names) => names
+            .iter()
+            .map(|name| {
+                let attribute = USER_ATTRIBUTES.iter().find(|attribute| attribute.eq_ignore_ascii_case(name));
+                attribute.map_or_else(|| name.clone(), |attribute| (*attribute).to_owned())
+            })
+            .collect(),
+        None => DEFAULT_SELECT.iter().map(|name| (*name).to_owned()).collect(),
+    };
+    if !names.iter().any(|name| name == "id") {
+        names.push("id".to_owned());
+    }
+    names
+}
+
+/// A user's object with the properties `shown` ([`shown_properties`]), null where the user has no value: what
+/// [`paging::select`] makes of the whole [`object`], made directly.
+fn shown_object(user: &User, shown: &[String]) -> ApiResult<Value> {
+    let mut object = Map::with_capacity(shown.len());
+    for name in shown {
+        if let Some(value) = user_property(user, name).map_err(anyhow::Error::from)? {
+            object.insert(name.clone(), value);
+            continue;
+        }
+        // An extension named in another case is shown in its own.
+        let extension = (!USER_ATTRIBUTES.contains(&name.as_str()))
+            .then(|| user.extensions().keys().find(|key| key.eq_ignore_ascii_case(name)))
+            .flatten();
+        match extension.and_then(|key| Some((key.clone(), user_property(user, key).ok().flatten()?))) {
+            Some((key, value)) => object.insert(key, value),
+            None => object.insert(name.clone(), Value::Null),
+        };
+    }
+    Ok(Value::Object(object))
 }
 
 /// A user named by its id or its userPrincipalName: the keys the store looks users up by.
@@ -389,5 +435,33 @@ mod tests {
         }
         let many: Vec<String> = (0..=LOOKUPS).map(|n| format!("'u{n}@x.com'")).collect();
         assert_eq!(keys(&format!("userPrincipalName in ({})", many.join(","))), None, "too many to look up");
+    }
+
+    /// A page without a filter makes only the properties it shows: the same object as the whole user's, selected.
+    #[test]
+    fn shown_objects_are_the_selected_whole_objects() {
+        use roster_directory::{ExtensionValue, UserPrincipalName};
+        let mut user = User::new(
+            ObjectId::parse("ec2d0d8a-3c1f-4c32-9d1b-4e0a2f3b5c6d").unwrap(),
+            UserPrincipalName::parse("ada@contoso.example").unwrap(),
+        );
+        user.display_name = Some("Ada".into());
+        user.business_phones = vec!["+1 555 0100".into()];
+        user.insert_extension("costCenter", ExtensionValue::String("42".into())).unwrap();
+        let selects: &[Option<&[&str]>] = &[
+            None,
+            Some(&["displayName"]),
+            Some(&["DISPLAYNAME", "mail", "id"]),
+            Some(&["costcenter", "businessPhones", "nothing"]),
+            Some(&["accountEnabled", "costCenter", "userPrincipalName"]),
+        ];
+        for select in selects {
+            let select: Option<Vec<String>> = select.map(|names| names.iter().map(|name| (*name).to_owned()).collect());
+            let whole = paging::select(object(&user).unwrap(), select.as_deref(), DEFAULT_SELECT);
+            let shown = shown_object(&user, &shown_properties(select.as_deref())).unwrap();
+            assert_eq!(shown, whole, "{select:?}");
+            let order = |value: &Value| value.as_object().map(|map| map.keys().cloned().collect::<Vec<_>>());
+            assert_eq!(order(&shown), order(&whole), "{select:?}");
+        }
     }
 }

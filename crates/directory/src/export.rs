@@ -106,47 +106,46 @@ fn format_timestamp(timestamp: time::OffsetDateTime) -> io::Result<String> {
 }
 
 fn user_object(user: &User, with_object_type: bool) -> io::Result<Map<String, Value>> {
-    let mut object = Map::with_capacity(24 + user.extensions().len());
+    let mut object = Map::with_capacity(USER_ATTRIBUTES.len() + 1 + user.extensions().len());
     if with_object_type {
         object.insert("objectType".to_owned(), Value::from("user"));
     }
-    object.insert("id".to_owned(), Value::from(user.id().as_str()));
-    object.insert("userPrincipalName".to_owned(), Value::from(user.user_principal_name().as_str()));
-    put(&mut object, "mail", &user.mail);
-    put(&mut object, "mailNickname", &user.mail_nickname);
-    put(&mut object, "displayName", &user.display_name);
-    put(&mut object, "givenName", &user.given_name);
-    put(&mut object, "surname", &user.surname);
-    object.insert("accountEnabled".to_owned(), Value::Bool(user.account_enabled));
-    put(&mut object, "department", &user.department);
-    put(&mut object, "jobTitle", &user.job_title);
-    put(&mut object, "employeeId", &user.employee_id);
-    put(&mut object, "companyName", &user.company_name);
-    put(&mut object, "country", &user.country);
-    put(&mut object, "city", &user.city);
-    put(&mut object, "officeLocation", &user.office_location);
-    put(&mut object, "mobilePhone", &user.mobile_phone);
-    if !user.business_phones.is_empty() {
-        let phones = user.business_phones.iter().map(|phone| Value::from(phone.as_str())).collect();
-        object.insert("businessPhones".to_owned(), Value::Array(phones));
-    }
-    put(&mut object, "preferredLanguage", &user.preferred_language);
-    if let Some(manager) = &user.manager {
-        object.insert("manager".to_owned(), Value::from(manager.as_str()));
-    }
-    if let Some(deleted) = user.deleted_date_time {
-        object.insert("deletedDateTime".to_owned(), Value::from(format_timestamp(deleted)?));
+    for name in USER_ATTRIBUTES {
+        if let Some(value) = user_property(user, name)? {
+            object.insert((*name).to_owned(), value);
+        }
     }
     for (name, value) in user.extensions() {
-        let value = match value {
-            ExtensionValue::String(text) => Value::from(text.as_str()),
-            ExtensionValue::Bool(flag) => Value::Bool(*flag),
-            ExtensionValue::Number(number) => Value::Number(number.clone()),
-            ExtensionValue::List(items) => Value::Array(items.iter().map(|item| Value::from(item.as_str())).collect()),
-        };
-        object.insert(name.clone(), value);
+        object.insert(name.clone(), extension_value(value));
     }
     Ok(object)
+}
+
+/// One property of a user's Graph JSON object (as [`user_to_object`] has it), by its exact name: an attribute of
+/// [`USER_ATTRIBUTES`] or an extension; `None` when the user has no value.
+pub fn user_property(user: &User, name: &str) -> io::Result<Option<Value>> {
+    if let Some(value) = user.string_attribute(name) {
+        return Ok(value.as_deref().map(Value::from));
+    }
+    Ok(match name {
+        "id" => Some(Value::from(user.id().as_str())),
+        "userPrincipalName" => Some(Value::from(user.user_principal_name().as_str())),
+        "accountEnabled" => Some(Value::Bool(user.account_enabled)),
+        "businessPhones" => (!user.business_phones.is_empty())
+            .then(|| Value::Array(user.business_phones.iter().map(|phone| Value::from(phone.as_str())).collect())),
+        "manager" => user.manager.as_ref().map(|manager| Value::from(manager.as_str())),
+        "deletedDateTime" => user.deleted_date_time.map(format_timestamp).transpose()?.map(Value::from),
+        other => user.extensions().get(other).map(extension_value),
+    })
+}
+
+fn extension_value(value: &ExtensionValue) -> Value {
+    match value {
+        ExtensionValue::String(text) => Value::from(text.as_str()),
+        ExtensionValue::Bool(flag) => Value::Bool(*flag),
+        ExtensionValue::Number(number) => Value::Number(number.clone()),
+        ExtensionValue::List(items) => Value::Array(items.iter().map(|item| Value::from(item.as_str())).collect()),
+    }
 }
 
 fn group_object(group: &Group, with_object_type: bool) -> Map<String, Value> {
@@ -168,10 +167,4 @@ fn group_object(group: &Group, with_object_type: bool) -> Map<String, Value> {
     let members = group.members.iter().map(|member| Value::from(member.as_str())).collect();
     object.insert("members".to_owned(), Value::Array(members));
     object
-}
-
-fn put(object: &mut Map<String, Value>, name: &str, value: &Option<String>) {
-    if let Some(value) = value {
-        object.insert(name.to_owned(), Value::from(value.as_str()));
-    }
 }

@@ -440,29 +440,13 @@ fn parse_csv_bool(text: &str) -> Result<bool, AttributeProblem> {
     }
 }
 
-fn parse_timestamp(text: &str) -> Result<OffsetDateTime, AttributeProblem> {
+pub(crate) fn parse_timestamp(text: &str) -> Result<OffsetDateTime, AttributeProblem> {
     OffsetDateTime::parse(text, &Rfc3339).map_err(|_| AttributeProblem::NotTimestamp(text.to_owned()))
 }
 
 /// The field of a user's optional string attribute with this Graph name.
-fn string_field<'u>(user: &'u mut User, name: &str) -> Option<&'u mut Option<String>> {
-    Some(match name {
-        "mail" => &mut user.mail,
-        "mailNickname" => &mut user.mail_nickname,
-        "displayName" => &mut user.display_name,
-        "givenName" => &mut user.given_name,
-        "surname" => &mut user.surname,
-        "department" => &mut user.department,
-        "jobTitle" => &mut user.job_title,
-        "employeeId" => &mut user.employee_id,
-        "companyName" => &mut user.company_name,
-        "country" => &mut user.country,
-        "city" => &mut user.city,
-        "officeLocation" => &mut user.office_location,
-        "mobilePhone" => &mut user.mobile_phone,
-        "preferredLanguage" => &mut user.preferred_language,
-        _ => return None,
-    })
+pub(crate) fn string_field<'u>(user: &'u mut User, name: &str) -> Option<&'u mut Option<String>> {
+    user.string_attribute_mut(name)
 }
 
 fn describe(value: &Value) -> &'static str {
@@ -559,7 +543,7 @@ pub fn user_from_object(object: &Map<String, Value>, at: Position) -> Result<Use
     Ok(user)
 }
 
-fn extension_value(value: &Value) -> Result<Option<ExtensionValue>, AttributeProblem> {
+pub(crate) fn extension_value(value: &Value) -> Result<Option<ExtensionValue>, AttributeProblem> {
     Ok(Some(match value {
         Value::Null => return Ok(None),
         Value::String(text) => ExtensionValue::String(text.clone()),

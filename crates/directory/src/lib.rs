@@ -35,5 +35,6 @@ pub mod generate;
 pub mod import;
 pub mod model;
 pub mod port;
+pub mod user_text;
 
 pub use model::{Directory, ExtensionValue, Group, ObjectId, User, UserPrincipalName};

@@ -327,6 +327,49 @@ impl User {
         Ok(self.extensions.insert(name.to_owned(), value))
     }
 
+    /// The optional string attribute called `name` (its Graph name: `mail`, `displayName`, ...), or `None` when
+    /// no string attribute has that name.
+    pub fn string_attribute(&self, name: &str) -> Option<&Option<String>> {
+        Some(match name {
+            "mail" => &self.mail,
+            "mailNickname" => &self.mail_nickname,
+            "displayName" => &self.display_name,
+            "givenName" => &self.given_name,
+            "surname" => &self.surname,
+            "department" => &self.department,
+            "jobTitle" => &self.job_title,
+            "employeeId" => &self.employee_id,
+            "companyName" => &self.company_name,
+            "country" => &self.country,
+            "city" => &self.city,
+            "officeLocation" => &self.office_location,
+            "mobilePhone" => &self.mobile_phone,
+            "preferredLanguage" => &self.preferred_language,
+            _ => return None,
+        })
+    }
+
+    /// [`User::string_attribute`], to change it.
+    pub fn string_attribute_mut(&mut self, name: &str) -> Option<&mut Option<String>> {
+        Some(match name {
+            "mail" => &mut self.mail,
+            "mailNickname" => &mut self.mail_nickname,
+            "displayName" => &mut self.display_name,
+            "givenName" => &mut self.given_name,
+            "surname" => &mut self.surname,
+            "department" => &mut self.department,
+            "jobTitle" => &mut self.job_title,
+            "employeeId" => &mut self.employee_id,
+            "companyName" => &mut self.company_name,
+            "country" => &mut self.country,
+            "city" => &mut self.city,
+            "officeLocation" => &mut self.office_location,
+            "mobilePhone" => &mut self.mobile_phone,
+            "preferredLanguage" => &mut self.preferred_language,
+            _ => return None,
+        })
+    }
+
     /// Removes an extension attribute and returns its value.
     pub fn remove_extension(&mut self, name: &str) -> Option<ExtensionValue> {
         self.extensions.remove(name)
@@ -457,6 +500,26 @@ mod tests {
             proptest::prop_assert_eq!(id.as_str(), expected.as_str());
             proptest::prop_assert_eq!(ObjectId::parse(&expected), Ok(id));
         }
+    }
+
+    #[test]
+    fn string_attributes_are_the_same_to_read_and_to_change() {
+        let mut user = User::new(ObjectId::from_u128(1), UserPrincipalName::parse("a@b.c").unwrap());
+        let mut strings = 0;
+        for name in USER_ATTRIBUTES {
+            assert_eq!(user.string_attribute(name).is_some(), user.string_attribute_mut(name).is_some(), "{name}");
+            if let Some(field) = user.string_attribute_mut(name) {
+                *field = Some(format!("value of {name}"));
+                strings += 1;
+            }
+            assert_eq!(
+                user.string_attribute(name).cloned().flatten(),
+                user.string_attribute_mut(name).and_then(|f| f.clone())
+            );
+        }
+        assert_eq!(strings, 14);
+        assert_eq!(user.string_attribute("displayName"), Some(&Some("value of displayName".to_owned())));
+        assert_eq!(user.string_attribute("accountEnabled"), None);
     }
 
     #[test]

@@ -19,7 +19,9 @@ pub struct UserSource<'a> {
 impl Source for UserSource<'_> {
     fn attribute(&self, name: &str) -> Option<Value> {
         let user = self.user;
-        let text = |value: &Option<String>| value.as_deref().map(Value::from);
+        if let Some(value) = user.string_attribute(name) {
+            return value.as_deref().map(Value::from);
+        }
         match name {
             "id" | "objectId" => Some(Value::from(user.id().as_str())),
             "userPrincipalName" => Some(Value::from(guest_principal_name(user.user_principal_name().as_str()))),
@@ -27,20 +29,6 @@ impl Source for UserSource<'_> {
             "IsSoftDeleted" => Some(Value::Boolean(self.is_soft_deleted)),
             "appRoleAssignments" => Some(Value::AppRoleAssignments(self.roles.to_vec())),
             "accountEnabled" => Some(Value::Boolean(user.account_enabled)),
-            "mail" => text(&user.mail),
-            "mailNickname" => text(&user.mail_nickname),
-            "displayName" => text(&user.display_name),
-            "givenName" => text(&user.given_name),
-            "surname" => text(&user.surname),
-            "department" => text(&user.department),
-            "jobTitle" => text(&user.job_title),
-            "employeeId" => text(&user.employee_id),
-            "companyName" => text(&user.company_name),
-            "country" => text(&user.country),
-            "city" => text(&user.city),
-            "officeLocation" => text(&user.office_location),
-            "mobilePhone" => text(&user.mobile_phone),
-            "preferredLanguage" => text(&user.preferred_language),
             "businessPhones" => {
                 (!user.business_phones.is_empty()).then(|| Value::strings(user.business_phones.iter().cloned()))
             }

@@ -1012,10 +1012,11 @@ async fn admin_lease(state: &dyn EngineStore, name: &str) -> anyhow::Result<Stri
             return Ok(owner);
         }
         if tokio::time::Instant::now() >= deadline {
-            bail!(
+            // A conflict with the cycle (409 in the admin API), not a failure of the server.
+            return Err(ServiceError::conflict(format!(
                 "a cycle of {name} is running: run this again when it has ended (`roster status {name}`), or stop it \
                  first with `roster app pause {name}`"
-            );
+            )));
         }
         tokio::time::sleep(Duration::from_millis(200)).await;
     }

@@ -157,6 +157,9 @@ pub(crate) fn change_from_row(
 
 /// A user from its stored JSON; an error names what is wrong.
 pub(crate) fn parse_user(id: &str, data: &str) -> Result<User, Corrupt> {
+    if let Some(user) = roster_directory::user_text::user_from_text(data) {
+        return Ok(user);
+    }
     let object = parse_object(id, data)?;
     user_from_object(&object, Position::User(0)).map_err(|error| Corrupt(format!("user {id}: {error}")))
 }

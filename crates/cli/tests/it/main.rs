@@ -10,6 +10,7 @@
 mod admin_api;
 mod admin_audit;
 mod admin_jobs;
+mod admin_openapi;
 mod admin_roles;
 mod cli;
 mod conformance;
