@@ -51,6 +51,7 @@ const TEMPLATE_CAPABILITIES: Capabilities<'static> = &[("id", &[O::Eq]), ("displ
 pub async fn templates(State(state): State<ApiState>, caller: Caller, RawQuery(raw): RawQuery) -> ApiResult<Response> {
     caller.check(Permission::ReadDirectory)?;
     let query = odata::parse_query(raw.as_deref().unwrap_or_default())?;
+    crate::sorting::check(&query.orderby, &[])?;
     if let Some(filter) = &query.filter {
         filter.check(TEMPLATE_CAPABILITIES, "ApplicationTemplate")?;
     }
@@ -179,6 +180,7 @@ const SP_CAPABILITIES: Capabilities<'static> =
 /// `GET /servicePrincipals`: the applications the caller may read.
 pub async fn list(State(state): State<ApiState>, caller: Caller, RawQuery(raw): RawQuery) -> ApiResult<Response> {
     let query = odata::parse_query(raw.as_deref().unwrap_or_default())?;
+    crate::sorting::check(&query.orderby, &[])?;
     if let Some(filter) = &query.filter {
         filter.check(SP_CAPABILITIES, "ServicePrincipal")?;
     }

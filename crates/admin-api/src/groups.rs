@@ -46,23 +46,28 @@ pub async fn list(State(state): State<ApiState>, caller: Caller, RawQuery(raw): 
     if let Some(filter) = &query.filter {
         filter.check(CAPABILITIES, "Group")?;
     }
-    if !query.orderby.is_empty() {
-        return Err(crate::users::unsupported_orderby());
-    }
+    crate::sorting::check(&query.orderby, &["displayName", "mailNickname", "id"])?;
     let top = query.page_size(100, 999)?;
     let options = odata::MatchOptions { case_insensitive: true };
-    let (value, next) = paging::scan(
-        &*state.stores.directory,
-        paging::after_object(query.skiptoken.as_deref())?,
-        top,
-        |group: Group| {
+    let store = &*state.stores.directory;
+    let (value, next) = if query.orderby.is_empty() {
+        paging::scan(store, paging::after_object(query.skiptoken.as_deref())?, top, |group: Group| {
             let object = object(&group);
             let kept =
                 query.filter.as_ref().is_none_or(|filter| filter.matches(&Value::Object(object.clone()), options));
             Ok(kept.then(|| paging::select(object, query.select.as_deref(), &[])))
-        },
-    )
-    .await?;
+        })
+        .await?
+    } else {
+        let keep = |group: Group| -> ApiResult<Option<Map<String, Value>>> {
+            let object = object(&group);
+            let kept =
+                query.filter.as_ref().is_none_or(|filter| filter.matches(&Value::Object(object.clone()), options));
+            Ok(kept.then_some(object))
+        };
+        let show = |object| paging::select(object, query.select.as_deref(), &[]);
+        crate::sorting::page(store, &query.orderby, query.skiptoken.as_deref(), top, keep, show).await?
+    };
     let count =
         if query.count && query.skiptoken.is_none() { Some(state.stores.directory.counts().await?.1) } else { None };
     let origin = Origin { base: &state.base_url, path: "/groups", query: raw.as_deref() };
@@ -213,6 +218,7 @@ pub async fn members(
 ) -> ApiResult<Response> {
     caller.check(Permission::ReadDirectory)?;
     let query = odata::parse_query(raw.as_deref().unwrap_or_default())?;
+    crate::sorting::check(&query.orderby, &[])?;
     let group = find(&state, &id).await?;
     let top = query.page_size(100, 999)?;
     let start = match paging::after_id(query.skiptoken.as_deref())? {

@@ -19,6 +19,7 @@ pub mod openapi;
 pub mod paging;
 pub mod plans;
 pub mod schema;
+pub mod sorting;
 pub mod synchronization;
 pub mod users;
 

@@ -132,6 +132,7 @@ pub async fn provisioning(
     RawQuery(raw): RawQuery,
 ) -> ApiResult<Response> {
     let query = odata::parse_query(raw.as_deref().unwrap_or_default())?;
+    crate::sorting::check_newest_first(&query.orderby)?;
     if let Some(filter) = &query.filter {
         filter.check(PROVISIONING_CAPABILITIES, "ProvisioningObjectSummary")?;
     }
@@ -241,6 +242,7 @@ pub async fn directory_audits(
 ) -> ApiResult<Response> {
     caller.check(Permission::ReadAudit)?;
     let query = odata::parse_query(raw.as_deref().unwrap_or_default())?;
+    crate::sorting::check_newest_first(&query.orderby)?;
     if let Some(filter) = &query.filter {
         filter.check(AUDIT_CAPABILITIES, "DirectoryAudit")?;
     }

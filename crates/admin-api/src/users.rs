@@ -19,6 +19,7 @@ use crate::body::GraphJson;
 use crate::error::{ApiResult, GraphError};
 use crate::odata::{self, Capabilities, Operator as O};
 use crate::paging::{self, Origin, Page};
+use crate::sorting;
 
 /// The properties a user list returns without `$select` (Graph's default set).
 pub const DEFAULT_SELECT: &[&str] = &[
@@ -36,6 +37,24 @@ pub const DEFAULT_SELECT: &[&str] = &[
 ];
 
 const TEXT: &[O] = &[O::Eq, O::Ne, O::Not, O::Ge, O::Le, O::In, O::StartsWith];
+
+/// What `$orderby` sorts users on.
+pub const SORTABLE: &[&str] = &[
+    "displayName",
+    "userPrincipalName",
+    "mail",
+    "givenName",
+    "surname",
+    "jobTitle",
+    "department",
+    "employeeId",
+    "companyName",
+    "city",
+    "country",
+    "officeLocation",
+    "accountEnabled",
+    "id",
+];
 
 /// Which properties `$filter` takes, with which operators (Graph's table for users).
 pub const CAPABILITIES: Capabilities<'static> = &[
@@ -71,15 +90,30 @@ pub async fn list(State(state): State<ApiState>, caller: Caller, RawQuery(raw): 
     if let Some(filter) = &query.filter {
         filter.check(CAPABILITIES, "User")?;
     }
-    if !query.orderby.is_empty() {
-        return Err(unsupported_orderby());
-    }
+    sorting::check(&query.orderby, SORTABLE)?;
     let top = query.page_size(100, 999)?;
     let options = odata::MatchOptions { case_insensitive: true };
+    let origin = Origin { base: &state.base_url, path: "/users", query: raw.as_deref() };
+    if !query.orderby.is_empty() {
+        let keep = |user: User| -> ApiResult<Option<Map<String, Value>>> {
+            if user.deleted_date_time.is_some() {
+                return Ok(None);
+            }
+            let object = object(&user)?;
+            let kept =
+                query.filter.as_ref().is_none_or(|filter| filter.matches(&Value::Object(object.clone()), options));
+            Ok(kept.then_some(object))
+        };
+        let show = |object| paging::select(object, query.select.as_deref(), DEFAULT_SELECT);
+        let (value, next) =
+            sorting::page(&*state.stores.directory, &query.orderby, query.skiptoken.as_deref(), top, keep, show)
+                .await?;
+        let count = if query.count && query.skiptoken.is_none() { Some(count(&state, &query).await?) } else { None };
+        return Ok(Page { context: "users", value, count, next }.into_json(&origin).into_response());
+    }
     if let Some(keys) = query.filter.as_ref().and_then(lookup_keys) {
         let value = looked_up(&state, &keys, &query, options).await?;
         let count = query.count.then_some(value.len() as u64);
-        let origin = Origin { base: &state.base_url, path: "/users", query: raw.as_deref() };
         return Ok(Page { context: "users", value, count, next: None }.into_json(&origin).into_response());
     }
     let shown = shown_properties(query.select.as_deref());
@@ -98,7 +132,6 @@ pub async fn list(State(state): State<ApiState>, caller: Caller, RawQuery(raw): 
         })
         .await?;
     let count = if query.count && query.skiptoken.is_none() { Some(count(&state, &query).await?) } else { None };
-    let origin = Origin { base: &state.base_url, path: "/users", query: raw.as_deref() };
     Ok(Page { context: "users", value, count, next }.into_json(&origin).into_response())
 }
 
@@ -246,14 +279,6 @@ async fn count(state: &ApiState, query: &odata::Query) -> ApiResult<u64> {
         Some(error) => Err(error.into()),
         None => Ok(total),
     }
-}
-
-pub(crate) fn unsupported_orderby() -> GraphError {
-    GraphError::new(
-        StatusCode::BAD_REQUEST,
-        "Request_UnsupportedQuery",
-        "$orderby is not supported yet on this collection: sort the results on your side",
-    )
 }
 
 /// `GET /users/{id}`: by object id or userPrincipalName, as Graph allows.

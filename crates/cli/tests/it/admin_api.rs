@@ -271,6 +271,29 @@ fn users_and_groups_have_graphs_shapes_and_rules() {
     assert_eq!((status, unsupported["error"]["code"].clone()), (400, json!("Request_UnsupportedQuery")));
     assert_eq!(api.get("/users?$top=1000").0, 400);
 
+    // $orderby, paged: every user once, in the order asked, whatever the page size.
+    let sorted = |query: &str| -> Vec<String> {
+        let mut names = Vec::new();
+        let mut next = Some(format!("/users?{query}&$top=1&$select=displayName"));
+        while let Some(url) = next {
+            let (status, page) = api.get(&url);
+            assert_eq!(status, 200, "{url}: {page}");
+            let value = page["value"].as_array().expect("users");
+            names.extend(value.iter().filter_map(|user| user["displayName"].as_str().map(str::to_owned)));
+            next = page["@odata.nextLink"].as_str().map(str::to_owned);
+        }
+        names
+    };
+    let ascending = ["Ada Lovelace", "Alan Turing", "Barbara Liskov", "Grace Hopper"];
+    assert_eq!(sorted("$orderby=displayName"), ascending);
+    let descending: Vec<&str> = ascending.iter().rev().copied().collect();
+    assert_eq!(sorted("$orderby=displayName%20desc"), descending);
+    assert_eq!(sorted("$orderby=displayName&$filter=startswith(displayName,'a')"), ["Ada Lovelace", "Alan Turing"]);
+    let (status, refused) = api.get("/users?$orderby=businessPhones");
+    assert_eq!((status, refused["error"]["code"].clone()), (400, json!("Request_UnsupportedQuery")), "{refused}");
+    assert_eq!(api.get("/auditLogs/directoryAudits?$orderby=activityDateTime%20desc&$top=1").0, 200);
+    assert_eq!(api.get("/auditLogs/directoryAudits?$orderby=activityDateTime").0, 400);
+
     let (status, _) = api.send(reqwest::Method::PATCH, &format!("/users/{id}"), Some(json!({"jobTitle": "Analyst"})));
     assert_eq!(status, 204);
     assert_eq!(api.get(&format!("/users/{id}")).1["jobTitle"], json!("Analyst"));
