@@ -5,6 +5,8 @@ use std::fmt;
 
 use time::OffsetDateTime;
 
+use crate::model::ObjectId;
+
 /// A directory role.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum Role {
@@ -99,6 +101,22 @@ pub struct AdminToken {
     pub created: OffsetDateTime,
     /// When it stops working, if ever.
     pub expires: Option<OffsetDateTime>,
+}
+
+/// A signed-in portal session as stored: the cookie holds its secret, the store only the secret's SHA-256 digest,
+/// so that a copy of the database signs nobody in.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PortalSession {
+    /// SHA-256 of the cookie's secret.
+    pub digest: [u8; 32],
+    /// The directory user signed in.
+    pub user: ObjectId,
+    /// When the user signed in.
+    pub created: OffsetDateTime,
+    /// When the session was last used (idle expiry counts from here).
+    pub seen: OffsetDateTime,
+    /// When it ends whatever its use (absolute expiry).
+    pub expires: OffsetDateTime,
 }
 
 #[cfg(test)]

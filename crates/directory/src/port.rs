@@ -16,7 +16,7 @@ use async_trait::async_trait;
 use serde_json::Value;
 use time::OffsetDateTime;
 
-use crate::access::{AdminToken, Role};
+use crate::access::{AdminToken, PortalSession, Role};
 use crate::audit::{Actor, AuditEntry};
 use crate::model::{Directory, Group, ObjectId, User};
 
@@ -257,6 +257,25 @@ pub trait DirectoryStore: Send + Sync {
     /// Revokes (deletes) an admin API token by name; a missing name is [`DirectoryError::NotFound`]. Audit:
     /// "Remove service principal credentials".
     async fn revoke_admin_token(&self, name: &str, actor: &Actor) -> Result<(), DirectoryError>;
+
+    /// Stores a new portal session; a digest already stored is a [`DirectoryError::Conflict`]. The user must exist.
+    async fn create_session(&self, session: &PortalSession) -> Result<(), DirectoryError>;
+
+    /// The portal session with this digest.
+    async fn session_by_digest(&self, digest: &[u8; 32]) -> Result<Option<PortalSession>, DirectoryError>;
+
+    /// Records a session's use at `seen`; `false` when there is no such session.
+    async fn touch_session(&self, digest: &[u8; 32], seen: OffsetDateTime) -> Result<bool, DirectoryError>;
+
+    /// Ends a session (sign out); `false` when there was none.
+    async fn delete_session(&self, digest: &[u8; 32]) -> Result<bool, DirectoryError>;
+
+    /// Ends every session of a user (a password change, a disabled account); how many there were. A user's
+    /// sessions also go with the user (a hard delete).
+    async fn delete_user_sessions(&self, user: &ObjectId) -> Result<usize, DirectoryError>;
+
+    /// Deletes the sessions unused since `idle_before` or past their absolute expiry at `now`; how many.
+    async fn prune_sessions(&self, idle_before: OffsetDateTime, now: OffsetDateTime) -> Result<usize, DirectoryError>;
 
     /// Writes audit entries on their own (for changes outside this port, such as roster's own service
     /// provider's enterprises and tokens).

@@ -54,7 +54,7 @@ fn check_password(password: &str) -> anyhow::Result<()> {
     Ok(())
 }
 
-/// Sets a directory user's password.
+/// Sets a directory user's password; the user's portal sessions end (whoever knew the old one is signed out).
 pub async fn set_password(stores: &Stores, actor: &Actor, user: &str, password: &str) -> anyhow::Result<()> {
     let id = ObjectId::parse(user)?;
     let hash = tokio::task::spawn_blocking({
@@ -63,7 +63,9 @@ pub async fn set_password(stores: &Stores, actor: &Actor, user: &str, password: 
     })
     .await
     .context("the hashing task failed")??;
-    Ok(stores.directory.set_password(&id, &hash, actor).await?)
+    stores.directory.set_password(&id, &hash, actor).await?;
+    stores.directory.delete_user_sessions(&id).await?;
+    Ok(())
 }
 
 /// `roster admin create`: a new directory user who is a Global Administrator, with a password. Returns the user.
@@ -209,6 +211,14 @@ impl Principal {
                 ip_address,
             },
             roles,
+        }
+    }
+
+    /// The directory user it is, when it is one (not a token).
+    pub fn user_id(&self) -> Option<ObjectId> {
+        match &self.initiator {
+            Initiator::User { id, .. } => ObjectId::parse(id).ok(),
+            _ => None,
         }
     }
 

@@ -17,6 +17,8 @@ pub mod error;
 pub mod notify;
 pub mod provisioning;
 pub mod secrets;
+pub mod sessions;
+pub mod throttle;
 
 use std::sync::Arc;
 

@@ -2,8 +2,9 @@
 //! key ([`Role::as_key`], read back with [`Role::parse`]), the rows of admin API tokens (their secrets only as
 //! SHA-256 digests), and the audit entries of passwords, roles and tokens, with Entra's activity names.
 
+use roster_directory::ObjectId;
 use roster_directory::User;
-use roster_directory::access::{AdminToken, Role};
+use roster_directory::access::{AdminToken, PortalSession, Role};
 use roster_directory::audit::{Actor, AuditEntry, Category, ModifiedProperty, TargetResource};
 use roster_directory::port::DirectoryError;
 use serde_json::Value;
@@ -111,6 +112,56 @@ pub(crate) fn admin_token_changed(actor: &Actor, id: &str, name: &str, role: &Ro
     let property = ModifiedProperty { display_name: "Role".to_owned(), old_value, new_value };
     let target = TargetResource::new("Other", id, name).with_properties(vec![property]);
     AuditEntry::new(actor, activity, Category::ApplicationManagement, operation, target)
+}
+
+/// A portal session's row of `portal_sessions` (times in Unix milliseconds).
+pub(crate) struct SessionRow {
+    pub(crate) digest: Vec<u8>,
+    pub(crate) user: String,
+    pub(crate) created: i64,
+    pub(crate) seen: i64,
+    pub(crate) expires: i64,
+}
+
+/// The columns, in [`SessionRow`]'s order.
+pub(crate) const SESSION_COLUMNS: &str = "digest, user_id, created, seen, expires";
+
+impl SessionRow {
+    /// The row of a session.
+    pub(crate) fn new(session: &PortalSession) -> Result<SessionRow, DirectoryError> {
+        Ok(SessionRow {
+            digest: session.digest.to_vec(),
+            user: session.user.as_str().to_owned(),
+            created: millis(session.created)?,
+            seen: millis(session.seen)?,
+            expires: millis(session.expires)?,
+        })
+    }
+
+    /// The session of a row read from the database.
+    pub(crate) fn into_session(self) -> Result<PortalSession, Corrupt> {
+        let digest = <[u8; 32]>::try_from(self.digest.as_slice())
+            .map_err(|_| Corrupt("the digest of a portal session is not 32 bytes".to_owned()))?;
+        let user = ObjectId::parse(&self.user)
+            .map_err(|error| Corrupt(format!("the user of a portal session, {:?}: {error}", self.user)))?;
+        Ok(PortalSession {
+            digest,
+            user,
+            created: parse_millis(self.created)?,
+            seen: parse_millis(self.seen)?,
+            expires: parse_millis(self.expires)?,
+        })
+    }
+}
+
+/// The error of a session whose digest another session has (a secret drawn twice).
+pub(crate) fn duplicate_session() -> DirectoryError {
+    DirectoryError::Conflict("a portal session with this secret already exists; draw a new secret".to_owned())
+}
+
+/// The error of a session for a user who does not exist.
+pub(crate) fn session_user_not_found(user: &ObjectId) -> DirectoryError {
+    DirectoryError::NotFound { kind: "user", id: user.to_string() }
 }
 
 #[cfg(test)]

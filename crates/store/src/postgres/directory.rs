@@ -25,7 +25,7 @@ mod import;
 mod objects;
 
 use async_trait::async_trait;
-use roster_directory::access::{AdminToken, Role};
+use roster_directory::access::{AdminToken, PortalSession, Role};
 use roster_directory::audit::{Actor, AuditEntry};
 use roster_directory::port::{
     ApplicationRecord, Assignment, AuditQuery, Change, Changed, DirectoryError, DirectoryStore, ImportSummary,
@@ -36,8 +36,9 @@ use serde_json::Value;
 use time::OffsetDateTime;
 
 use super::{Failure, PgStore, from_millis};
-use crate::access_rows::TokenRow;
+use crate::access_rows::{SessionRow, TokenRow};
 use crate::audit_rows::{AuditRange, AuditRow, prune_bound};
+use crate::directory_rows::millis;
 
 /// What a write changed, collected as it goes and appended just before its commit: the change log's entries in
 /// order, and the audit entries.
@@ -229,6 +230,34 @@ impl DirectoryStore for PgStore {
 
     async fn revoke_admin_token(&self, name: &str, actor: &Actor) -> Result<(), DirectoryError> {
         writing!(self, |transaction, written| access::revoke_token(&transaction, &mut written, name, actor).await?)
+    }
+
+    // Sessions are not directory changes: one statement each, autocommitted, without the change log's lock.
+    async fn create_session(&self, session: &PortalSession) -> Result<(), DirectoryError> {
+        let row = SessionRow::new(session)?;
+        reading!(self, |client| access::create_session(&client, &row, &session.user).await?)
+    }
+
+    async fn session_by_digest(&self, digest: &[u8; 32]) -> Result<Option<PortalSession>, DirectoryError> {
+        reading!(self, |client| access::session_by_digest(&client, digest).await?)
+    }
+
+    async fn touch_session(&self, digest: &[u8; 32], seen: OffsetDateTime) -> Result<bool, DirectoryError> {
+        let seen = millis(seen)?;
+        reading!(self, |client| access::touch_session(&client, digest, seen).await?)
+    }
+
+    async fn delete_session(&self, digest: &[u8; 32]) -> Result<bool, DirectoryError> {
+        reading!(self, |client| access::delete_session(&client, digest).await?)
+    }
+
+    async fn delete_user_sessions(&self, user: &ObjectId) -> Result<usize, DirectoryError> {
+        reading!(self, |client| access::delete_user_sessions(&client, user).await?)
+    }
+
+    async fn prune_sessions(&self, idle_before: OffsetDateTime, now: OffsetDateTime) -> Result<usize, DirectoryError> {
+        let (idle_before, now) = (millis(idle_before)?, millis(now)?);
+        reading!(self, |client| access::prune_sessions(&client, idle_before, now).await?)
     }
 
     async fn append_audit(&self, entries: &[AuditEntry]) -> Result<(), DirectoryError> {

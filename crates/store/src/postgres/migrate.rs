@@ -31,6 +31,11 @@ const MIGRATIONS: &[Migration] = &[
         name: "0004_audit_and_access.sql",
         sql: include_str!("../../migrations/postgres/0004_audit_and_access.sql"),
     },
+    Migration {
+        version: 5,
+        name: "0005_portal_sessions.sql",
+        sql: include_str!("../../migrations/postgres/0005_portal_sessions.sql"),
+    },
 ];
 
 /// The advisory lock key migrations hold (an arbitrary constant: "roster" in ASCII).

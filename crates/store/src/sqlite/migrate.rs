@@ -38,6 +38,11 @@ const MIGRATIONS: &[Migration] = &[
         name: "0006_audit_and_access.sql",
         sql: include_str!("../../migrations/sqlite/0006_audit_and_access.sql"),
     },
+    Migration {
+        version: 7,
+        name: "0007_portal_sessions.sql",
+        sql: include_str!("../../migrations/sqlite/0007_portal_sessions.sql"),
+    },
 ];
 
 /// The schema version this binary writes.

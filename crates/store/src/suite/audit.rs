@@ -8,7 +8,7 @@
 use std::collections::BTreeSet;
 
 use roster_directory::Directory;
-use roster_directory::access::{AdminToken, Role};
+use roster_directory::access::{AdminToken, PortalSession, Role};
 use roster_directory::audit::{Actor, AuditEntry, Category, Initiator, TargetResource};
 use roster_directory::port::{Assignment, AuditQuery, DirectoryError, DirectoryStore, Lifecycle, PrincipalKind};
 use serde_json::{Value, json};
@@ -469,6 +469,74 @@ pub async fn access_round_trip(store: &dyn DirectoryStore) {
     assert_eq!(store.admin_tokens().await.unwrap(), [read(&backup)]);
     let error = store.revoke_admin_token("ci", &actor(14)).await.unwrap_err();
     assert!(matches!(error, DirectoryError::NotFound { kind: "admin token", .. }), "{error:?}");
+}
+
+/// Portal sessions: stored by digest and read back with their times to the millisecond; a digest used twice and a
+/// user who does not exist refused; a use recorded (never moving back); a sign-out, a user's sign-out everywhere
+/// and the pruning of idle and expired sessions delete exactly theirs; sessions go with their user. No session
+/// write is a directory change or an audit entry.
+pub async fn portal_sessions(store: &dyn DirectoryStore) {
+    let people =
+        Directory { users: vec![user(1, "ann@x.example", "Ann"), user(2, "bob@x.example", "Bob")], groups: vec![] };
+    store.import(people, &actor(0)).await.unwrap();
+    let (ann, bob) = (id(1), id(2));
+    let head = store.head().await.unwrap();
+    let audits = all(store).await.len();
+    let session = |byte: u8, user: &roster_directory::ObjectId, created: i64, expires: i64| PortalSession {
+        digest: [byte; 32],
+        user: user.clone(),
+        created: at(created),
+        seen: at(created),
+        expires: at(expires),
+    };
+    let read = |session: &PortalSession| PortalSession {
+        created: to_millisecond(session.created),
+        seen: to_millisecond(session.seen),
+        expires: to_millisecond(session.expires),
+        ..session.clone()
+    };
+    let ann_1 = session(1, &ann, 0, 12 * 3_600_000);
+    let ann_2 = session(2, &ann, 1_000, 12 * 3_600_000);
+    let bob_1 = session(3, &bob, 2_000, 3_000);
+    for stored in [&ann_1, &ann_2, &bob_1] {
+        store.create_session(stored).await.unwrap();
+    }
+    assert_eq!(store.session_by_digest(&[1; 32]).await.unwrap(), Some(read(&ann_1)));
+    assert_eq!(store.session_by_digest(&[9; 32]).await.unwrap(), None);
+    let error = store.create_session(&session(1, &bob, 5, 10)).await.unwrap_err();
+    assert!(matches!(error, DirectoryError::Conflict(_)), "{error:?}");
+    let error = store.create_session(&session(7, &id(999), 5, 10)).await.unwrap_err();
+    assert!(matches!(error, DirectoryError::NotFound { kind: "user", .. }), "{error:?}");
+    let user = store.session_by_digest(&[1; 32]).await.unwrap().map(|session| session.user);
+    assert_eq!(user, Some(ann.clone()), "a refused session changes none");
+
+    assert!(store.touch_session(&[1; 32], at(60_000)).await.unwrap());
+    assert!(store.touch_session(&[1; 32], at(30_000)).await.unwrap(), "an older use does not move it back");
+    let seen = store.session_by_digest(&[1; 32]).await.unwrap().map(|session| session.seen);
+    assert_eq!(seen, Some(to_millisecond(at(60_000))));
+    assert!(!store.touch_session(&[9; 32], at(60_000)).await.unwrap());
+
+    // Pruned at 10 s with an idle bound of 30 s: ann_2 (seen at 1 s) is idle, bob_1 (expires at 3 s) expired.
+    assert_eq!(store.prune_sessions(at(30_000), at(10_000)).await.unwrap(), 2);
+    assert_eq!(store.session_by_digest(&[2; 32]).await.unwrap(), None);
+    assert_eq!(store.session_by_digest(&[3; 32]).await.unwrap(), None);
+    assert!(store.session_by_digest(&[1; 32]).await.unwrap().is_some());
+
+    assert!(store.delete_session(&[1; 32]).await.unwrap());
+    assert!(!store.delete_session(&[1; 32]).await.unwrap());
+    for stored in [&ann_1, &ann_2, &bob_1] {
+        store.create_session(stored).await.unwrap();
+    }
+    assert_eq!(store.delete_user_sessions(&ann).await.unwrap(), 2);
+    assert_eq!(store.session_by_digest(&[3; 32]).await.unwrap(), Some(read(&bob_1)));
+    store.set_lifecycle(&bob, Lifecycle::HardDelete, &actor(1)).await.unwrap();
+    assert_eq!(store.session_by_digest(&[3; 32]).await.unwrap(), None, "sessions go with their user");
+    assert_eq!(
+        store.head().await.unwrap(),
+        roster_directory::port::Seq(head.0 + 1),
+        "only the hard delete is a directory change"
+    );
+    assert_eq!(all(store).await.len(), audits + 1, "only the hard delete is audited");
 }
 
 /// An entry at `offset_ms` after the fixed instant (a whole millisecond), numbered `n`.

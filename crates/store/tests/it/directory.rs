@@ -66,6 +66,12 @@ async fn access_round_trip() {
 }
 
 #[tokio::test]
+async fn portal_sessions() {
+    let (store, _dir) = fresh_store();
+    roster_store::suite::audit::portal_sessions(&store).await;
+}
+
+#[tokio::test]
 async fn audit_paging_and_pruning() {
     let (store, _dir) = fresh_store();
     roster_store::suite::audit::audit_paging_and_pruning(&store).await;

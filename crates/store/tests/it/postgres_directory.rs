@@ -57,6 +57,11 @@ async fn access_round_trip() {
 }
 
 #[tokio::test]
+async fn portal_sessions() {
+    roster_store::suite::audit::portal_sessions(&TestServer::shared().store().await).await;
+}
+
+#[tokio::test]
 async fn audit_paging_and_pruning() {
     roster_store::suite::audit::audit_paging_and_pruning(&TestServer::shared().store().await).await;
 }

@@ -4,15 +4,15 @@
 
 use deadpool_postgres::GenericClient;
 use roster_directory::ObjectId;
-use roster_directory::access::{AdminToken, Role};
+use roster_directory::access::{AdminToken, PortalSession, Role};
 use roster_directory::audit::Actor;
 use tokio_postgres::Row;
 
 use super::Written;
 use super::changes::parse_id;
 use super::objects::{not_found, user};
-use crate::access_rows::{self, TokenRow, parse_role};
-use crate::postgres::{Failure, unique_violation};
+use crate::access_rows::{self, SESSION_COLUMNS, SessionRow, TokenRow, parse_role};
+use crate::postgres::{Failure, foreign_key_violation, unique_violation};
 
 /// The columns [`token_row`] reads.
 const TOKEN_COLUMNS: &str = "name, id, role, digest, created, expires";
@@ -174,4 +174,66 @@ fn token_row(row: &Row) -> Result<AdminToken, Failure> {
         expires: row.try_get(5)?,
     };
     Ok(row.into_token()?)
+}
+
+/// Stores a new portal session.
+pub(super) async fn create_session(
+    client: &impl GenericClient,
+    row: &SessionRow,
+    user: &ObjectId,
+) -> Result<(), Failure> {
+    let statement = client
+        .prepare_cached(&format!("INSERT INTO portal_sessions ({SESSION_COLUMNS}) VALUES ($1, $2, $3, $4, $5)"))
+        .await?;
+    let values: [&(dyn tokio_postgres::types::ToSql + Sync); 5] =
+        [&row.digest, &row.user, &row.created, &row.seen, &row.expires];
+    match client.execute(&statement, &values).await {
+        Ok(_) => Ok(()),
+        Err(error) if unique_violation(&error).is_some() => Err(access_rows::duplicate_session().into()),
+        Err(error) if foreign_key_violation(&error) => Err(access_rows::session_user_not_found(user).into()),
+        Err(error) => Err(error.into()),
+    }
+}
+
+/// The portal session with this digest.
+pub(super) async fn session_by_digest(
+    client: &impl GenericClient,
+    digest: &[u8; 32],
+) -> Result<Option<PortalSession>, Failure> {
+    let statement =
+        client.prepare_cached(&format!("SELECT {SESSION_COLUMNS} FROM portal_sessions WHERE digest = $1")).await?;
+    let Some(row) = client.query_opt(&statement, &[&&digest[..]]).await? else { return Ok(None) };
+    let row = SessionRow {
+        digest: row.try_get(0)?,
+        user: row.try_get(1)?,
+        created: row.try_get(2)?,
+        seen: row.try_get(3)?,
+        expires: row.try_get(4)?,
+    };
+    Ok(Some(row.into_session()?))
+}
+
+/// Records a session's use; whether it exists.
+pub(super) async fn touch_session(client: &impl GenericClient, digest: &[u8; 32], seen: i64) -> Result<bool, Failure> {
+    let statement =
+        client.prepare_cached("UPDATE portal_sessions SET seen = greatest(seen, $2) WHERE digest = $1").await?;
+    Ok(client.execute(&statement, &[&&digest[..], &seen]).await? == 1)
+}
+
+/// Ends a session; whether there was one.
+pub(super) async fn delete_session(client: &impl GenericClient, digest: &[u8; 32]) -> Result<bool, Failure> {
+    let statement = client.prepare_cached("DELETE FROM portal_sessions WHERE digest = $1").await?;
+    Ok(client.execute(&statement, &[&&digest[..]]).await? == 1)
+}
+
+/// Ends every session of a user; how many.
+pub(super) async fn delete_user_sessions(client: &impl GenericClient, user: &ObjectId) -> Result<usize, Failure> {
+    let statement = client.prepare_cached("DELETE FROM portal_sessions WHERE user_id = $1").await?;
+    Ok(usize::try_from(client.execute(&statement, &[&user.as_str()]).await?).unwrap_or(usize::MAX))
+}
+
+/// Deletes idle and expired sessions; how many.
+pub(super) async fn prune_sessions(client: &impl GenericClient, idle_before: i64, now: i64) -> Result<usize, Failure> {
+    let statement = client.prepare_cached("DELETE FROM portal_sessions WHERE seen < $1 OR expires <= $2").await?;
+    Ok(usize::try_from(client.execute(&statement, &[&idle_before, &now]).await?).unwrap_or(usize::MAX))
 }

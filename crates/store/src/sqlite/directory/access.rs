@@ -3,14 +3,14 @@
 //! changed something.
 
 use roster_directory::ObjectId;
-use roster_directory::access::{AdminToken, Role};
+use roster_directory::access::{AdminToken, PortalSession, Role};
 use roster_directory::audit::{Actor, AuditEntry};
 use rusqlite::{Connection, OptionalExtension, Row, params};
 
 use super::changes::parse_id;
 use super::objects::{not_found, user};
-use crate::access_rows::{self, TokenRow, parse_role};
-use crate::sqlite::{Failure, unique_violation};
+use crate::access_rows::{self, SESSION_COLUMNS, SessionRow, TokenRow, parse_role};
+use crate::sqlite::{Failure, foreign_key_violation, unique_violation};
 
 /// The columns [`token_columns`] reads.
 const TOKEN_COLUMNS: &str = "name, id, role, digest, created, expires";
@@ -167,4 +167,56 @@ fn token_columns(row: &Row<'_>) -> rusqlite::Result<TokenRow> {
         created: row.get(4)?,
         expires: row.get(5)?,
     })
+}
+
+/// Stores a new portal session.
+pub(super) fn create_session(connection: &Connection, row: &SessionRow, user: &ObjectId) -> Result<(), Failure> {
+    let inserted = connection
+        .prepare_cached(&format!("INSERT INTO portal_sessions ({SESSION_COLUMNS}) VALUES (?1, ?2, ?3, ?4, ?5)"))?
+        .execute(params![row.digest, row.user, row.created, row.seen, row.expires]);
+    match inserted {
+        Ok(_) => Ok(()),
+        Err(error) if unique_violation(&error).is_some() => Err(access_rows::duplicate_session().into()),
+        Err(error) if foreign_key_violation(&error) => Err(access_rows::session_user_not_found(user).into()),
+        Err(error) => Err(error.into()),
+    }
+}
+
+/// The portal session with this digest.
+pub(super) fn session_by_digest(connection: &Connection, digest: &[u8; 32]) -> Result<Option<PortalSession>, Failure> {
+    let row = connection
+        .prepare_cached(&format!("SELECT {SESSION_COLUMNS} FROM portal_sessions WHERE digest = ?1"))?
+        .query_row([&digest[..]], |row| {
+            Ok(SessionRow {
+                digest: row.get(0)?,
+                user: row.get(1)?,
+                created: row.get(2)?,
+                seen: row.get(3)?,
+                expires: row.get(4)?,
+            })
+        })
+        .optional()?;
+    Ok(row.map(SessionRow::into_session).transpose()?)
+}
+
+/// Records a session's use; whether it exists.
+pub(super) fn touch_session(connection: &Connection, digest: &[u8; 32], seen: i64) -> Result<bool, Failure> {
+    let sql = "UPDATE portal_sessions SET seen = max(seen, ?2) WHERE digest = ?1";
+    Ok(connection.prepare_cached(sql)?.execute(params![&digest[..], seen])? == 1)
+}
+
+/// Ends a session; whether there was one.
+pub(super) fn delete_session(connection: &Connection, digest: &[u8; 32]) -> Result<bool, Failure> {
+    Ok(connection.prepare_cached("DELETE FROM portal_sessions WHERE digest = ?1")?.execute([&digest[..]])? == 1)
+}
+
+/// Ends every session of a user; how many.
+pub(super) fn delete_user_sessions(connection: &Connection, user: &ObjectId) -> Result<usize, Failure> {
+    Ok(connection.prepare_cached("DELETE FROM portal_sessions WHERE user_id = ?1")?.execute([user.as_str()])?)
+}
+
+/// Deletes idle and expired sessions; how many.
+pub(super) fn prune_sessions(connection: &Connection, idle_before: i64, now: i64) -> Result<usize, Failure> {
+    let sql = "DELETE FROM portal_sessions WHERE seen < ?1 OR expires <= ?2";
+    Ok(connection.prepare_cached(sql)?.execute(params![idle_before, now])?)
 }

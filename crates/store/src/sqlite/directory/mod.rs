@@ -22,7 +22,7 @@ mod import;
 mod objects;
 
 use async_trait::async_trait;
-use roster_directory::access::{AdminToken, Role};
+use roster_directory::access::{AdminToken, PortalSession, Role};
 use roster_directory::audit::{Actor, AuditEntry};
 use roster_directory::port::{
     ApplicationRecord, Assignment, AuditQuery, Change, DirectoryError, DirectoryStore, ImportSummary, Lifecycle, Seq,
@@ -33,8 +33,9 @@ use serde_json::Value;
 use time::OffsetDateTime;
 
 use super::{Failure, SqliteStore, blocking, in_read_transaction};
-use crate::access_rows::TokenRow;
+use crate::access_rows::{SessionRow, TokenRow};
 use crate::audit_rows::{AuditRange, AuditRow, prune_bound};
+use crate::directory_rows::millis;
 
 impl SqliteStore {
     /// Runs a directory write on the writer, as [`SqliteStore::write_as`] does: `work` pushes the audit entries of
@@ -225,6 +226,37 @@ impl DirectoryStore for SqliteStore {
     async fn revoke_admin_token(&self, name: &str, actor: &Actor) -> Result<(), DirectoryError> {
         let (name, actor) = (name.to_owned(), actor.clone());
         self.audited(move |connection, entries| access::revoke_token(connection, &name, &actor, entries)).await
+    }
+
+    async fn create_session(&self, session: &PortalSession) -> Result<(), DirectoryError> {
+        let row = SessionRow::new(session)?;
+        let user = session.user.clone();
+        self.write_as(move |connection| access::create_session(connection, &row, &user)).await
+    }
+
+    async fn session_by_digest(&self, digest: &[u8; 32]) -> Result<Option<PortalSession>, DirectoryError> {
+        let digest = *digest;
+        self.point_read_as(move |connection| access::session_by_digest(connection, &digest)).await
+    }
+
+    async fn touch_session(&self, digest: &[u8; 32], seen: OffsetDateTime) -> Result<bool, DirectoryError> {
+        let (digest, seen) = (*digest, millis(seen)?);
+        self.write_as(move |connection| access::touch_session(connection, &digest, seen)).await
+    }
+
+    async fn delete_session(&self, digest: &[u8; 32]) -> Result<bool, DirectoryError> {
+        let digest = *digest;
+        self.write_as(move |connection| access::delete_session(connection, &digest)).await
+    }
+
+    async fn delete_user_sessions(&self, user: &ObjectId) -> Result<usize, DirectoryError> {
+        let user = user.clone();
+        self.write_as(move |connection| access::delete_user_sessions(connection, &user)).await
+    }
+
+    async fn prune_sessions(&self, idle_before: OffsetDateTime, now: OffsetDateTime) -> Result<usize, DirectoryError> {
+        let (idle_before, now) = (millis(idle_before)?, millis(now)?);
+        self.write_as(move |connection| access::prune_sessions(connection, idle_before, now)).await
     }
 
     async fn append_audit(&self, entries: &[AuditEntry]) -> Result<(), DirectoryError> {

@@ -1,0 +1,101 @@
+//! Portal sessions over a real SQLite store: sign-in, a live session, its CSRF token, idle and absolute expiry,
+//! the ends a session meets (sign-out, a password change, a disabled account, a lost role).
+
+#![allow(clippy::unwrap_used, clippy::expect_used, reason = "a failed step is a test failure with its message")]
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use roster_directory::audit::{Actor, Initiator};
+use roster_directory::port::Lifecycle;
+use roster_service::sessions::{self, SessionPolicy};
+use roster_service::{Stores, access};
+use time::OffsetDateTime;
+
+const PASSWORD: &str = "correct horse battery staple";
+
+fn cli() -> Actor {
+    Actor::new(Initiator::command_line("test"), OffsetDateTime::now_utc())
+}
+
+async fn admin(stores: &Stores) -> roster_directory::User {
+    access::create_admin(stores, &cli(), "ada@contoso.example", Some("Ada"), PASSWORD).await.unwrap()
+}
+
+fn stores(dir: &tempfile::TempDir) -> Stores {
+    let store = roster_store::SqliteStore::open(&dir.path().join("roster.db")).unwrap();
+    Stores::over(Arc::new(store))
+}
+
+#[tokio::test]
+async fn a_session_lives_until_it_ends() {
+    let dir = tempfile::tempdir().unwrap();
+    let stores = stores(&dir);
+    let ada = admin(&stores).await;
+    let policy = SessionPolicy::default();
+    let now = OffsetDateTime::now_utc();
+
+    for (upn, password) in [("ada@contoso.example", "wrong password!!"), ("nobody@contoso.example", PASSWORD)] {
+        assert!(sessions::sign_in(&stores, upn, password, None, now, policy).await.unwrap().is_none(), "{upn}");
+    }
+    let opened = sessions::sign_in(&stores, "ADA@contoso.example", PASSWORD, None, now, policy).await.unwrap();
+    let opened = opened.expect("a session");
+    assert!(opened.secret.starts_with(sessions::SESSION_PREFIX));
+    let again = sessions::sign_in(&stores, "ada@contoso.example", PASSWORD, None, now, policy).await.unwrap();
+    assert_ne!(again.expect("another session").secret, opened.secret, "each sign-in has a new secret");
+
+    let (principal, _) = sessions::open(&stores, &opened.secret, None, now, policy).await.unwrap().expect("live");
+    assert_eq!(principal.user_id().as_ref(), Some(ada.id()));
+    assert!(sessions::csrf_matches(&opened.secret, &sessions::csrf_token(&opened.secret)));
+    for forged in ["", "roster_ps_", "roster_ps_0000", "roster_at_0000", &opened.secret[..opened.secret.len() - 1]] {
+        assert!(sessions::open(&stores, forged, None, now, policy).await.unwrap().is_none(), "{forged:?}");
+    }
+
+    // Idle: an hour without use ends it; use within the hour keeps it.
+    let later = now + Duration::from_secs(50 * 60);
+    assert!(sessions::open(&stores, &opened.secret, None, later, policy).await.unwrap().is_some());
+    let idle = later + Duration::from_secs(61 * 60);
+    assert!(sessions::open(&stores, &opened.secret, None, idle, policy).await.unwrap().is_none());
+    assert!(sessions::open(&stores, &opened.secret, None, later, policy).await.unwrap().is_none(), "deleted");
+
+    // Absolute: twelve hours, however used.
+    let short = SessionPolicy { idle: Duration::from_secs(3600), absolute: Duration::from_secs(90) };
+    let opened = sessions::sign_in(&stores, "ada@contoso.example", PASSWORD, None, now, short).await.unwrap().unwrap();
+    assert!(
+        sessions::open(&stores, &opened.secret, None, now + Duration::from_secs(60), short).await.unwrap().is_some()
+    );
+    assert!(
+        sessions::open(&stores, &opened.secret, None, now + Duration::from_secs(91), short).await.unwrap().is_none()
+    );
+
+    // Sign-out, a password change, a disabled account, a lost role: each ends the session.
+    let sign_in = || sessions::sign_in(&stores, "ada@contoso.example", PASSWORD, None, now, policy);
+    let live = |secret: String| {
+        let stores = stores.clone();
+        async move { sessions::open(&stores, &secret, None, now, policy).await.unwrap().is_some() }
+    };
+    let opened = sign_in().await.unwrap().unwrap();
+    sessions::sign_out(&stores, &opened.secret).await.unwrap();
+    assert!(!live(opened.secret).await, "signed out");
+
+    let opened = sign_in().await.unwrap().unwrap();
+    access::set_password(&stores, &cli(), ada.id().as_str(), PASSWORD).await.unwrap();
+    assert!(!live(opened.secret).await, "a password change signs out");
+
+    let opened = sign_in().await.unwrap().unwrap();
+    stores.directory.set_lifecycle(ada.id(), Lifecycle::Disable, &cli()).await.unwrap();
+    assert!(!live(opened.secret.clone()).await, "a disabled account");
+    stores.directory.set_lifecycle(ada.id(), Lifecycle::Enable, &cli()).await.unwrap();
+    assert!(!live(opened.secret).await, "the session ended for good");
+
+    let opened = sign_in().await.unwrap().unwrap();
+    access::remove_role(&stores, &cli(), ada.id().as_str(), "global-administrator").await.unwrap();
+    assert!(!live(opened.secret).await, "no role, no session");
+    assert!(sign_in().await.unwrap().is_none(), "nor a sign-in");
+
+    // The pruner deletes what has ended by itself.
+    access::add_role(&stores, &cli(), ada.id().as_str(), "global-administrator").await.unwrap();
+    sign_in().await.unwrap().unwrap();
+    assert_eq!(sessions::prune(&stores, now + Duration::from_secs(30 * 60), policy).await.unwrap(), 0);
+    assert_eq!(sessions::prune(&stores, now + Duration::from_secs(13 * 3600), policy).await.unwrap(), 1);
+}
