@@ -80,13 +80,19 @@ pub async fn find(state: &ApiState, id: &str) -> ApiResult<Group> {
     state.stores.directory.group(&object_id).await?.ok_or_else(|| GraphError::not_found(id))
 }
 
-/// `GET /groups/{id}`.
-pub async fn get(State(state): State<ApiState>, caller: Caller, Path(id): Path<String>) -> ApiResult<Json<Value>> {
+/// `GET /groups/{id}`, with the properties `$select` names (and `id`), as Graph's.
+pub async fn get(
+    State(state): State<ApiState>,
+    caller: Caller,
+    Path(id): Path<String>,
+    RawQuery(raw): RawQuery,
+) -> ApiResult<Json<Value>> {
     caller.check(Permission::ReadDirectory)?;
+    let query = odata::parse_query(raw.as_deref().unwrap_or_default())?;
     let group = find(&state, &id).await?;
     let mut object = object(&group);
     object.insert("@odata.context".to_owned(), json!(format!("{}/$metadata#groups/$entity", state.base_url)));
-    Ok(Json(Value::Object(object)))
+    Ok(Json(paging::select(object, query.select.as_deref(), &[])))
 }
 
 /// The ids of `members@odata.bind` (`https://.../directoryObjects/{id}` or a bare id), at most 20 as in Graph.

@@ -49,17 +49,18 @@ pub struct ApiState {
 pub const MAX_BODY: usize = 1024 * 1024;
 
 /// The admin API's routes, to nest at `/api/v1.0`: [`openapi::operations`], each path with its methods; a wrong
-/// method gets 405 and an unknown path 404, both with Graph's error body.
+/// method gets 405 (with `Allow`) and an unknown path 404, both with Graph's error body.
 pub fn router(state: ApiState) -> Router {
+    routes().with_state(state)
+}
+
+/// The routes of [`openapi::operations`], one table for the router and the document.
+fn routes() -> Router<ApiState> {
     let mut router = Router::new();
     for operation in openapi::operations() {
         router = router.route(&operation.path, operation.route);
     }
-    router
-        .fallback(not_found)
-        .method_not_allowed_fallback(method_not_allowed)
-        .layer(DefaultBodyLimit::max(MAX_BODY))
-        .with_state(state)
+    router.fallback(not_found).method_not_allowed_fallback(method_not_allowed).layer(DefaultBodyLimit::max(MAX_BODY))
 }
 
 async fn not_found(uri: axum::http::Uri) -> error::GraphError {

@@ -1,42 +1,71 @@
-//! The admin API's operations as one table ([`operations`]): the router is built from it ([`crate::router`]) and
-//! so is the OpenAPI 3.1 document served at `GET /api/v1.0/$openapi` ([`document`]), so that the two cannot
-//! disagree. Schemas are in [`schemas`]: loose where Graph's objects are open (extra properties allowed), exact
-//! where a client relies on a shape (the collection envelope, Graph's error body).
+//! The admin API's operations as one table ([`operations`]; its rows in [`directory`] and [`provisioning`]): the
+//! router is built from it ([`crate::router`]) and so is the OpenAPI 3.1 document served at
+//! `GET /api/v1.0/$openapi` ([`document`]), so that the two cannot disagree. A row's method and handler come from
+//! one constructor (`get`, `post`, `put`, `patch`, `delete`), its path is both the route and the documented path,
+//! and its error statuses follow from what it takes (a path parameter names something that may not exist, a query
+//! option or a body may be malformed, a JSON body may be too large or of another media type) plus the ones its
+//! handler adds (an [`Operation`]'s `errors`). The component schemas are in [`schemas`], [`job_schemas`] and
+//! [`bodies`]: loose where Graph's objects are open (other properties allowed), exact where a client relies on a
+//! shape (the collection envelope, Graph's error body, a job's events).
 
+pub mod bodies;
+pub mod directory;
+pub mod job_schemas;
+pub mod provisioning;
 pub mod schemas;
 
 use axum::Json;
 use axum::extract::State;
+use axum::handler::Handler;
 use axum::http::Method;
-use axum::routing::{MethodRouter, delete, get, patch, post, put};
+use axum::routing::{self, MethodRouter};
 use serde_json::{Map, Value, json};
 
-use crate::{
-    ApiState, applications, enterprises, events, groups, logs, on_demand, plans, schema, synchronization, users,
-};
+use crate::ApiState;
 
-/// The query options an operation reads.
+/// A query option an operation reads.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Query {
-    /// None.
-    None,
-    /// A collection's: `$filter`, `$select`, `$top`, `$skiptoken`, `$count`, `$orderby`.
-    Collection,
-    /// An object's: `$select`.
+pub enum Param {
+    /// `$filter`.
+    Filter,
+    /// `$select`: comma-separated property names.
     Select,
+    /// `$orderby` on the collection's sortable properties.
+    OrderBy,
+    /// `$orderby` where the collection has one order, newest first: only `activityDateTime desc`.
+    NewestFirst,
+    /// `$top`, from 1 to this many.
+    Top(u16),
+    /// `$skiptoken`, as a `@odata.nextLink` gives it.
+    SkipToken,
+    /// `$count`.
+    Count,
+}
+
+/// The options of a directory collection (users, groups).
+pub const DIRECTORY_QUERY: &[Param] =
+    &[Param::Filter, Param::Select, Param::OrderBy, Param::Top(999), Param::SkipToken, Param::Count];
+
+/// The request body an operation reads.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Body {
+    /// A JSON body of this component schema, required, as `application/json` (400, 413, 415).
+    Json(&'static str),
+    /// A JSON body of this component schema that may be left out; any media type is read as JSON (400, 413).
+    Optional(&'static str),
 }
 
 /// What an operation answers when it succeeds.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Success {
-    /// A JSON body with this status and component schema.
+    /// A JSON body of this component schema, with this status.
     Json(u16, &'static str),
-    /// No body (204).
+    /// 204, no body.
     NoContent,
-    /// 202 with a `Location` header and no body.
+    /// 202, no body: the work goes on in the background.
     Accepted,
-    /// A server-sent event stream.
-    EventStream,
+    /// 200, a `text/event-stream` of events of this component schema.
+    EventStream(&'static str),
 }
 
 /// One operation: its method and path (below `/api/v1.0`, parameters as `{name}`), its documentation, and the
@@ -50,520 +79,150 @@ pub struct Operation {
     pub id: &'static str,
     /// One line on what it does.
     pub summary: &'static str,
-    /// The tag it is listed under.
+    /// The tag it is listed under (one of [`TAGS`]).
     pub tag: &'static str,
     /// The query options it reads.
-    pub query: Query,
-    /// The component schema of its JSON request body, if it takes one.
-    pub body: Option<&'static str>,
+    pub query: &'static [Param],
+    /// Its request body, if it reads one.
+    pub body: Option<Body>,
     /// Its answer on success.
     pub success: Success,
-    /// The handler.
+    /// The headers its success answer always carries.
+    pub headers: &'static [&'static str],
+    /// The error statuses its handler answers besides those that follow from its path, query and body.
+    pub errors: &'static [u16],
+    /// Whether it is served without a token.
+    pub public: bool,
+    /// The handler, for this method only.
     pub route: MethodRouter<ApiState>,
 }
 
-/// Operation builder: `op(method, path, id, summary, tag, success, route)`, then `.query(...)`, `.body(...)`.
-fn op(
-    method: Method,
-    path: impl Into<String>,
-    id: &'static str,
-    summary: &'static str,
-    tag: &'static str,
-    success: Success,
-    route: MethodRouter<ApiState>,
-) -> Operation {
-    Operation { method, path: path.into(), id, summary, tag, query: Query::None, body: None, success, route }
-}
-
 impl Operation {
-    fn query(mut self, query: Query) -> Operation {
-        self.query = query;
-        self
+    fn new(
+        method: Method,
+        route: MethodRouter<ApiState>,
+        path: String,
+        id: &'static str,
+        summary: &'static str,
+    ) -> Self {
+        Operation {
+            method,
+            path,
+            id,
+            summary,
+            tag: "",
+            query: &[],
+            body: None,
+            success: Success::NoContent,
+            headers: &[],
+            errors: &[],
+            public: false,
+            route,
+        }
     }
 
-    fn body(mut self, schema: &'static str) -> Operation {
-        self.body = Some(schema);
-        self
+    fn query(self, query: &'static [Param]) -> Self {
+        Operation { query, ..self }
+    }
+
+    fn body(self, schema: &'static str) -> Self {
+        Operation { body: Some(Body::Json(schema)), ..self }
+    }
+
+    fn optional_body(self, schema: &'static str) -> Self {
+        Operation { body: Some(Body::Optional(schema)), ..self }
+    }
+
+    fn ok(self, status: u16, schema: &'static str) -> Self {
+        Operation { success: Success::Json(status, schema), ..self }
+    }
+
+    fn accepted(self) -> Self {
+        Operation { success: Success::Accepted, ..self }
+    }
+
+    fn events(self, schema: &'static str) -> Self {
+        Operation { success: Success::EventStream(schema), ..self }
+    }
+
+    fn headers(self, headers: &'static [&'static str]) -> Self {
+        Operation { headers, ..self }
+    }
+
+    fn errors(self, errors: &'static [u16]) -> Self {
+        Operation { errors, ..self }
+    }
+
+    fn public(self) -> Self {
+        Operation { public: true, ..self }
+    }
+
+    /// Every error status it answers, in order: its `errors` and those of its path, query, body and
+    /// token.
+    pub fn error_statuses(&self) -> Vec<u16> {
+        let mut statuses = self.errors.to_vec();
+        if !self.query.is_empty() || self.body.is_some() {
+            statuses.push(400);
+        }
+        if !self.public {
+            statuses.push(401);
+        }
+        if !path_parameters(&self.path).is_empty() {
+            statuses.push(404);
+        }
+        match self.body {
+            Some(Body::Json(_)) => statuses.extend([413, 415]),
+            Some(Body::Optional(_)) => statuses.push(413),
+            None => {}
+        }
+        statuses.sort_unstable();
+        statuses.dedup();
+        statuses
     }
 }
+
+/// The constructors of rows, one per method: `get(path, id, summary, handler)` is `GET` of `path` in the document
+/// and `axum::routing::get(handler)` in the router.
+macro_rules! methods {
+    ($($name:ident $method:ident),+) => {$(
+        #[doc = concat!("`", stringify!($method), "` of `path`, served by `handler`.")]
+        fn $name<H: Handler<T, ApiState>, T: 'static>(
+            path: impl Into<String>,
+            id: &'static str,
+            summary: &'static str,
+            handler: H,
+        ) -> Operation {
+            Operation::new(Method::$method, routing::$name(handler), path.into(), id, summary)
+        }
+    )+};
+}
+
+methods!(get GET, post POST, put PUT, patch PATCH, delete DELETE);
+
+/// The operations, each tagged `tag`.
+fn tagged(tag: &'static str, operations: Vec<Operation>) -> impl Iterator<Item = Operation> {
+    operations.into_iter().map(move |operation| Operation { tag, ..operation })
+}
+
+/// The document's tags, in order, with what they hold.
+pub const TAGS: &[(&str, &str)] = &[
+    ("users", "Graph's users"),
+    ("groups", "Graph's groups and their members"),
+    ("applications", "Application templates, service principals (roster's applications) and their assignments"),
+    ("synchronization", "An application's provisioning job: secrets, start, pause, restart, on demand, events"),
+    ("schema", "The job's mappings as Graph's synchronizationSchema, and its expressions"),
+    ("plans", "roster's own: a dry run of the next cycle, stored, reviewed and applied exactly"),
+    ("enterprises", "roster's own service provider's enterprises and their SCIM tokens"),
+    ("logs", "Provisioning logs and the audit log"),
+    ("meta", "This document"),
+];
 
 /// Every operation of the admin API.
-#[allow(clippy::too_many_lines, reason = "one table, one row per operation")]
 pub fn operations() -> Vec<Operation> {
-    use Success::{Accepted, EventStream, Json as J, NoContent};
-    let sync = "/servicePrincipals/{id}/synchronization";
-    let job = format!("{sync}/jobs/{{job}}");
-    let template = format!("{sync}/templates/{{template}}");
-    vec![
-        op(Method::GET, "/$openapi", "openapi", "This OpenAPI document", "meta", J(200, "Object"), get(serve)),
-        op(Method::GET, "/users", "listUsers", "List users", "users", J(200, "Collection"), get(users::list))
-            .query(Query::Collection),
-        op(Method::POST, "/users", "createUser", "Create a user", "users", J(201, "User"), post(users::create))
-            .body("NewUser"),
-        op(
-            Method::GET,
-            "/users/{id}",
-            "getUser",
-            "A user by id or userPrincipalName",
-            "users",
-            J(200, "User"),
-            get(users::get),
-        )
-        .query(Query::Select),
-        op(Method::PATCH, "/users/{id}", "updateUser", "Update a user", "users", NoContent, patch(users::update))
-            .body("User"),
-        op(Method::DELETE, "/users/{id}", "deleteUser", "Delete a user", "users", NoContent, delete(users::delete)),
-        op(Method::GET, "/groups", "listGroups", "List groups", "groups", J(200, "Collection"), get(groups::list))
-            .query(Query::Collection),
-        op(Method::POST, "/groups", "createGroup", "Create a group", "groups", J(201, "Group"), post(groups::create))
-            .body("NewGroup"),
-        op(Method::GET, "/groups/{id}", "getGroup", "A group", "groups", J(200, "Group"), get(groups::get))
-            .query(Query::Select),
-        op(Method::PATCH, "/groups/{id}", "updateGroup", "Update a group", "groups", NoContent, patch(groups::update))
-            .body("Group"),
-        op(
-            Method::DELETE,
-            "/groups/{id}",
-            "deleteGroup",
-            "Delete a group",
-            "groups",
-            NoContent,
-            delete(groups::delete),
-        ),
-        op(
-            Method::GET,
-            "/groups/{id}/members",
-            "listMembers",
-            "A group's members",
-            "groups",
-            J(200, "Collection"),
-            get(groups::members),
-        )
-        .query(Query::Collection),
-        op(
-            Method::POST,
-            "/groups/{id}/members/$ref",
-            "addMember",
-            "Add a member",
-            "groups",
-            NoContent,
-            post(groups::add_member),
-        )
-        .body("Reference"),
-        op(
-            Method::DELETE,
-            "/groups/{id}/members/{member}/$ref",
-            "removeMember",
-            "Remove a member",
-            "groups",
-            NoContent,
-            delete(groups::remove_member),
-        ),
-        op(
-            Method::GET,
-            "/applicationTemplates",
-            "listApplicationTemplates",
-            "The application templates",
-            "applications",
-            J(200, "Collection"),
-            get(applications::templates),
-        )
-        .query(Query::Collection),
-        op(
-            Method::GET,
-            "/applicationTemplates/{id}",
-            "getApplicationTemplate",
-            "An application template",
-            "applications",
-            J(200, "Object"),
-            get(applications::template_by_id),
-        ),
-        op(
-            Method::POST,
-            "/applicationTemplates/{id}/instantiate",
-            "instantiateApplicationTemplate",
-            "Create an application from a template",
-            "applications",
-            J(201, "Object"),
-            post(applications::instantiate),
-        )
-        .body("Instantiate"),
-        op(
-            Method::GET,
-            "/servicePrincipals",
-            "listServicePrincipals",
-            "List service principals (applications)",
-            "applications",
-            J(200, "Collection"),
-            get(applications::list),
-        )
-        .query(Query::Collection),
-        op(
-            Method::GET,
-            "/servicePrincipals/{id}",
-            "getServicePrincipal",
-            "A service principal",
-            "applications",
-            J(200, "Object"),
-            get(applications::get),
-        ),
-        op(
-            Method::GET,
-            "/servicePrincipals/{id}/appRoleAssignedTo",
-            "listAppRoleAssignedTo",
-            "Who is assigned to the application",
-            "applications",
-            J(200, "Collection"),
-            get(applications::assignments),
-        )
-        .query(Query::Collection),
-        op(
-            Method::POST,
-            "/servicePrincipals/{id}/appRoleAssignedTo",
-            "createAppRoleAssignedTo",
-            "Assign a user or group",
-            "applications",
-            J(201, "Object"),
-            post(applications::assign),
-        )
-        .body("Assignment"),
-        op(
-            Method::DELETE,
-            "/servicePrincipals/{id}/appRoleAssignedTo/{assignment}",
-            "deleteAppRoleAssignedTo",
-            "Remove an assignment",
-            "applications",
-            NoContent,
-            delete(applications::unassign),
-        ),
-        op(
-            Method::GET,
-            format!("{sync}/templates"),
-            "listSynchronizationTemplates",
-            "The application's synchronization templates",
-            "synchronization",
-            J(200, "Collection"),
-            get(synchronization::templates),
-        ),
-        op(
-            Method::PUT,
-            format!("{sync}/secrets"),
-            "putSynchronizationSecrets",
-            "Set the tenant URL, secret token and settings",
-            "synchronization",
-            NoContent,
-            put(synchronization::put_secrets),
-        )
-        .body("Secrets"),
-        op(
-            Method::GET,
-            format!("{sync}/jobs"),
-            "listSynchronizationJobs",
-            "The application's job",
-            "synchronization",
-            J(200, "Collection"),
-            get(synchronization::jobs),
-        ),
-        op(
-            Method::POST,
-            format!("{sync}/jobs"),
-            "createSynchronizationJob",
-            "Create the job from a template",
-            "synchronization",
-            J(201, "Object"),
-            post(synchronization::create_job),
-        )
-        .body("NewJob"),
-        op(
-            Method::GET,
-            job.clone(),
-            "getSynchronizationJob",
-            "The job and its status",
-            "synchronization",
-            J(200, "Object"),
-            get(synchronization::job),
-        ),
-        op(
-            Method::DELETE,
-            job.clone(),
-            "deleteSynchronizationJob",
-            "Turn provisioning off and forget the job's state",
-            "synchronization",
-            NoContent,
-            delete(synchronization::delete_job),
-        ),
-        op(
-            Method::POST,
-            format!("{job}/start"),
-            "startSynchronizationJob",
-            "Start (or resume) provisioning",
-            "synchronization",
-            NoContent,
-            post(synchronization::start),
-        ),
-        op(
-            Method::POST,
-            format!("{job}/pause"),
-            "pauseSynchronizationJob",
-            "Pause provisioning",
-            "synchronization",
-            NoContent,
-            post(synchronization::pause),
-        ),
-        op(
-            Method::POST,
-            format!("{job}/restart"),
-            "restartSynchronizationJob",
-            "Restart: reset and run a cycle soon",
-            "synchronization",
-            NoContent,
-            post(synchronization::restart),
-        )
-        .body("Restart"),
-        op(
-            Method::POST,
-            format!("{job}/validateCredentials"),
-            "validateSynchronizationCredentials",
-            "Test Connection",
-            "synchronization",
-            NoContent,
-            post(synchronization::validate_credentials),
-        )
-        .body("ValidateCredentials"),
-        op(
-            Method::GET,
-            format!("{job}/schema"),
-            "getSynchronizationSchema",
-            "The job's mappings as a synchronizationSchema",
-            "schema",
-            J(200, "Object"),
-            get(schema::get),
-        ),
-        op(
-            Method::PUT,
-            format!("{job}/schema"),
-            "putSynchronizationSchema",
-            "Replace the job's mappings",
-            "schema",
-            NoContent,
-            put(schema::put),
-        )
-        .body("Object"),
-        op(
-            Method::DELETE,
-            format!("{job}/schema"),
-            "deleteSynchronizationSchema",
-            "Back to the template's mappings",
-            "schema",
-            NoContent,
-            delete(schema::delete),
-        ),
-        op(
-            Method::POST,
-            format!("{job}/schema/parseExpression"),
-            "parseExpression",
-            "Parse and try an expression",
-            "schema",
-            J(200, "Object"),
-            post(schema::parse_expression),
-        )
-        .body("ParseExpression"),
-        op(
-            Method::GET,
-            format!("{job}/schema/functions"),
-            "listFunctions",
-            "The expression functions",
-            "schema",
-            J(200, "Collection"),
-            get(schema::functions),
-        ),
-        op(
-            Method::GET,
-            format!("{job}/schema/filterOperators"),
-            "listFilterOperators",
-            "The scoping filter operators",
-            "schema",
-            J(200, "Collection"),
-            get(schema::filter_operators),
-        ),
-        op(
-            Method::GET,
-            format!("{template}/schema"),
-            "getTemplateSchema",
-            "A template's mappings",
-            "schema",
-            J(200, "Object"),
-            get(schema::template_get),
-        ),
-        op(
-            Method::POST,
-            format!("{template}/schema/parseExpression"),
-            "parseTemplateExpression",
-            "Parse and try an expression",
-            "schema",
-            J(200, "Object"),
-            post(schema::template_parse_expression),
-        )
-        .body("ParseExpression"),
-        op(
-            Method::GET,
-            format!("{template}/schema/functions"),
-            "listTemplateFunctions",
-            "The expression functions",
-            "schema",
-            J(200, "Collection"),
-            get(schema::template_functions),
-        ),
-        op(
-            Method::GET,
-            format!("{template}/schema/filterOperators"),
-            "listTemplateFilterOperators",
-            "The scoping filter operators",
-            "schema",
-            J(200, "Collection"),
-            get(schema::template_filter_operators),
-        ),
-        op(
-            Method::POST,
-            format!("{job}/provisionOnDemand"),
-            "provisionOnDemand",
-            "Provision one user or group now",
-            "synchronization",
-            J(200, "Object"),
-            post(on_demand::provision),
-        )
-        .body("ProvisionOnDemand"),
-        op(
-            Method::GET,
-            format!("{job}/plans"),
-            "listPlans",
-            "The job's stored plans",
-            "plans",
-            J(200, "Collection"),
-            get(plans::list),
-        ),
-        op(
-            Method::POST,
-            format!("{job}/plans"),
-            "createPlan",
-            "A dry run of the next cycle, stored",
-            "plans",
-            J(201, "Object"),
-            post(plans::create),
-        ),
-        op(
-            Method::GET,
-            format!("{job}/plans/{{plan}}"),
-            "getPlan",
-            "A stored plan",
-            "plans",
-            J(200, "Object"),
-            get(plans::get),
-        ),
-        op(
-            Method::POST,
-            format!("{job}/plans/{{plan}}/apply"),
-            "applyPlan",
-            "Apply a plan exactly, in the background",
-            "plans",
-            Accepted,
-            post(plans::apply),
-        ),
-        op(
-            Method::GET,
-            format!("{job}/events"),
-            "streamJobEvents",
-            "The job's state, progress and cycles as server-sent events",
-            "synchronization",
-            EventStream,
-            get(events::stream),
-        ),
-        op(
-            Method::GET,
-            "/roster/enterprises",
-            "listEnterprises",
-            "The service provider's enterprises",
-            "enterprises",
-            J(200, "Collection"),
-            get(enterprises::list),
-        ),
-        op(
-            Method::POST,
-            "/roster/enterprises",
-            "createEnterprise",
-            "Create an enterprise",
-            "enterprises",
-            J(201, "Object"),
-            post(enterprises::create),
-        )
-        .body("NewEnterprise"),
-        op(
-            Method::GET,
-            "/roster/enterprises/{slug}",
-            "getEnterprise",
-            "An enterprise",
-            "enterprises",
-            J(200, "Object"),
-            get(enterprises::get),
-        ),
-        op(
-            Method::GET,
-            "/roster/enterprises/{slug}/tokens",
-            "listEnterpriseTokens",
-            "An enterprise's SCIM tokens",
-            "enterprises",
-            J(200, "Collection"),
-            get(enterprises::tokens),
-        ),
-        op(
-            Method::POST,
-            "/roster/enterprises/{slug}/tokens",
-            "createEnterpriseToken",
-            "A new SCIM token (shown once)",
-            "enterprises",
-            J(201, "Object"),
-            post(enterprises::create_token),
-        )
-        .body("NewToken"),
-        op(
-            Method::DELETE,
-            "/roster/enterprises/{slug}/tokens/{token}",
-            "revokeEnterpriseToken",
-            "Revoke a SCIM token",
-            "enterprises",
-            NoContent,
-            delete(enterprises::revoke_token),
-        ),
-        op(
-            Method::GET,
-            "/auditLogs/provisioning",
-            "listProvisioningLogs",
-            "Provisioning logs",
-            "logs",
-            J(200, "Collection"),
-            get(logs::provisioning),
-        )
-        .query(Query::Collection),
-        op(
-            Method::GET,
-            "/auditLogs/directoryAudits",
-            "listDirectoryAudits",
-            "The audit log",
-            "logs",
-            J(200, "Collection"),
-            get(logs::directory_audits),
-        )
-        .query(Query::Collection),
-        op(
-            Method::GET,
-            "/auditLogs/directoryAudits/{id}",
-            "getDirectoryAudit",
-            "An audit entry",
-            "logs",
-            J(200, "Object"),
-            get(logs::directory_audit),
-        ),
-    ]
+    let meta = vec![
+        get("/$openapi", "getOpenApiDocument", "This OpenAPI document", serve).ok(200, "OpenApiDocument").public(),
+    ];
+    tagged("meta", meta).chain(directory::operations()).chain(provisioning::operations()).collect()
 }
 
 /// `GET /$openapi`: the document, with the server's public base URL.
@@ -580,22 +239,36 @@ pub fn document(base_url: &str) -> Value {
             methods.insert(operation.method.as_str().to_ascii_lowercase(), operation_object(&operation));
         }
     }
+    let tags: Vec<Value> =
+        TAGS.iter().map(|(name, description)| json!({"name": name, "description": description})).collect();
     json!({
         "openapi": "3.1.0",
         "info": {
             "title": "roster admin API",
             "version": env!("CARGO_PKG_VERSION"),
             "description": "Microsoft Graph's paths and shapes below /v1.0, for users, groups, applications, \
-                            provisioning jobs and logs, with roster's own plans, job events and enterprises.",
+                            provisioning jobs and logs, with roster's own plans, job events and enterprises. \
+                            Errors are Graph's error body; a method a path does not take is 405 with `Allow`.",
         },
         "servers": [{"url": base_url}],
         "security": [{"bearer": []}],
+        "tags": tags,
         "paths": paths,
         "components": {
-            "securitySchemes": {"bearer": {"type": "http", "scheme": "bearer", "description": "An admin API token (`roster admin token create`)"}},
+            "securitySchemes": {
+                "bearer": {
+                    "type": "http",
+                    "scheme": "bearer",
+                    "description": "An admin API token (`roster admin token create --role ROLE`)",
+                },
+            },
             "schemas": schemas::components(),
         },
     })
+}
+
+fn reference(schema: &str) -> Value {
+    json!({"$ref": format!("#/components/schemas/{schema}")})
 }
 
 fn operation_object(operation: &Operation) -> Value {
@@ -603,40 +276,42 @@ fn operation_object(operation: &Operation) -> Value {
         .into_iter()
         .map(|name| json!({"name": name, "in": "path", "required": true, "schema": {"type": "string", "minLength": 1}}))
         .collect();
-    let query = |name: &str, schema: Value| json!({"name": name, "in": "query", "required": false, "schema": schema});
-    match operation.query {
-        Query::None => {}
-        Query::Select => parameters.push(query("$select", json!({"type": "string"}))),
-        Query::Collection => {
-            for name in ["$filter", "$select", "$orderby", "$skiptoken"] {
-                parameters.push(query(name, json!({"type": "string"})));
-            }
-            parameters.push(query("$top", json!({"type": "integer", "minimum": 1, "maximum": 999})));
-            parameters.push(query("$count", json!({"type": "boolean"})));
-        }
-    }
-    let error = json!({"description": "Graph's error body", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/GraphError"}}}});
+    parameters.extend(operation.query.iter().map(|param| query_parameter(*param)));
     let mut responses = Map::new();
-    match operation.success {
+    let headers: Map<String, Value> = operation
+        .headers
+        .iter()
+        .map(|name| ((*name).to_owned(), json!({"required": true, "schema": {"type": "string"}})))
+        .collect();
+    let (status, mut success) = match operation.success {
         Success::Json(status, schema) => {
-            let content = json!({"application/json": {"schema": {"$ref": format!("#/components/schemas/{schema}")}}});
-            responses.insert(status.to_string(), json!({"description": "Success", "content": content}));
+            (status, json!({"description": "Done", "content": {"application/json": {"schema": reference(schema)}}}))
         }
-        Success::NoContent => {
-            responses.insert("204".into(), json!({"description": "Done"}));
-        }
-        Success::Accepted => {
-            responses.insert("202".into(), json!({"description": "Accepted: runs in the background", "headers": {"Location": {"schema": {"type": "string"}}}}));
-        }
-        Success::EventStream => {
-            let content = json!({"text/event-stream": {"schema": {"type": "string"}}});
-            responses.insert(
-                "200".into(),
-                json!({"description": "Events: state, progress, cycleEnded", "content": content}),
-            );
-        }
+        Success::NoContent => (204, json!({"description": "Done, no content"})),
+        Success::Accepted => (202, json!({"description": "Accepted: it goes on in the background"})),
+        Success::EventStream(schema) => (
+            200,
+            json!({
+                "description": "Server-sent events, one schema per event (its `event` name and its `data`, a JSON \
+                                text); a keep-alive comment every 15 s; the stream does not end",
+                "content": {"text/event-stream": {"schema": reference(schema)}},
+            }),
+        ),
+    };
+    if !headers.is_empty() {
+        success["headers"] = Value::Object(headers);
     }
-    responses.insert("default".into(), error);
+    responses.insert(status.to_string(), success);
+    for status in operation.error_statuses() {
+        responses.insert(status.to_string(), error_response(status));
+    }
+    responses.insert(
+        "default".to_owned(),
+        json!({
+            "description": "Another failure (500: the server's log has the details), in Graph's error body",
+            "content": {"application/json": {"schema": reference("GraphError")}},
+        }),
+    );
     let mut object = json!({
         "operationId": operation.id,
         "summary": operation.summary,
@@ -644,13 +319,60 @@ fn operation_object(operation: &Operation) -> Value {
         "parameters": parameters,
         "responses": responses,
     });
-    if let Some(body) = operation.body {
-        object["requestBody"] = json!({
-            "required": true,
-            "content": {"application/json": {"schema": {"$ref": format!("#/components/schemas/{body}")}}},
-        });
+    if operation.public {
+        object["security"] = json!([]);
+    }
+    match operation.body {
+        Some(Body::Json(schema)) => {
+            object["requestBody"] =
+                json!({"required": true, "content": {"application/json": {"schema": reference(schema)}}});
+        }
+        Some(Body::Optional(schema)) => {
+            object["requestBody"] =
+                json!({"required": false, "content": {"application/json": {"schema": reference(schema)}}});
+        }
+        None => {}
     }
     object
+}
+
+fn query_parameter(param: Param) -> Value {
+    let (name, schema, description) = match param {
+        Param::Filter => ("$filter", json!({"type": "string"}), "An OData filter on the properties Graph filters on"),
+        Param::Select => ("$select", json!({"type": "string"}), "The properties to show, separated by commas"),
+        Param::OrderBy => ("$orderby", json!({"type": "string"}), "Sort keys: `property [asc|desc]`, by commas"),
+        Param::NewestFirst => {
+            ("$orderby", json!({"enum": ["activityDateTime desc"]}), "The one order the collection has")
+        }
+        Param::Top(max) => ("$top", json!({"type": "integer", "minimum": 1, "maximum": max}), "The page size"),
+        Param::SkipToken => ("$skiptoken", json!({"type": "string"}), "The next page, as `@odata.nextLink` gives it"),
+        Param::Count => ("$count", json!({"type": "boolean"}), "Whether to give `@odata.count` on the first page"),
+    };
+    json!({"name": name, "in": "query", "required": false, "description": description, "schema": schema})
+}
+
+fn error_response(status: u16) -> Value {
+    let description = match status {
+        400 => "A malformed or invalid request (an OData option, a body, a value)",
+        401 => "No token, or one that is invalid, expired or revoked",
+        403 => "The caller's roles do not allow it",
+        404 => "What the path names does not exist (or the caller may not see it)",
+        409 => "A conflict with the job's state: a cycle holds it, or the plan was applied already",
+        413 => "The body is over 1 MiB",
+        415 => "The body is not application/json",
+        429 => "Too many requests: try again after Retry-After seconds",
+        502 => "The application's target failed",
+        _ => "A failure",
+    };
+    let mut headers = json!({"request-id": {"required": true, "schema": {"type": "string"}}});
+    if status == 429 {
+        headers["Retry-After"] = json!({"required": true, "schema": {"type": "string", "pattern": "^[1-9][0-9]*$"}});
+    }
+    json!({
+        "description": description,
+        "headers": headers,
+        "content": {"application/json": {"schema": reference("GraphError")}},
+    })
 }
 
 /// The `{name}` parameters of a path template, in order.
@@ -659,56 +381,4 @@ pub fn path_parameters(path: &str) -> Vec<&str> {
 }
 
 #[cfg(test)]
-mod tests {
-    use std::collections::HashSet;
-
-    use super::*;
-
-    #[test]
-    fn every_operation_is_documented_once_with_its_parameters() {
-        let document = document("http://127.0.0.1/api/v1.0");
-        let operations = operations();
-        let mut ids = HashSet::new();
-        for operation in &operations {
-            assert!(ids.insert(operation.id), "operationId {} twice", operation.id);
-            let documented = &document["paths"][&operation.path][operation.method.as_str().to_ascii_lowercase()];
-            assert_eq!(documented["operationId"], json!(operation.id), "{} {}", operation.method, operation.path);
-            let declared: Vec<&str> = documented["parameters"]
-                .as_array()
-                .into_iter()
-                .flatten()
-                .filter(|parameter| parameter["in"] == "path")
-                .filter_map(|parameter| parameter["name"].as_str())
-                .collect();
-            assert_eq!(declared, path_parameters(&operation.path), "{}", operation.path);
-        }
-        let count: usize = document["paths"]
-            .as_object()
-            .map_or(0, |paths| paths.values().map(|methods| methods.as_object().map_or(0, Map::len)).sum());
-        assert_eq!(count, operations.len(), "a (path, method) twice");
-    }
-
-    #[test]
-    fn every_reference_resolves() {
-        fn references<'v>(value: &'v Value, found: &mut Vec<&'v str>) {
-            match value {
-                Value::Object(map) => {
-                    if let Some(Value::String(target)) = map.get("$ref") {
-                        found.push(target);
-                    }
-                    map.values().for_each(|value| references(value, found));
-                }
-                Value::Array(items) => items.iter().for_each(|value| references(value, found)),
-                _ => {}
-            }
-        }
-        let document = document("http://127.0.0.1/api/v1.0");
-        let mut found = Vec::new();
-        references(&document, &mut found);
-        assert!(!found.is_empty());
-        for target in found {
-            let name = target.strip_prefix("#/components/schemas/").expect("a component reference");
-            assert!(document["components"]["schemas"][name].is_object(), "{target} does not resolve");
-        }
-    }
-}
+mod tests;

@@ -4,7 +4,7 @@
 //!
 //! The conversion is in [`convert`] (definition ↔ schema; GET then PUT of the same body is the identity), the
 //! expression trees in [`tree`], the directories in [`directories`], the operators in [`operators`]; request bodies
-//! are read by [`json`], whose errors name the JSON path of what is wrong.
+//! are read by [`mod@json`], whose errors name the JSON path of what is wrong.
 
 pub mod convert;
 pub mod directories;

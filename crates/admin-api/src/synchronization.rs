@@ -308,16 +308,19 @@ pub async fn restart(
     State(state): State<ApiState>,
     caller: Caller,
     Path((id, job)): Path<(String, String)>,
-    body: axum::body::Bytes,
+    body: Result<axum::body::Bytes, axum::extract::rejection::BytesRejection>,
 ) -> ApiResult<StatusCode> {
     let definition = job_of(&state, &caller, &id, &job).await?;
     caller.check(Permission::ManageApplication(&definition.name))?;
+    // A body over the limit is 413 in Graph's shape, as every other body's.
+    let body = body.map_err(|rejection| {
+        GraphError::new(rejection.status(), "BadRequest", format!("the request body could not be read: {rejection}"))
+    })?;
     // The body is optional: none (or `{}`) is the portal's restart.
     let body: RestartBody = if body.iter().all(u8::is_ascii_whitespace) {
         RestartBody::default()
     } else {
-        serde_json::from_slice(&body)
-            .map_err(|error| GraphError::bad_request(format!("the request body is not valid: {error}")))?
+        crate::body::from_object(&body)?
     };
     let scope = body.criteria.and_then(|criteria| criteria.reset_scope).unwrap_or_default();
     let scope = scope.replace("None", "");
