@@ -4,8 +4,6 @@
 //! modified properties) are JSON texts. Graph's rate limit holds: 5 requests per 10 s per job, then 429 with
 //! `Retry-After`.
 
-use std::collections::{HashMap, VecDeque};
-use std::sync::{Arc, Mutex, PoisonError};
 use std::time::{Duration, Instant};
 
 use axum::Json;
@@ -31,35 +29,7 @@ use crate::ids;
 use crate::plans::{configured, run_error};
 use crate::synchronization::job_of;
 
-/// Requests allowed per job within [`WINDOW`] (Graph's limit).
-pub const LIMIT: usize = 5;
-/// The rate limit's window.
-pub const WINDOW: Duration = Duration::from_secs(10);
-
-/// The on-demand requests of each job in the last [`WINDOW`], in this process.
-#[derive(Debug, Clone, Default)]
-pub struct Limiter {
-    calls: Arc<Mutex<HashMap<String, VecDeque<Instant>>>>,
-}
-
-impl Limiter {
-    /// Counts a request of `job` at `now`; `Err` with the wait until one is allowed again when [`LIMIT`] requests
-    /// came within the last [`WINDOW`] (the refused request is not counted).
-    pub fn admit(&self, job: &str, now: Instant) -> Result<(), Duration> {
-        let mut calls = self.calls.lock().unwrap_or_else(PoisonError::into_inner);
-        calls.retain(|_, window| window.back().is_some_and(|last| now.saturating_duration_since(*last) < WINDOW));
-        let window = calls.entry(job.to_owned()).or_default();
-        while window.front().is_some_and(|first| now.saturating_duration_since(*first) >= WINDOW) {
-            window.pop_front();
-        }
-        if window.len() >= LIMIT {
-            let first = window.front().copied().unwrap_or(now);
-            return Err(WINDOW.saturating_sub(now.saturating_duration_since(first)));
-        }
-        window.push_back(now);
-        Ok(())
-    }
-}
+pub use roster_service::on_demand::{LIMIT, Limiter, WINDOW};
 
 /// The id of an application's one synchronization rule (users and groups from the roster directory to the
 /// target), the `ruleId` on-demand requests name: a GUID derived from the application's unique name.

@@ -77,14 +77,9 @@ async fn configured(state: &ApiState, definition: &Definition) -> ApiResult<bool
     Ok(!definition.target.tenant_url.is_empty() && provisioning::has_secret(&state.stores, &definition.name).await?)
 }
 
-/// A job's `status.code` and `schedule.state`: `NotConfigured` and `Disabled` until it has a tenant URL and a
-/// secret token, `Paused` while provisioning is off, else the engine's status and `Active`.
+/// A job's `status.code` and `schedule.state` (see [`roster_service::provisioning::status_codes`]).
 pub(crate) fn status_codes(definition: &Definition, configured: bool, job: &JobState) -> (&'static str, &'static str) {
-    match (configured, definition.enabled) {
-        (false, _) => ("NotConfigured", "Disabled"),
-        (true, false) => ("Paused", "Paused"),
-        (true, true) => (job.status.as_str(), "Active"),
-    }
+    roster_service::provisioning::status_codes(definition, configured, job)
 }
 
 /// The job of an application as Graph's `synchronizationJob`.

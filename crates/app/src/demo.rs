@@ -2,7 +2,9 @@
 //! - a directory of 300 synthetic people in 12 groups (reproducible: the same seed every time);
 //! - the enterprise `octo-corp` (shortcode `octo`) in roster's own service provider, with a token;
 //! - the application `github` from the `github-emu` template, pointed at that enterprise with that token, with
-//!   four groups and one enterprise owner assigned, and provisioning on.
+//!   four groups and one enterprise owner assigned, and provisioning on;
+//! - a Global Administrator who signs in to the portal, `admin@octo-corp.example`, whose password is in
+//!   `demo-admin-password` in the data directory (made on first start, mode 0600).
 //!
 //! The scheduler then runs the initial cycle at once and an incremental one every two minutes. On later starts
 //! the demo keeps its data and only points the application at the address the server listens on now.
@@ -18,7 +20,7 @@ use roster_provider::tenant::EnterpriseSlug;
 use time::OffsetDateTime;
 
 use crate::secrets::SecretKey;
-use crate::{Actor, Initiator, Stores, admin, provisioning};
+use crate::{Actor, Initiator, Stores, access, admin, provisioning};
 
 /// The demo enterprise's slug.
 pub const SLUG: &str = "octo-corp";
@@ -26,6 +28,8 @@ pub const SLUG: &str = "octo-corp";
 pub const SHORTCODE: &str = "octo";
 /// The demo application's name.
 pub const APPLICATION: &str = "github";
+/// The demo admin's user principal name.
+pub const ADMIN: &str = "admin@octo-corp.example";
 
 /// What the demo set up.
 #[derive(Debug, Clone)]
@@ -36,6 +40,8 @@ pub struct Demo {
     pub token: String,
     /// The SCIM base URL of the demo enterprise, which the demo application provisions into.
     pub tenant_url: String,
+    /// The file holding the demo admin's password (mode 0600).
+    pub admin_password_file: PathBuf,
 }
 
 /// Seeds the demo on first start; on later starts, reads the token back and points the application at `origin`
@@ -46,6 +52,7 @@ pub async fn seed(stores: &Stores, data_dir: &Path, origin: &str) -> anyhow::Res
     let key = SecretKey::load(data_dir)?;
     let actor = Actor::new(Initiator::system(), OffsetDateTime::now_utc());
     let slug = EnterpriseSlug::parse(SLUG)?;
+    let admin_password_file = ensure_admin(stores, data_dir, &actor).await?;
     if stores.tenants.enterprise(&slug).await.map_err(|e| anyhow!("{e}"))?.is_some() {
         let token = std::fs::read_to_string(&token_file)
             .with_context(|| format!("the demo was seeded before but {} is missing", token_file.display()))?;
@@ -54,7 +61,7 @@ pub async fn seed(stores: &Stores, data_dir: &Path, origin: &str) -> anyhow::Res
             definition.target.tenant_url.clone_from(&tenant_url);
             provisioning::put(stores, &key, &actor, definition, None, None).await?;
         }
-        return Ok(Demo { token_file, token: token.trim().to_owned(), tenant_url });
+        return Ok(Demo { token_file, token: token.trim().to_owned(), tenant_url, admin_password_file });
     }
     admin::create_enterprise(stores, &actor, SLUG, SHORTCODE).await?;
     let token = admin::create_token(stores, &actor, SLUG, "demo", &[]).await?;
@@ -80,7 +87,33 @@ pub async fn seed(stores: &Stores, data_dir: &Path, origin: &str) -> anyhow::Res
             .assign(APPLICATION, Assignment { principal: owner.id().clone(), kind: PrincipalKind::User, role }, &actor)
             .await?;
     }
-    Ok(Demo { token_file, token, tenant_url })
+    Ok(Demo { token_file, token, tenant_url, admin_password_file })
+}
+
+/// Makes the demo admin, a Global Administrator, with the password in `demo-admin-password` (made on first start;
+/// a data directory seeded before the portal existed gets the admin now). Returns the password file.
+async fn ensure_admin(stores: &Stores, data_dir: &Path, actor: &Actor) -> anyhow::Result<PathBuf> {
+    let file = data_dir.join("demo-admin-password");
+    let password = match std::fs::read_to_string(&file) {
+        Ok(text) => text.trim().to_owned(),
+        Err(error) if error.kind() == std::io::ErrorKind::NotFound => {
+            let password = hex::encode(rand::random::<[u8; 16]>());
+            write_secret(&file, &password)?;
+            password
+        }
+        Err(error) => return Err(error).with_context(|| format!("could not read {}", file.display())),
+    };
+    match crate::directory::user_by_upn(stores, ADMIN).await? {
+        Some(user) => {
+            if stores.directory.password_hash(user.id()).await?.is_none() {
+                access::set_password(stores, actor, user.id().as_str(), &password).await?;
+            }
+        }
+        None => {
+            access::create_admin(stores, actor, ADMIN, Some("Demo Admin"), &password).await?;
+        }
+    }
+    Ok(file)
 }
 
 fn write_secret(path: &Path, secret: &str) -> anyhow::Result<()> {

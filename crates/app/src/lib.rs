@@ -13,9 +13,12 @@
 
 pub mod demo;
 
-pub use roster_service::{Actor, Initiator, Stores, access, admin, audit, directory, notify, provisioning, secrets};
+pub use roster_service::{
+    Actor, Initiator, Stores, access, admin, audit, directory, log_export, notify, provisioning, secrets,
+};
 
 pub use roster_provider::tenant::Profile;
+pub use roster_service::sessions::SessionPolicy;
 
 use std::future::Future;
 use std::net::SocketAddr;
@@ -131,6 +134,8 @@ pub struct Config {
     pub lease: std::time::Duration,
     /// How long audit entries are kept (the server prunes older ones every hour).
     pub audit_retention: time::Duration,
+    /// How long portal sessions last without use and at most.
+    pub sessions: roster_service::sessions::SessionPolicy,
 }
 
 impl Config {
@@ -146,6 +151,7 @@ impl Config {
             mail: notify::MailSettings::default(),
             lease: provisioning::DEFAULT_LEASE,
             audit_retention: audit::DEFAULT_RETENTION,
+            sessions: roster_service::sessions::SessionPolicy::default(),
         }
     }
 }
@@ -159,6 +165,7 @@ pub struct App {
     mailer: notify::Mailer,
     lease: std::time::Duration,
     audit_retention: time::Duration,
+    sessions: roster_service::sessions::SessionPolicy,
 }
 
 impl App {
@@ -170,7 +177,7 @@ impl App {
             public_url: config.public_url.as_deref().map(|url| Arc::from(url.trim_end_matches('/'))),
             max_body_bytes: config.max_body_bytes,
         };
-        let mut router = roster_scim_server::router(state);
+        let mut router = roster_scim_server::routes(state);
         let listener =
             TcpListener::bind(config.listen).await.with_context(|| format!("could not listen on {}", config.listen))?;
         let secret_key = config.scheduler.as_deref().map(secrets::SecretKey::load).transpose()?;
@@ -188,9 +195,22 @@ impl App {
                 on_demand: roster_admin_api::on_demand::Limiter::default(),
             };
             router = router.nest("/api/v1.0", roster_admin_api::router(api));
+            let mut portal = roster_portal::PortalState::new(stores.clone(), key.clone(), &origin);
+            portal.policy = config.sessions;
+            router = router.merge(roster_portal::router(portal));
         }
+        let router = router.fallback(not_found);
         let audit_retention = config.audit_retention;
-        Ok(Self { listener, router, stores, secret_key, mailer, lease: config.lease, audit_retention })
+        Ok(Self {
+            listener,
+            router,
+            stores,
+            secret_key,
+            mailer,
+            lease: config.lease,
+            audit_retention,
+            sessions: config.sessions,
+        })
     }
 
     /// The bound address (with the real port when port 0 was asked for).
@@ -207,13 +227,16 @@ impl App {
     /// requests in flight.
     pub async fn run_until_stopped(self, shutdown: impl Future<Output = ()> + Send + 'static) -> anyhow::Result<()> {
         let (stop, stopped) = tokio::sync::watch::channel(false);
-        let pruner = tokio::spawn(audit::run_pruner(self.stores.clone(), self.audit_retention, stopped.clone()));
+        let pruner =
+            tokio::spawn(audit::run_pruner(self.stores.clone(), self.audit_retention, self.sessions, stopped.clone()));
         let scheduler = self.secret_key.map(|key| {
             let owner = node_name(&self.listener);
             tokio::spawn(provisioning::run_scheduler(self.stores.clone(), key, self.mailer, owner, self.lease, stopped))
         });
+        // The peer's address reaches the portal (its sign-in throttle and audit entries).
+        let service = self.router.into_make_service_with_connect_info::<SocketAddr>();
         let served =
-            axum::serve(self.listener, self.router).with_graceful_shutdown(shutdown).await.context("the server failed");
+            axum::serve(self.listener, service).with_graceful_shutdown(shutdown).await.context("the server failed");
         let _ = stop.send(true);
         if let Some(scheduler) = scheduler {
             let _ = scheduler.await;
@@ -221,6 +244,16 @@ impl App {
         let _ = pruner.await;
         served
     }
+}
+
+/// What answers a path no route takes: SCIM's error body under `/scim`, the admin API's own fallback answers under
+/// `/api/v1.0`, and the portal's 404 page elsewhere.
+async fn not_found(uri: axum::http::Uri) -> axum::response::Response {
+    use axum::response::IntoResponse;
+    if uri.path().starts_with("/scim") {
+        return roster_scim_server::error::not_found_fallback().await.into_response();
+    }
+    roster_portal::not_found(uri).await
 }
 
 /// This node's name as a lease owner: unique among the nodes sharing a database (process id, port and a random

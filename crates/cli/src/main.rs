@@ -99,6 +99,12 @@ enum Command {
         /// How long audit entries are kept: 30d, 90d, 12h (pruned every hour).
         #[arg(long, default_value = "30d", value_parser = parse_retention, env = "ROSTER_AUDIT_RETENTION")]
         audit_retention: time::Duration,
+        /// How long a portal session lasts without use: 1h, 30m.
+        #[arg(long, default_value = "1h", value_parser = parse_session, env = "ROSTER_SESSION_IDLE")]
+        session_idle: std::time::Duration,
+        /// How long a portal session lasts at most, whatever its use: 12h, 8h.
+        #[arg(long, default_value = "12h", value_parser = parse_session, env = "ROSTER_SESSION_LIFETIME")]
+        session_lifetime: std::time::Duration,
     },
     /// Manage enterprises (the tenants of the SCIM service provider).
     #[command(subcommand)]
@@ -231,8 +237,9 @@ fn main() -> ExitCode {
 
 async fn run(cli: Cli) -> anyhow::Result<()> {
     match cli.command {
-        Command::Serve { listen, public_url, demo, lease, audit_retention } => {
-            let options = ServeOptions { listen, public_url, demo, lease, audit_retention };
+        Command::Serve { listen, public_url, demo, lease, audit_retention, session_idle, session_lifetime } => {
+            let sessions = roster_app::SessionPolicy { idle: session_idle, absolute: session_lifetime };
+            let options = ServeOptions { listen, public_url, demo, lease, audit_retention, sessions };
             serve(&cli.storage, cli.mail.settings(), options).await
         }
         Command::Enterprise(EnterpriseCommand::Create { slug, shortcode, profile }) => {
@@ -326,10 +333,14 @@ struct ServeOptions {
     demo: bool,
     lease: std::time::Duration,
     audit_retention: time::Duration,
+    sessions: roster_app::SessionPolicy,
 }
 
 async fn serve(storage: &StorageArgs, mail: MailSettings, options: ServeOptions) -> anyhow::Result<()> {
-    let ServeOptions { listen, public_url, demo: with_demo, lease, audit_retention } = options;
+    let ServeOptions { listen, public_url, demo: with_demo, lease, audit_retention, sessions } = options;
+    if sessions.idle > sessions.absolute {
+        anyhow::bail!("--session-idle must not be longer than --session-lifetime");
+    }
     tracing_subscriber::fmt()
         .with_env_filter(tracing_subscriber::EnvFilter::try_from_env("ROSTER_LOG").unwrap_or_else(|_| "info".into()))
         .with_writer(std::io::stderr)
@@ -337,21 +348,31 @@ async fn serve(storage: &StorageArgs, mail: MailSettings, options: ServeOptions)
     std::fs::create_dir_all(&storage.data)
         .with_context(|| format!("could not create the data directory {}", storage.data.display()))?;
     let mut config = Config::new(storage.storage()?, listen);
+    let public = public_url.clone();
     config.public_url = public_url;
     config.scheduler = Some(storage.data.clone());
     config.mail = mail;
     config.lease = lease;
     config.audit_retention = audit_retention;
+    config.sessions = sessions;
     let app = App::build(config).await?;
     let address = app.local_addr();
     println!("roster listening on http://{address}");
     println!("SCIM service provider: http://{address}/scim/v2/enterprises/{{enterprise}}");
     println!("admin API (Microsoft Graph's shapes): http://{address}/api/v1.0 (tokens: `roster admin token create`)");
+    let portal =
+        public.as_deref().map_or_else(|| format!("http://{address}/"), |url| format!("{}/", url.trim_end_matches('/')));
+    println!("admin portal: {portal} (admins: `roster admin create`)");
     if with_demo {
         let seeded = demo::seed(app.stores(), &storage.data, &format!("http://{address}")).await?;
         let data = storage.data.display();
         println!("demo enterprise {} (shortcode {}): {}", demo::SLUG, demo::SHORTCODE, seeded.tenant_url);
         println!("demo token in {}", seeded.token_file.display());
+        println!(
+            "demo admin: sign in to {portal} as {} with the password in {}",
+            demo::ADMIN,
+            seeded.admin_password_file.display()
+        );
         println!(
             "demo application {} (github-emu template) provisions the demo directory into it; follow it with:",
             demo::APPLICATION
@@ -368,6 +389,15 @@ async fn serve(storage: &StorageArgs, mail: MailSettings, options: ServeOptions)
         let _ = tokio::signal::ctrl_c().await;
     })
     .await
+}
+
+/// `--session-idle`, `--session-lifetime`: a duration from a minute to 30 days.
+fn parse_session(text: &str) -> Result<std::time::Duration, String> {
+    let duration = access::parse_duration(text).map_err(|error| format!("{error:#}"))?;
+    if duration < time::Duration::MINUTE || duration > time::Duration::days(30) {
+        return Err("give a duration from 1m to 30d, such as 1h or 12h".to_owned());
+    }
+    std::time::Duration::try_from(duration).map_err(|error| error.to_string())
 }
 
 /// `--audit-retention`: a duration of at least an hour.

@@ -5,7 +5,7 @@ use std::path::PathBuf;
 use std::sync::{Arc, Mutex, PoisonError};
 use std::time::{Duration, Instant};
 
-use anyhow::{Context, anyhow, bail};
+use anyhow::{anyhow, bail};
 use clap::{Args, Subcommand};
 use indicatif::{ProgressBar, ProgressStyle};
 use roster_app::Stores;
@@ -612,7 +612,7 @@ pub async fn logs(stores: &Stores, args: LogArgs) -> anyhow::Result<()> {
     let entries = provisioning::logs(stores, &args.name, &query).await?;
     match args.format.as_str() {
         "json" => println!("{}", serde_json::to_string_pretty(&entries)?),
-        "csv" => write_csv(&entries)?,
+        "csv" => roster_app::log_export::write_csv(&entries, std::io::stdout())?,
         "table" => write_table(&entries),
         other => bail!("unknown format {other:?}; use table, json or csv"),
     }
@@ -638,46 +638,4 @@ fn write_table(entries: &[LogEntry]) {
             entry.target_id.as_deref().unwrap_or("-"),
         );
     }
-}
-
-fn write_csv(entries: &[LogEntry]) -> anyhow::Result<()> {
-    let mut writer = csv::Writer::from_writer(std::io::stdout());
-    writer.write_record([
-        "time",
-        "application",
-        "cycle",
-        "change",
-        "kind",
-        "source_id",
-        "source_name",
-        "target_id",
-        "action",
-        "status",
-        "error_code",
-        "error_reason",
-        "modified",
-        "duration_ms",
-    ])?;
-    for entry in entries {
-        let time = entry.at.format(&time::format_description::well_known::Rfc3339).unwrap_or_default();
-        let modified = serde_json::to_string(&entry.modified)?;
-        writer.write_record([
-            time.as_str(),
-            &entry.application,
-            &entry.cycle,
-            &entry.change,
-            entry.kind.as_str(),
-            &entry.source_id,
-            entry.source_name.as_deref().unwrap_or(""),
-            entry.target_id.as_deref().unwrap_or(""),
-            entry.action.as_str(),
-            entry.status.as_str(),
-            entry.error_code.as_deref().unwrap_or(""),
-            entry.error_reason.as_deref().unwrap_or(""),
-            &modified,
-            &entry.duration_ms.to_string(),
-        ])?;
-    }
-    writer.flush().context("could not write the CSV")?;
-    Ok(())
 }

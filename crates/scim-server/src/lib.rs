@@ -27,8 +27,14 @@ pub struct ServerState {
     pub max_body_bytes: usize,
 }
 
-/// The SCIM router, to be nested at the root of the server.
+/// The SCIM router, to be nested at the root of the server, with SCIM's 404 for every other path.
 pub fn router(state: ServerState) -> Router {
+    routes(state).fallback(not_found_fallback)
+}
+
+/// The SCIM routes without a fallback, for a server that serves other routes beside them (and answers paths under
+/// `/scim` that none takes with [`error::not_found_fallback`]).
+pub fn routes(state: ServerState) -> Router {
     use handlers::{discovery, resources, search};
     let base = "/scim/v2/enterprises/{enterprise}";
     Router::new()
@@ -67,6 +73,5 @@ pub fn router(state: ServerState) -> Router {
         .route(&format!("{base}/Schemas/{{id}}"), get(discovery::schema).fallback(method_not_allowed))
         .route(&format!("{base}/ResourceTypes"), get(discovery::resource_types).fallback(method_not_allowed))
         .route(&format!("{base}/ResourceTypes/{{id}}"), get(discovery::resource_type).fallback(method_not_allowed))
-        .fallback(not_found_fallback)
         .with_state(state)
 }

@@ -28,14 +28,25 @@ pub async fn prune(stores: &Stores, retention: time::Duration, now: OffsetDateTi
 /// How often [`run_pruner`] prunes.
 const PRUNE_EVERY: std::time::Duration = std::time::Duration::from_secs(3600);
 
-/// Prunes the audit log at start and then every hour, until `shutdown` changes. Several nodes may all prune: the
-/// deletes are idempotent.
-pub async fn run_pruner(stores: Stores, retention: time::Duration, mut shutdown: tokio::sync::watch::Receiver<bool>) {
+/// Prunes the audit log past its retention, and the portal sessions idle or expired under `sessions`, at start and
+/// then every hour, until `shutdown` changes. Several nodes may all prune: the deletes are idempotent.
+pub async fn run_pruner(
+    stores: Stores,
+    retention: time::Duration,
+    sessions: crate::sessions::SessionPolicy,
+    mut shutdown: tokio::sync::watch::Receiver<bool>,
+) {
     loop {
-        match prune(&stores, retention, OffsetDateTime::now_utc()).await {
+        let now = OffsetDateTime::now_utc();
+        match prune(&stores, retention, now).await {
             Ok(0) => {}
             Ok(pruned) => tracing::info!(pruned, "audit entries past their retention deleted"),
             Err(error) => tracing::warn!(error = %format!("{error:#}"), "could not prune the audit log"),
+        }
+        match crate::sessions::prune(&stores, now, sessions).await {
+            Ok(0) => {}
+            Ok(pruned) => tracing::info!(pruned, "portal sessions idle or expired deleted"),
+            Err(error) => tracing::warn!(error = %format!("{error:#}"), "could not prune the portal sessions"),
         }
         tokio::select! {
             () = tokio::time::sleep(PRUNE_EVERY) => {}

@@ -201,18 +201,36 @@ pub async fn instantiate(
         suffix += 1;
         name = format!("{base}-{suffix}");
     }
-    let mut definition = templates::from_template(template, &name, "").ok_or_else(|| {
+    let definition = new_application(stores, key, actor, template, &name, Some(display_name)).await?;
+    let target = TargetResource::new("ServicePrincipal", name.as_str(), display_name);
+    let entry = AuditEntry::new(actor, "Add service principal", Category::ApplicationManagement, "Add", target);
+    stores.directory.append_audit(&[entry]).await?;
+    Ok(definition)
+}
+
+/// A new application from a template, named `name` (as given: the name everywhere, on the command line, in the
+/// API and in the logs), with provisioning off and not configured (no tenant URL, no secret token): the portal's
+/// New application, and Graph's `instantiate` under a name made of its display name. Audit: "Add application".
+pub async fn new_application(
+    stores: &Stores,
+    key: &SecretKey,
+    actor: &Actor,
+    template: &str,
+    name: &str,
+    display_name: Option<&str>,
+) -> anyhow::Result<Definition> {
+    if stores.directory.application(name).await?.is_some() {
+        return Err(ServiceError::conflict(format!("an application named {name} exists already: choose another name")));
+    }
+    let mut definition = templates::from_template(template, name, "").ok_or_else(|| {
         ServiceError::not_found(format!(
             "no application template {template:?}; use one of {}",
             templates::TEMPLATES.join(", ")
         ))
     })?;
     definition.enabled = false;
-    definition.display_name = Some(display_name.to_owned());
+    definition.display_name = display_name.map(str::to_owned);
     put(stores, key, actor, definition.clone(), None, Some(activity::ADD_APPLICATION)).await?;
-    let target = TargetResource::new("ServicePrincipal", name.as_str(), display_name);
-    let entry = AuditEntry::new(actor, "Add service principal", Category::ApplicationManagement, "Add", target);
-    stores.directory.append_audit(&[entry]).await?;
     Ok(definition)
 }
 
@@ -741,6 +759,21 @@ pub async fn unmanaged(stores: &Stores, key: &SecretKey, name: &str) -> anyhow::
         }
     }
     Ok(found)
+}
+
+/// A job's status code and schedule state, as Graph's job shows them and the portal's chips: `NotConfigured` and
+/// `Disabled` until the application has a tenant URL and a secret token, `Paused` while provisioning is off, else
+/// the engine's status (`NotRun`, `Active`, `Quarantine`) and `Active`.
+pub fn status_codes(
+    definition: &Definition,
+    configured: bool,
+    job: &roster_engine::state::JobState,
+) -> (&'static str, &'static str) {
+    match (configured, definition.enabled) {
+        (false, _) => ("NotConfigured", "Disabled"),
+        (true, false) => ("Paused", "Paused"),
+        (true, true) => (job.status.as_str(), "Active"),
+    }
 }
 
 /// What `roster status` shows.

@@ -1,0 +1,140 @@
+//! roster's admin portal: the screens of Entra's provisioning tutorial, server-rendered from compile-checked
+//! templates (askama, in `templates/`), enhanced by one pinned htmx file and live over server-sent events, all
+//! embedded in the binary ([`assets`]). Every page is a route of its own under `/`; every form works with
+//! JavaScript off.
+//!
+//! A request is signed in by its session cookie ([`session`]); every state-changing request is checked for its
+//! origin and its CSRF token ([`form`]); what a page shows and allows follows the admin's roles. Every page calls
+//! the service layer (`roster_service`), the same that serves the command line and the admin API, so that each
+//! change is checked and audited in one place.
+
+pub mod applications;
+pub mod assets;
+pub mod assignments;
+pub mod dashboard;
+pub mod error;
+pub mod form;
+pub mod format;
+pub mod logs;
+pub mod on_demand;
+pub mod overview;
+pub mod provisioning;
+pub mod session;
+pub mod sign_in;
+
+use std::sync::Arc;
+
+use axum::Router;
+use axum::extract::Request;
+use axum::http::{HeaderValue, header};
+use axum::middleware::{self, Next};
+use axum::response::Response;
+use axum::routing::{get, post};
+use roster_service::Stores;
+use roster_service::secrets::SecretKey;
+use roster_service::sessions::SessionPolicy;
+use roster_service::throttle::SignInThrottle;
+
+/// What the pages share.
+#[derive(Clone)]
+pub struct PortalState {
+    /// The stores' ports.
+    pub stores: Stores,
+    /// Seals applications' secret tokens.
+    pub key: SecretKey,
+    /// How long sessions last.
+    pub policy: SessionPolicy,
+    /// Whether cookies are `Secure` (served over TLS, or behind an https public URL).
+    pub secure_cookies: bool,
+    /// The portal's public origin (`https://host` or `http://127.0.0.1:8080`), which a state-changing request's
+    /// `Origin` must be.
+    pub origin: Arc<str>,
+    /// Failed sign-ins per account and per address.
+    pub throttle: Arc<SignInThrottle>,
+    /// The rate limit of provisioning on demand, per application.
+    pub on_demand: roster_service::on_demand::Limiter,
+}
+
+impl PortalState {
+    /// A portal over `stores` at `origin` with the default session policy; cookies are `Secure` when the origin is
+    /// https.
+    pub fn new(stores: Stores, key: SecretKey, origin: &str) -> PortalState {
+        let origin = origin.trim_end_matches('/');
+        PortalState {
+            stores,
+            key,
+            policy: SessionPolicy::default(),
+            secure_cookies: origin.starts_with("https://"),
+            origin: Arc::from(origin),
+            throttle: Arc::new(SignInThrottle::default()),
+            on_demand: roster_service::on_demand::Limiter::default(),
+        }
+    }
+}
+
+/// The largest form the portal reads.
+pub const MAX_FORM: usize = 256 * 1024;
+
+/// The portal's routes, to merge at the root of the server beside `/scim` and `/api`. It has no fallback of its
+/// own: the server's ([`not_found`]) answers paths nothing else takes.
+pub fn router(state: PortalState) -> Router {
+    let application = "/applications/{name}";
+    Router::new()
+        .route("/", get(dashboard::page))
+        .route("/sign-in", get(sign_in::page).post(sign_in::submit))
+        .route("/sign-out", post(sign_in::sign_out))
+        .route("/assets/{file}", get(assets::serve))
+        .route("/applications", get(applications::list))
+        .route("/applications/new", get(applications::new_page).post(applications::create))
+        .route(application, get(overview::redirect))
+        .route(&format!("{application}/overview"), get(overview::page))
+        .route(&format!("{application}/overview/status"), get(overview::status))
+        .route(&format!("{application}/overview/events"), get(overview::events))
+        .route(&format!("{application}/start"), post(overview::start))
+        .route(&format!("{application}/stop"), post(overview::stop))
+        .route(&format!("{application}/restart"), post(overview::restart))
+        .route(&format!("{application}/allow-deletes"), post(overview::allow_deletes))
+        .route(&format!("{application}/provisioning"), get(provisioning::page).post(provisioning::submit))
+        .route(&format!("{application}/mappings/{{kind}}"), get(provisioning::mapping))
+        .route(&format!("{application}/users-and-groups"), get(assignments::page).post(assignments::submit))
+        .route(&format!("{application}/logs"), get(logs::page))
+        .route(&format!("{application}/provision-on-demand"), get(on_demand::page).post(on_demand::submit))
+        .layer(axum::extract::DefaultBodyLimit::max(MAX_FORM))
+        .layer(middleware::from_fn(headers))
+        .with_state(state)
+}
+
+/// The portal's 404 page, for the server's fallback on paths outside `/scim` and `/api`.
+pub async fn not_found(uri: axum::http::Uri) -> Response {
+    let mut response = axum::response::IntoResponse::into_response(error::PortalError::not_found(format!(
+        "There is no page at {}.",
+        uri.path()
+    )));
+    add_headers(&mut response);
+    response
+}
+
+/// The security headers of every page: a Content-Security-Policy of the portal's own origin only (no inline
+/// script or style, no framing), no MIME sniffing, no referrer outside, and no caching of pages (they show
+/// directory data).
+async fn headers(request: Request, next: Next) -> Response {
+    let mut response = next.run(request).await;
+    add_headers(&mut response);
+    response
+}
+
+/// The Content-Security-Policy of the portal.
+pub const CONTENT_SECURITY_POLICY: &str = "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self'; \
+     connect-src 'self'; form-action 'self'; base-uri 'none'; frame-ancestors 'none'";
+
+fn add_headers(response: &mut Response) {
+    let headers = response.headers_mut();
+    headers.insert(header::CONTENT_SECURITY_POLICY, HeaderValue::from_static(CONTENT_SECURITY_POLICY));
+    headers.insert(header::X_CONTENT_TYPE_OPTIONS, HeaderValue::from_static("nosniff"));
+    headers.insert(header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY"));
+    headers.insert(header::REFERRER_POLICY, HeaderValue::from_static("same-origin"));
+    headers.insert("cross-origin-opener-policy", HeaderValue::from_static("same-origin"));
+    if !headers.contains_key(header::CACHE_CONTROL) {
+        headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    }
+}
