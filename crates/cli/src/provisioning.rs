@@ -608,7 +608,16 @@ pub async fn logs(stores: &Stores, args: LogArgs) -> anyhow::Result<()> {
             })
         })
         .transpose()?;
-    let query = LogQuery { cycle: args.cycle, status, action, identity: args.identity, since: None, limit: args.limit };
+    let query = LogQuery {
+        cycle: args.cycle,
+        status,
+        action,
+        identity: args.identity,
+        since: None,
+        until: None,
+        before: None,
+        limit: args.limit,
+    };
     let entries = provisioning::logs(stores, &args.name, &query).await?;
     match args.format.as_str() {
         "json" => println!("{}", serde_json::to_string_pretty(&entries)?),

@@ -268,6 +268,12 @@ pub enum Record {
 }
 
 /// Which log entries to read.
+///
+/// Entries are read newest first in one total order: by `at` at the stored precision (Unix milliseconds, truncated
+/// towards the past) descending, then by change id descending (byte-wise; change ids are unique). Every filter is a
+/// conjunct, and the time bounds compare at the stored precision. A page ends where the next one starts: `before`
+/// set to the `(at, change)` of a page's last entry reads the entries after it in this order, each exactly once
+/// (keyset paging, one indexed query a page however deep).
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct LogQuery {
     /// Only this cycle.
@@ -278,8 +284,13 @@ pub struct LogQuery {
     pub action: Option<Action>,
     /// Only entries whose source id, target id or source name equals this.
     pub identity: Option<String>,
-    /// Only entries at or after this time.
+    /// Only entries at or after this time (in milliseconds: an entry earlier in the same millisecond is included).
     pub since: Option<OffsetDateTime>,
+    /// Only entries at or before this time (in milliseconds: an entry later in the same millisecond is included).
+    pub until: Option<OffsetDateTime>,
+    /// Only entries strictly after this `(at, change id)` position in the order above: older than `at`'s
+    /// millisecond, or in that millisecond with a smaller change id. The position need not be an entry's.
+    pub before: Option<(OffsetDateTime, String)>,
     /// At most this many, newest first.
     pub limit: usize,
 }

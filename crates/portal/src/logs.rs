@@ -74,13 +74,14 @@ impl LogFilter {
             other => return Err(PortalError::bad_request(format!("No period {other:?}: use 24h, 7d, 30d or all."))),
         };
         let before = blank_to_none(&self.before).map(parse_cursor).transpose()?;
-        let _pending_keyset = before; // LogQuery.before lands with the store's keyset paging
         Ok(LogQuery {
             cycle: blank_to_none(&self.cycle).map(str::to_owned),
             status,
             action,
             identity: blank_to_none(&self.identity).map(str::to_owned),
             since,
+            until: None,
+            before,
             limit,
         })
     }

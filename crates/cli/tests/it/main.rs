@@ -21,5 +21,6 @@ mod foreign_target;
 mod nodes;
 mod notifications;
 mod ownership;
+mod portal_browser;
 mod provisioning;
 mod support;

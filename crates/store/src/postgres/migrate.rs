@@ -36,6 +36,11 @@ const MIGRATIONS: &[Migration] = &[
         name: "0005_portal_sessions.sql",
         sql: include_str!("../../migrations/postgres/0005_portal_sessions.sql"),
     },
+    Migration {
+        version: 6,
+        name: "0006_engine_logs_keyset.sql",
+        sql: include_str!("../../migrations/postgres/0006_engine_logs_keyset.sql"),
+    },
 ];
 
 /// The advisory lock key migrations hold (an arbitrary constant: "roster" in ASCII).

@@ -43,6 +43,11 @@ const MIGRATIONS: &[Migration] = &[
         name: "0007_portal_sessions.sql",
         sql: include_str!("../../migrations/sqlite/0007_portal_sessions.sql"),
     },
+    Migration {
+        version: 8,
+        name: "0008_engine_logs_keyset.sql",
+        sql: include_str!("../../migrations/sqlite/0008_engine_logs_keyset.sql"),
+    },
 ];
 
 /// The schema version this binary writes.

@@ -68,6 +68,21 @@ async fn logs() {
 }
 
 #[tokio::test]
+async fn log_pages() {
+    let (store, _dir) = fresh_store();
+    engine::log_pages(&store).await;
+}
+
+/// 100,000 entries paged by keyset (a measurement: `cargo test -p roster-store --test it log_page_timings --
+/// --ignored --nocapture`).
+#[tokio::test]
+#[ignore = "a measurement"]
+async fn log_page_timings() {
+    let (store, _dir) = fresh_store();
+    engine::log_page_timings(&store, 100_000, 50).await;
+}
+
+#[tokio::test]
 async fn forget_shadows() {
     let (store, _dir) = fresh_store();
     engine::forget_shadows(&store).await;

@@ -59,6 +59,19 @@ async fn logs() {
 }
 
 #[tokio::test]
+async fn log_pages() {
+    engine::log_pages(&TestServer::shared().store().await).await;
+}
+
+/// 100,000 entries paged by keyset (a measurement: `cargo test -p roster-store --test it log_page_timings --
+/// --ignored --nocapture`).
+#[tokio::test]
+#[ignore = "a measurement"]
+async fn log_page_timings() {
+    engine::log_page_timings(&TestServer::shared().store().await, 100_000, 50).await;
+}
+
+#[tokio::test]
 async fn forget_shadows() {
     engine::forget_shadows(&TestServer::shared().store().await).await;
 }

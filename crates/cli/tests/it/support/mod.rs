@@ -2,6 +2,7 @@
 //! fault-injecting proxy a test puts in front of the server.
 
 pub mod admin;
+pub mod browser;
 pub mod fault_proxy;
 
 use std::io::{BufRead, BufReader};

@@ -8,6 +8,7 @@ use roster_engine::state::LogQuery;
 use tokio_postgres::types::{Json, ToSql};
 
 use super::json_column;
+use crate::engine_rows::LogUpper;
 use crate::postgres::{Failure, sql_limit, to_millis};
 
 /// Refuses an entry recorded for another application than its own.
@@ -54,8 +55,15 @@ pub(super) async fn append(client: &impl GenericClient, application: &str, entry
 /// A value bound to a filter's statement.
 type Value = Box<dyn ToSql + Sync + Send>;
 
-/// The statement and its values for a query: each filter is a conjunct. `since` compares Unix milliseconds, the
-/// stored precision, so an entry in the same millisecond as `since` but before it is included.
+/// The statement and its values for a query: each filter is a conjunct. `since` and `until` compare Unix
+/// milliseconds, the stored precision, so an entry in the same millisecond as either bound is included; of `until`
+/// and `before`, only the one that bounds more is a condition (see [`LogUpper`]).
+///
+/// The order is `at` descending, then `change_id` descending (see [`LogQuery`]): without an identity, the indexes
+/// `engine_logs_newest (application, at, change_id)` and `engine_logs_cycle_newest (application, cycle, at,
+/// change_id)`, read backwards, give it, and `before` is the row comparison `(at, change_id) < ($, $)`, an index
+/// condition of either, so that a page however deep reads only its own entries (and those the other filters pass
+/// over).
 fn sql(application: &str, query: &LogQuery) -> Result<(String, Vec<Value>), Failure> {
     let mut sql = String::from("SELECT body FROM engine_logs WHERE application = $1");
     let mut values: Vec<Value> = vec![Box::new(application.to_owned())];
@@ -79,12 +87,22 @@ fn sql(application: &str, query: &LogQuery) -> Result<(String, Vec<Value>), Fail
     if let Some(since) = query.since {
         bind(&mut sql, "at >= $", Box::new(to_millis(since)?));
     }
+    let before = query.before.as_ref().map(|(at, change)| to_millis(*at).map(|at| (at, change.clone()))).transpose()?;
+    match LogUpper::new(query.until.map(to_millis).transpose()?, before) {
+        Some(LogUpper::Until(until)) => bind(&mut sql, "at <= $", Box::new(until)),
+        Some(LogUpper::Before(at, change)) => {
+            values.push(Box::new(at));
+            values.push(Box::new(change));
+            let _ = write!(sql, " AND (at, change_id) < (${}, ${})", values.len() - 1, values.len());
+        }
+        None => {}
+    }
     values.push(Box::new(sql_limit(query.limit)));
-    let _ = write!(sql, " ORDER BY seq DESC LIMIT ${}", values.len());
+    let _ = write!(sql, " ORDER BY at DESC, change_id DESC LIMIT ${}", values.len());
     Ok((sql, values))
 }
 
-/// The entries the query selects, newest first. The statement is not cached: up to 32 texts for a rare,
+/// The entries the query selects, newest first. The statement is not cached: up to 128 texts for a rare,
 /// admin-driven read.
 pub(super) async fn query(
     client: &impl GenericClient,
@@ -112,17 +130,31 @@ mod tests {
             action: Some(Action::Update),
             identity: Some("alice".into()),
             since: Some(OffsetDateTime::UNIX_EPOCH),
+            until: Some(OffsetDateTime::UNIX_EPOCH + time::Duration::DAY),
+            before: Some((OffsetDateTime::UNIX_EPOCH, "change".into())),
             limit: 10,
         };
         let (text, values) = sql("app", &query).unwrap();
         assert_eq!(
             text,
             "SELECT body FROM engine_logs WHERE application = $1 AND (source_id = $2 OR target_id = $2 OR \
-             source_name = $2) AND cycle = $3 AND status = $4 AND action = $5 AND at >= $6 ORDER BY seq DESC LIMIT $7"
+             source_name = $2) AND cycle = $3 AND status = $4 AND action = $5 AND at >= $6 AND (at, change_id) < \
+             ($7, $8) ORDER BY at DESC, change_id DESC LIMIT $9"
         );
-        assert_eq!(values.len(), 7);
+        assert_eq!(values.len(), 9);
+        // `until` older than the cursor bounds more.
+        let query = LogQuery {
+            until: Some(OffsetDateTime::UNIX_EPOCH),
+            before: Some((OffsetDateTime::UNIX_EPOCH + time::Duration::DAY, "c".into())),
+            ..query
+        };
+        let (text, _) = sql("app", &query).unwrap();
+        assert!(text.ends_with(" AND at >= $6 AND at <= $7 ORDER BY at DESC, change_id DESC LIMIT $8"), "{text}");
         let (text, values) = sql("app", &LogQuery::default()).unwrap();
-        assert_eq!(text, "SELECT body FROM engine_logs WHERE application = $1 ORDER BY seq DESC LIMIT $2");
+        assert_eq!(
+            text,
+            "SELECT body FROM engine_logs WHERE application = $1 ORDER BY at DESC, change_id DESC LIMIT $2"
+        );
         assert_eq!(values.len(), 2);
     }
 }

@@ -1,0 +1,17 @@
+-- Provisioning logs in one total order, for keyset paging: newest first is `at` (Unix milliseconds) descending,
+-- then `change_id` descending (unique, COLLATE "C": byte-wise). The indexes of 0001 gave the order of `seq`
+-- (insertion), which is not `at`'s when entries are recorded out of the order their processing ended; these
+-- replace them, each ending with (at, change_id). A page after the (at, change_id) of the previous page's last
+-- entry is then one range of an index read backwards, `application = $1 [AND cycle = $2] AND (at, change_id) <
+-- ($3, $4) ORDER BY at DESC, change_id DESC LIMIT n` (a row comparison is an index condition), and an identity's
+-- page is three such ranges (one per column), sorted.
+DROP INDEX engine_logs_application;
+DROP INDEX engine_logs_cycle;
+DROP INDEX engine_logs_source_id;
+DROP INDEX engine_logs_target_id;
+DROP INDEX engine_logs_source_name;
+CREATE INDEX engine_logs_newest ON engine_logs (application, at, change_id);
+CREATE INDEX engine_logs_cycle_newest ON engine_logs (application, cycle, at, change_id);
+CREATE INDEX engine_logs_source_id_newest ON engine_logs (application, source_id, at, change_id);
+CREATE INDEX engine_logs_target_id_newest ON engine_logs (application, target_id, at, change_id);
+CREATE INDEX engine_logs_source_name_newest ON engine_logs (application, source_name, at, change_id);
