@@ -147,6 +147,13 @@ fn describe(name: &str, outcome: OnDemand) -> Outcome {
         OnDemand::Done(entries) => {
             let failed = entries.iter().any(|entry| entry.status.as_str() == "Failure");
             let skipped = entries.iter().all(|entry| entry.status.as_str() == "Skipped");
+            let unchanged =
+                entries.iter().all(|entry| entry.status.as_str() == "Skipped" && entry.error_code.is_none());
+            if unchanged {
+                let text =
+                    format!("{name} is up to date in the application: nothing needed to be sent. The steps are below.");
+                return Outcome { kind: "success", text, entries };
+            }
             let (kind, verdict) = if failed {
                 ("error", "failed")
             } else if skipped {

@@ -136,6 +136,14 @@ pub enum Section {
     Dashboard,
     /// Applications.
     Applications,
+    /// The directory's users.
+    Users,
+    /// The directory's groups.
+    Groups,
+    /// roster's own SCIM service provider: its enterprises and their tokens.
+    ServiceProvider,
+    /// The audit log.
+    Audit,
 }
 
 impl Section {
@@ -145,6 +153,10 @@ impl Section {
             Section::None => "",
             Section::Dashboard => "dashboard",
             Section::Applications => "applications",
+            Section::Users => "users",
+            Section::Groups => "groups",
+            Section::ServiceProvider => "service-provider",
+            Section::Audit => "audit",
         }
     }
 }

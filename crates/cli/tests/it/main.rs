@@ -22,5 +22,6 @@ mod nodes;
 mod notifications;
 mod ownership;
 mod portal_browser;
+mod portal_tutorial;
 mod provisioning;
 mod support;

@@ -10,11 +10,11 @@ use serde_json::json;
 use crate::support::browser::{Browser, Options, TIMEOUT};
 use crate::support::{Backend, Server, data_dir, roster};
 
-const ADMIN: &str = "admin@contoso.example";
-const PASSWORD: &str = "a long enough secret";
+pub const ADMIN: &str = "admin@contoso.example";
+pub const PASSWORD: &str = "a long enough secret";
 
 /// Makes the first admin on the command line, as a person installing roster does.
-fn create_admin(data: &Path) {
+pub fn create_admin(data: &Path) {
     let mut child = roster(data)
         .args(["admin", "create", "--upn", ADMIN, "--password-stdin"])
         .stdin(Stdio::piped())

@@ -15,7 +15,7 @@ use super::{Context, is_wholesale};
 use crate::definition::ObjectMapping;
 use crate::diff::{AttributeChange, apply_changes, attribute_changes};
 use crate::dry_run::Operation;
-use crate::log::{Action, LogEntry, ModifiedProperty, ObjectKind, Status, Step, StepKind};
+use crate::log::{Action, Initiator, LogEntry, ModifiedProperty, ObjectKind, Status, Step, StepKind};
 use crate::mapping::{Desired, Mapper};
 use crate::source::{GroupSource, UserSource};
 use crate::state::{Origin, Record, Shadow, ShadowState};
@@ -268,6 +268,13 @@ pub(crate) async fn process(context: Arc<Context>, subject: Subject, shadow: Opt
             let changes = attribute_changes(&shadow.exported, &update);
             if changes.is_empty() {
                 context.count(|counts| counts.unchanged += 1);
+                if context.initiator == Initiator::User {
+                    // On demand, the admin sees every step, the last one saying nothing needed to be sent (a
+                    // cycle logs nothing for an object that already matches).
+                    steps.push(matching_step(format!("Matched by the shadow to {}", shadow.target_id)));
+                    steps.push(export_step(Status::Skipped, "No change: the target already matches"));
+                    entry.log(Action::Other, Status::Skipped, Some(shadow.target_id), steps, Vec::new(), None).await;
+                }
                 return nothing;
             }
             if !mapping.actions.update {

@@ -24,7 +24,7 @@ use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
 use fantoccini::elements::Element;
-use fantoccini::wd::WebDriverCompatibleCommand;
+use fantoccini::wd::{WebDriverCompatibleCommand, WindowHandle};
 use fantoccini::{Client, ClientBuilder, Locator};
 use hyper_util::client::legacy::connect::HttpConnector;
 use reqwest::{Method, Url};
@@ -36,6 +36,8 @@ const CHROMIUM: &str = "/usr/bin/chromium";
 pub const TIMEOUT: Duration = Duration::from_secs(10);
 /// The pause between two polls of a wait.
 const POLL: Duration = Duration::from_millis(50);
+/// The least time between two loads of [`Browser::reload_until`].
+const RELOAD: Duration = Duration::from_millis(200);
 /// The WCAG tags axe-core checks.
 const WCAG_TAGS: [&str; 5] = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "wcag22aa"];
 
@@ -272,6 +274,35 @@ impl Browser {
         })
     }
 
+    /// Opens `url` again and again (as a person pressing Reload would, at most every 200 ms) until the element at
+    /// `css` has a text that `accepts`, and returns it: for pages without live updates.
+    #[track_caller]
+    pub fn reload_until(
+        &self,
+        url: &str,
+        css: &str,
+        wanted: &str,
+        accepts: impl Fn(&str) -> bool,
+        timeout: Duration,
+    ) -> String {
+        let mut last = None;
+        let mut opened: Option<Instant> = None;
+        let text = poll(timeout, || {
+            if opened.is_some_and(|at| at.elapsed() < RELOAD) {
+                return None;
+            }
+            opened = Some(Instant::now());
+            self.goto(url);
+            let text = self.runtime.block_on(self.try_find(css)?.text()).ok()?;
+            if accepts(&text) {
+                return Some(text);
+            }
+            last = Some(text);
+            None
+        });
+        text.unwrap_or_else(|| panic!("{css} on {url} never showed {wanted} in {timeout:?}; last text: {last:?}"))
+    }
+
     /// The rendered text of the element at `css`.
     #[track_caller]
     pub fn text(&self, css: &str) -> String {
@@ -282,6 +313,13 @@ impl Browser {
     #[track_caller]
     pub fn attribute(&self, css: &str, name: &str) -> Option<String> {
         self.call(format_args!("attribute {name} of {css}"), self.find(css).attr(name))
+    }
+
+    /// A DOM property of the element at `css` (such as a field's current `value`, where the attribute is the value
+    /// it was loaded with).
+    #[track_caller]
+    pub fn property(&self, css: &str, name: &str) -> Option<String> {
+        self.call(format_args!("property {name} of {css}"), self.find(css).prop(name))
     }
 
     /// Clears the field at `css` and types `value` into it.
@@ -334,6 +372,26 @@ impl Browser {
     #[track_caller]
     pub fn execute_async(&self, script: &str, arguments: Vec<Value>) -> Value {
         self.call("execute an asynchronous script", self.client().execute_async(script, arguments))
+    }
+
+    /// The tab shown now, to come back to with [`Browser::switch_to`].
+    #[track_caller]
+    pub fn tab(&self) -> WindowHandle {
+        self.call("the current tab", self.client().window())
+    }
+
+    /// Opens a new, empty tab and shows it; the earlier tab's page stays open (and live) behind it.
+    #[track_caller]
+    pub fn new_tab(&self) -> WindowHandle {
+        let tab = self.call("open a tab", self.client().new_window(true)).handle;
+        self.switch_to(&tab);
+        tab
+    }
+
+    /// Shows `tab`: later commands act on its page.
+    #[track_caller]
+    pub fn switch_to(&self, tab: &WindowHandle) {
+        self.call("switch tabs", self.client().switch_to_window(tab.clone()));
     }
 
     /// Resizes the window.
