@@ -66,19 +66,6 @@ fn bad_request(error: &PathError) -> GraphError {
     GraphError::bad_request(error.to_string())
 }
 
-/// The definition with its template's users and groups mappings, scoping filters and target object actions.
-fn restored(definition: &Definition) -> ApiResult<Definition> {
-    let template = templates::from_template(&definition.template, &definition.name, &definition.target.tenant_url)
-        .ok_or_else(|| GraphError::not_found(&definition.template))?;
-    let mut restored = definition.clone();
-    for (object, default) in [(&mut restored.users, template.users), (&mut restored.groups, template.groups)] {
-        object.mappings = default.mappings;
-        object.scoping_filters = default.scoping_filters;
-        object.actions = default.actions;
-    }
-    Ok(restored)
-}
-
 /// The template's default schema of a definition: every object mapping as the template has it.
 fn template_default(definition: &Definition) -> ApiResult<Definition> {
     let template = templates::from_template(&definition.template, &definition.name, &definition.target.tenant_url)
@@ -131,7 +118,7 @@ pub async fn delete(
 ) -> ApiResult<StatusCode> {
     let definition = job_of(&state, &caller, &id, &job).await?;
     caller.check(Permission::ManageApplication(&definition.name))?;
-    let restored = restored(&definition)?;
+    let restored = provisioning::with_default_mappings(&definition)?;
     if restored != definition {
         let actor = caller.0.actor();
         provisioning::put(&state.stores, &state.key, &actor, restored, None, Some(activity::UPDATE_MAPPINGS)).await?;

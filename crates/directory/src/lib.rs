@@ -37,4 +37,4 @@ pub mod model;
 pub mod port;
 pub mod user_text;
 
-pub use model::{Directory, ExtensionValue, Group, ObjectId, User, UserPrincipalName};
+pub use model::{Directory, ExtensionValue, Group, ObjectId, USER_ATTRIBUTES, User, UserPrincipalName};

@@ -7,6 +7,7 @@ pub mod diff;
 pub mod dry_run;
 pub mod entitlement;
 pub mod escrow;
+pub mod in_scope;
 pub mod log;
 pub mod mapping;
 pub mod scoping;

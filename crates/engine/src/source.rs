@@ -5,6 +5,15 @@
 use roster_directory::{ExtensionValue, Group, User};
 use roster_expr::{AppRoleAssignment, Source, Value};
 
+/// The computed attributes of a user, beside the directory's ([`roster_directory::USER_ATTRIBUTES`] and its
+/// extensions), as the expression builder and the mapping editor offer them.
+pub const COMPUTED_USER_ATTRIBUTES: &[&str] =
+    &["objectId", "IsSoftDeleted", "appRoleAssignments", "originalUserPrincipalName"];
+
+/// The attributes of a group, as [`GroupSource`] answers them.
+pub const GROUP_ATTRIBUTES: &[&str] =
+    &["objectId", "displayName", "mailNickname", "description", "securityEnabled", "IsSoftDeleted"];
+
 /// A user being provisioned, with what the engine computed about it.
 #[derive(Debug, Clone, Copy)]
 pub struct UserSource<'a> {

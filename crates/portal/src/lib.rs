@@ -11,11 +11,13 @@
 pub mod applications;
 pub mod assets;
 pub mod assignments;
+pub mod change;
 pub mod dashboard;
 pub mod error;
 pub mod form;
 pub mod format;
 pub mod logs;
+pub mod mappings;
 pub mod on_demand;
 pub mod overview;
 pub mod provisioning;
@@ -95,7 +97,7 @@ pub fn router(state: PortalState) -> Router {
         .route(&format!("{application}/restart"), post(overview::restart))
         .route(&format!("{application}/allow-deletes"), post(overview::allow_deletes))
         .route(&format!("{application}/provisioning"), get(provisioning::page).post(provisioning::submit))
-        .route(&format!("{application}/mappings/{{kind}}"), get(provisioning::mapping))
+        .route(&format!("{application}/mappings/{{kind}}"), get(mappings::page).post(mappings::submit))
         .route(&format!("{application}/users-and-groups"), get(assignments::page).post(assignments::submit))
         .route(&format!("{application}/logs"), get(logs::page))
         .route(&format!("{application}/provision-on-demand"), get(on_demand::page).post(on_demand::submit))

@@ -10,7 +10,7 @@ use askama::Template;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::response::Response;
-use roster_engine::definition::{Definition, Mapping, MappingKind, ObjectMapping, Scope};
+use roster_engine::definition::{Definition, Scope};
 use roster_service::access::Permission;
 use roster_service::provisioning::{self, activity};
 
@@ -255,77 +255,3 @@ fn apply(mut definition: Definition, settings: &Settings) -> Result<Definition, 
     Ok(definition)
 }
 
-/// One mapping as the attribute table shows it.
-#[derive(Debug, Clone)]
-struct AttributeRow {
-    source: String,
-    kind: &'static str,
-    target: String,
-    matching: String,
-    apply: &'static str,
-    default: String,
-}
-
-#[derive(Template)]
-#[template(path = "mapping.html")]
-struct MappingPage {
-    chrome: Chrome,
-    title: String,
-    app: AppNav,
-    label: &'static str,
-    enabled: bool,
-    create: bool,
-    update: bool,
-    delete: bool,
-    filters: Vec<String>,
-    rows: Vec<AttributeRow>,
-}
-
-/// `GET /applications/{name}/mappings/{users|groups}`: the Attribute Mapping of one object kind.
-pub async fn mapping(
-    State(state): State<PortalState>,
-    admin: Signed,
-    Path((name, kind)): Path<(String, String)>,
-) -> PortalResult<Response> {
-    let (definition, _) = readable(&state, &admin, &name).await?;
-    let (label, object): (&'static str, &ObjectMapping) = match kind.as_str() {
-        "users" => ("Users", &definition.users),
-        "groups" => ("Groups", &definition.groups),
-        _ => return Err(PortalError::not_found(format!("There is no mapping {kind}: use users or groups."))),
-    };
-    let rows = object.mappings.iter().map(attribute_row).collect();
-    let filters =
-        object.scoping_filters.iter().map(|filter| serde_json::to_string(filter).unwrap_or_default()).collect();
-    let app = AppNav::new(&definition, "provisioning");
-    Ok(render(&MappingPage {
-        chrome: admin.chrome(Section::Applications),
-        title: format!("{} · Attribute Mapping ({label})", app.display_name),
-        app,
-        label,
-        enabled: object.enabled,
-        create: object.actions.create,
-        update: object.actions.update,
-        delete: object.actions.delete,
-        filters,
-        rows,
-    }))
-}
-
-fn attribute_row(mapping: &Mapping) -> AttributeRow {
-    AttributeRow {
-        source: mapping.source.clone().unwrap_or_default(),
-        kind: match mapping.kind {
-            MappingKind::Direct => "Direct",
-            MappingKind::Constant => "Constant",
-            MappingKind::Expression => "Expression",
-            MappingKind::None => "None",
-        },
-        target: mapping.target.clone(),
-        matching: mapping.matching.map(|precedence| precedence.to_string()).unwrap_or_default(),
-        apply: match mapping.apply {
-            roster_engine::definition::Apply::Always => "Always",
-            roster_engine::definition::Apply::OnCreate => "Only during creation",
-        },
-        default: mapping.default.clone().unwrap_or_default(),
-    }
-}

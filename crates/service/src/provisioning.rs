@@ -309,6 +309,42 @@ fn no_such_application(name: &str) -> anyhow::Error {
     ))
 }
 
+/// The definition with its template's users and groups mappings, scoping filters and target object actions
+/// (Entra's Restore default mappings).
+pub fn with_default_mappings(definition: &Definition) -> anyhow::Result<Definition> {
+    let template = templates::from_template(&definition.template, &definition.name, &definition.target.tenant_url)
+        .ok_or_else(|| ServiceError::not_found(format!("there is no template {}", definition.template)))?;
+    let mut restored = definition.clone();
+    for (object, default) in [(&mut restored.users, template.users), (&mut restored.groups, template.groups)] {
+        object.mappings = default.mappings;
+        object.scoping_filters = default.scoping_filters;
+        object.actions = default.actions;
+    }
+    Ok(restored)
+}
+
+/// Whether storing `proposed` in place of `current` makes the application's next cycle an initial one (the
+/// change touches what decides the target's state, and a cycle has run: before the first, every cycle is initial).
+pub async fn forces_initial_cycle(stores: &Stores, current: &Definition, proposed: &Definition) -> anyhow::Result<bool> {
+    if cycle::definition_digest(current) == cycle::definition_digest(proposed) {
+        return Ok(false);
+    }
+    let (_, state) = ports(stores);
+    Ok(state.job(&current.name).await?.watermark.is_some())
+}
+
+/// Who is in scope of an application's users or groups now, and under `proposed` (the scoping filter editor's
+/// live count).
+pub async fn scope_change(
+    stores: &Stores,
+    current: &Definition,
+    proposed: &Definition,
+    kind: roster_engine::in_scope::Kind,
+) -> anyhow::Result<roster_engine::in_scope::ScopeChange> {
+    let (directory, _) = ports(stores);
+    Ok(roster_engine::in_scope::compare(&*directory, current, proposed, kind).await?)
+}
+
 /// Whether an application has a secret token.
 pub async fn has_secret(stores: &Stores, name: &str) -> anyhow::Result<bool> {
     let record = stores.directory.application(name).await?.ok_or_else(|| no_such_application(name))?;

@@ -652,7 +652,11 @@ impl ProgressWrites {
 /// (an error other than a wholesale failure) is not known to be empty.
 async fn empty(job: &Job, kind: ObjectKind) -> Result<bool, CycleError> {
     let shadows = job.state.shadow_counts(&job.definition.name).await?;
-    if shadows.iter().any(|(shadow_kind, _, count)| *shadow_kind == kind && *count > 0) {
+    let shadowed = shadows.iter().any(|(shadow_kind, _, count)| *shadow_kind == kind && *count > 0);
+    // The users are counted even when the shadows answer: the request checks the credentials before anything is
+    // evaluated, so that an initial cycle (a restart) with a wrong token ends in quarantine at once, as Entra's,
+    // even when every object already matches.
+    if shadowed && kind == ObjectKind::Group {
         return Ok(false);
     }
     let client_kind = match kind {
@@ -660,7 +664,7 @@ async fn empty(job: &Job, kind: ObjectKind) -> Result<bool, CycleError> {
         ObjectKind::Group => roster_scim_client::Kind::Group,
     };
     match job.client.total(client_kind).await {
-        Ok(total) => Ok(total == 0),
+        Ok(total) => Ok(total == 0 && !shadowed),
         Err(error) if is_wholesale(&error) => Err(CycleError::Target(error)),
         Err(_) => Ok(false),
     }
@@ -746,7 +750,7 @@ pub(crate) async fn build_context(
     let user_scoping = CompiledScoping::compile(&definition.users.scoping_filters)?;
     let group_scoping = CompiledScoping::compile(&definition.groups.scoping_filters)?;
     let assignments = job.directory.assignments(&application).await?;
-    let group_index = load_groups(job, &assignments).await?;
+    let group_index = load_groups(&*job.directory, definition, &assignments).await?;
     let entitlements = Entitlements::build(
         definition.scope,
         definition.include_nested_members,
@@ -826,15 +830,16 @@ async fn read_changes(directory: &dyn DirectoryStore, from: Seq, head: Seq) -> R
 
 /// The groups entitlement and membership need: with "all" scope every group; else the assigned groups and, with
 /// nesting, the groups nested in them.
-async fn load_groups(
-    job: &Job,
+pub(crate) async fn load_groups(
+    directory: &dyn DirectoryStore,
+    definition: &Definition,
     assignments: &[roster_directory::port::Assignment],
 ) -> Result<HashMap<ObjectId, Group>, DirectoryError> {
     let mut groups = HashMap::new();
-    if job.definition.scope == Scope::All {
+    if definition.scope == Scope::All {
         let mut after: Option<ObjectId> = None;
         loop {
-            let page = job.directory.groups_after(after.as_ref(), PAGE).await?;
+            let page = directory.groups_after(after.as_ref(), PAGE).await?;
             let Some(last) = page.last() else { break };
             after = Some(last.id().clone());
             let full = page.len() == PAGE;
@@ -854,11 +859,11 @@ async fn load_groups(
         if groups.contains_key(&id) {
             continue;
         }
-        let Some(group) = job.directory.group(&id).await? else { continue };
-        if job.definition.include_nested_members {
+        let Some(group) = directory.group(&id).await? else { continue };
+        if definition.include_nested_members {
             // Members that are groups are loaded too; a member that is not a group answers None.
             for member in &group.members {
-                if !groups.contains_key(member) && job.directory.user(member).await?.is_none() {
+                if !groups.contains_key(member) && directory.user(member).await?.is_none() {
                     pending.push(member.clone());
                 }
             }

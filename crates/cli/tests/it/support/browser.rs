@@ -247,7 +247,7 @@ impl Browser {
     #[track_caller]
     pub fn wait_for(&self, css: &str, timeout: Duration) -> Element {
         poll(timeout, || self.try_find(css))
-            .unwrap_or_else(|| panic!("no {css} on {} after {timeout:?}", self.current_url()))
+            .unwrap_or_else(|| self.fail(&format!("no {css} on {} after {timeout:?}", self.current_url())))
     }
 
     /// Waits up to `timeout` until the element at `css` has a text containing `expected`, and returns it.
@@ -270,7 +270,7 @@ impl Browser {
             None
         });
         text.unwrap_or_else(|| {
-            panic!("{css} on {} never showed {wanted} in {timeout:?}; last text: {last:?}", self.current_url())
+            self.fail(&format!("{css} on {} never showed {wanted} in {timeout:?}; last text: {last:?}", self.current_url()))
         })
     }
 
@@ -300,7 +300,7 @@ impl Browser {
             last = Some(text);
             None
         });
-        text.unwrap_or_else(|| panic!("{css} on {url} never showed {wanted} in {timeout:?}; last text: {last:?}"))
+        text.unwrap_or_else(|| self.fail(&format!("{css} on {url} never showed {wanted} in {timeout:?}; last text: {last:?}")))
     }
 
     /// The rendered text of the element at `css`.
@@ -398,6 +398,23 @@ impl Browser {
     #[track_caller]
     pub fn set_window_size(&self, width: u32, height: u32) {
         self.call("resize the window", self.client().set_window_size(width, height));
+    }
+
+    /// Fails the test with `message`, a screenshot named `failure` and the text of the page's `main`, so that the
+    /// failure says what the page showed.
+    #[track_caller]
+    pub fn fail(&self, message: &str) -> ! {
+        let shot = self.runtime.block_on(self.client().screenshot()).ok().map(|png| {
+            let taken = std::fs::read_dir(&self.artefacts).map_or(0, |entries| entries.count());
+            let path = self.artefacts.join(format!("{:02}-failure.png", taken + 1));
+            let _ = std::fs::write(&path, png);
+            path
+        });
+        let main = self
+            .runtime
+            .block_on(async { self.client().find(Locator::Css("main")).await?.text().await })
+            .unwrap_or_default();
+        panic!("{message}\nthe page's main showed: {main}\nscreenshot: {shot:?}")
     }
 
     /// Saves a PNG of the viewport as `target/test-artefacts/portal/<test>/<NN>-<name>.png`, numbered on from
