@@ -121,6 +121,17 @@ pub async fn compare(
     }
 }
 
+/// A user's app roles in the application (direct and through groups), and whether the user is in its scope;
+/// `None` when the user is not entitled (not assigned, with "sync assigned" scope).
+pub async fn user_roles(
+    directory: &dyn DirectoryStore,
+    definition: &Definition,
+    user: &roster_directory::User,
+) -> Result<Option<(Vec<roster_expr::AppRoleAssignment>, bool)>, CycleError> {
+    let test = Test::of(directory, definition).await?;
+    Ok(test.entitlements.user(user.id()).map(|roles| (roles.to_vec(), test.user(user))))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -85,6 +85,16 @@ const OPERATORS: [(Operator, &str); 14] = [
 ];
 
 impl Operator {
+    /// The 14 operators, in Entra's order, with their names.
+    pub fn all() -> impl Iterator<Item = (Operator, &'static str)> {
+        OPERATORS.into_iter()
+    }
+
+    /// Whether the operator compares with a value (all but `IS TRUE`, `IS FALSE`, `IS NULL`, `IS NOT NULL`).
+    pub fn takes_value(self) -> bool {
+        self.needs_value()
+    }
+
     /// Entra's name.
     pub fn as_str(self) -> &'static str {
         OPERATORS.iter().find(|(operator, _)| *operator == self).map_or("", |(_, name)| name)

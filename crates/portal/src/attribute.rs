@@ -86,7 +86,10 @@ impl Values {
                 if let Err(error) = Expression::parse(&self.expression) {
                     return Err(Problem {
                         field: "expression",
-                        message: format!("The expression does not parse at column {}: {}.", error.column, error.message),
+                        message: format!(
+                            "The expression does not parse at column {}: {}.",
+                            error.column, error.message
+                        ),
                         column: Some(error.column),
                     });
                 }
@@ -94,17 +97,28 @@ impl Values {
             }
             "none" => (MappingKind::None, None),
             other => {
-                return Err(wrong("type", format!("Mapping type {other:?}: choose Direct, Constant, Expression or None.")));
+                return Err(wrong(
+                    "type",
+                    format!("Mapping type {other:?}: choose Direct, Constant, Expression or None."),
+                ));
             }
         };
         if self.target.is_empty() {
-            return Err(wrong("target", "Enter the target attribute, such as userName or emails[type eq \"work\"].value.".to_owned()));
+            return Err(wrong(
+                "target",
+                "Enter the target attribute, such as userName or emails[type eq \"work\"].value.".to_owned(),
+            ));
         }
         let matching = if self.matching {
             let text = if self.precedence.is_empty() { "1" } else { self.precedence.as_str() };
             match text.parse::<u32>() {
                 Ok(precedence) if precedence > 0 => Some(precedence),
-                _ => return Err(wrong("precedence", format!("Matching precedence {text:?}: give a whole number from 1."))),
+                _ => {
+                    return Err(wrong(
+                        "precedence",
+                        format!("Matching precedence {text:?}: give a whole number from 1."),
+                    ));
+                }
             }
         } else {
             None
@@ -220,9 +234,13 @@ pub async fn page(
     let (definition, _) = readable(&state, &admin, &name).await?;
     let (original, values) = match which.target {
         Some(target) => {
-            let mapping = kind.of(&definition).mappings.iter().find(|mapping| mapping.target == target).ok_or_else(
-                || PortalError::not_found(format!("The {} have no mapping of {target:?}.", kind.label().to_lowercase())),
-            )?;
+            let mapping =
+                kind.of(&definition).mappings.iter().find(|mapping| mapping.target == target).ok_or_else(|| {
+                    PortalError::not_found(format!(
+                        "The {} have no mapping of {target:?}.",
+                        kind.label().to_lowercase()
+                    ))
+                })?;
             (target.clone(), Values::of(mapping))
         }
         None => {
@@ -258,9 +276,8 @@ pub async fn submit(
     };
     let mut proposed = current.clone();
     let mappings = &mut kind.of_mut(&mut proposed).mappings;
-    let clash = mappings
-        .iter()
-        .any(|other| other.target.eq_ignore_ascii_case(&mapping.target) && other.target != original);
+    let clash =
+        mappings.iter().any(|other| other.target.eq_ignore_ascii_case(&mapping.target) && other.target != original);
     if clash {
         let message = format!("{} already has a mapping: edit that one instead.", mapping.target);
         return invalid(Problem { field: "target", message, column: None });
@@ -294,18 +311,31 @@ mod tests {
     #[test]
     fn the_form_becomes_a_mapping_or_names_the_wrong_field() {
         let cases: &[(Values, Result<(MappingKind, Option<&str>), &str>)] = &[
-            (Values { source: "userPrincipalName".into(), ..values("direct") }, Ok((MappingKind::Direct, Some("userPrincipalName")))),
+            (
+                Values { source: "userPrincipalName".into(), ..values("direct") },
+                Ok((MappingKind::Direct, Some("userPrincipalName"))),
+            ),
             (values("direct"), Err("source")),
-            (Values { constant: "Engineering".into(), ..values("constant") }, Ok((MappingKind::Constant, Some("Engineering")))),
-            (Values { expression: "Join(\" \", [givenName], [surname])".into(), ..values("expression") }, Ok((MappingKind::Expression, Some("Join(\" \", [givenName], [surname])")))),
+            (
+                Values { constant: "Engineering".into(), ..values("constant") },
+                Ok((MappingKind::Constant, Some("Engineering"))),
+            ),
+            (
+                Values { expression: "Join(\" \", [givenName], [surname])".into(), ..values("expression") },
+                Ok((MappingKind::Expression, Some("Join(\" \", [givenName], [surname])"))),
+            ),
             (Values { expression: "Join(\" \", [givenName]".into(), ..values("expression") }, Err("expression")),
             (values("none"), Ok((MappingKind::None, None))),
             (values("sideways"), Err("type")),
             (Values { target: String::new(), source: "mail".into(), ..values("direct") }, Err("target")),
-            (Values { source: "mail".into(), matching: true, precedence: "0".into(), ..values("direct") }, Err("precedence")),
+            (
+                Values { source: "mail".into(), matching: true, precedence: "0".into(), ..values("direct") },
+                Err("precedence"),
+            ),
         ];
         for (values, expected) in cases {
-            let got = values.mapping().map(|mapping| (mapping.kind, mapping.source.clone())).map_err(|problem| problem.field);
+            let got =
+                values.mapping().map(|mapping| (mapping.kind, mapping.source.clone())).map_err(|problem| problem.field);
             let expected = expected.map(|(kind, source)| (kind, source.map(str::to_owned)));
             assert_eq!(got, expected, "{values:?}");
         }
@@ -313,7 +343,8 @@ mod tests {
 
     #[test]
     fn an_expression_error_has_its_column() {
-        let problem = Values { expression: "Join(\" \", [givenName]".into(), ..values("expression") }.mapping().unwrap_err();
+        let problem =
+            Values { expression: "Join(\" \", [givenName]".into(), ..values("expression") }.mapping().unwrap_err();
         assert!(problem.column.is_some_and(|column| column > 1), "{problem:?}");
     }
 

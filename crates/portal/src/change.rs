@@ -67,13 +67,7 @@ pub async fn save(state: &PortalState, form: &Form, change: Change) -> PortalRes
     check(&change.proposed).map_err(PortalError::bad_request)?;
     let initial = provisioning::forces_initial_cycle(&state.stores, &change.current, &change.proposed).await?;
     if initial && !form.fields.checked("confirmed") {
-        let fields = form
-            .fields
-            .0
-            .iter()
-            .filter(|(name, _)| name != "csrf" && name != "confirmed")
-            .cloned()
-            .collect();
+        let fields = form.fields.0.iter().filter(|(name, _)| name != "csrf" && name != "confirmed").cloned().collect();
         let app = AppNav::new(&change.current, "provisioning");
         return Ok(render(&ConfirmPage {
             chrome: form.admin.chrome(Section::Applications),

@@ -11,9 +11,11 @@
 pub mod applications;
 pub mod assets;
 pub mod assignments;
+pub mod attribute;
 pub mod change;
 pub mod dashboard;
 pub mod error;
+pub mod expression;
 pub mod form;
 pub mod format;
 pub mod logs;
@@ -21,6 +23,7 @@ pub mod mappings;
 pub mod on_demand;
 pub mod overview;
 pub mod provisioning;
+pub mod scoping;
 pub mod session;
 pub mod sign_in;
 
@@ -98,6 +101,9 @@ pub fn router(state: PortalState) -> Router {
         .route(&format!("{application}/allow-deletes"), post(overview::allow_deletes))
         .route(&format!("{application}/provisioning"), get(provisioning::page).post(provisioning::submit))
         .route(&format!("{application}/mappings/{{kind}}"), get(mappings::page).post(mappings::submit))
+        .route(&format!("{application}/mappings/{{kind}}/attribute"), get(attribute::page).post(attribute::submit))
+        .route(&format!("{application}/scoping/{{kind}}"), get(scoping::page).post(scoping::submit))
+        .route(&format!("{application}/expression-builder"), get(expression::page))
         .route(&format!("{application}/users-and-groups"), get(assignments::page).post(assignments::submit))
         .route(&format!("{application}/logs"), get(logs::page))
         .route(&format!("{application}/provision-on-demand"), get(on_demand::page).post(on_demand::submit))

@@ -254,4 +254,3 @@ fn apply(mut definition: Definition, settings: &Settings) -> Result<Definition, 
     definition.enabled = settings.enabled;
     Ok(definition)
 }
-

@@ -325,7 +325,11 @@ pub fn with_default_mappings(definition: &Definition) -> anyhow::Result<Definiti
 
 /// Whether storing `proposed` in place of `current` makes the application's next cycle an initial one (the
 /// change touches what decides the target's state, and a cycle has run: before the first, every cycle is initial).
-pub async fn forces_initial_cycle(stores: &Stores, current: &Definition, proposed: &Definition) -> anyhow::Result<bool> {
+pub async fn forces_initial_cycle(
+    stores: &Stores,
+    current: &Definition,
+    proposed: &Definition,
+) -> anyhow::Result<bool> {
     if cycle::definition_digest(current) == cycle::definition_digest(proposed) {
         return Ok(false);
     }
@@ -343,6 +347,16 @@ pub async fn scope_change(
 ) -> anyhow::Result<roster_engine::in_scope::ScopeChange> {
     let (directory, _) = ports(stores);
     Ok(roster_engine::in_scope::compare(&*directory, current, proposed, kind).await?)
+}
+
+/// A user's app roles in an application and whether the user is in its scope; `None` when not entitled.
+pub async fn user_roles(
+    stores: &Stores,
+    definition: &Definition,
+    user: &roster_directory::User,
+) -> anyhow::Result<Option<(Vec<roster_expr::AppRoleAssignment>, bool)>> {
+    let (directory, _) = ports(stores);
+    Ok(roster_engine::in_scope::user_roles(&*directory, definition, user).await?)
 }
 
 /// Whether an application has a secret token.

@@ -270,7 +270,10 @@ impl Browser {
             None
         });
         text.unwrap_or_else(|| {
-            self.fail(&format!("{css} on {} never showed {wanted} in {timeout:?}; last text: {last:?}", self.current_url()))
+            self.fail(&format!(
+                "{css} on {} never showed {wanted} in {timeout:?}; last text: {last:?}",
+                self.current_url()
+            ))
         })
     }
 
@@ -300,7 +303,9 @@ impl Browser {
             last = Some(text);
             None
         });
-        text.unwrap_or_else(|| self.fail(&format!("{css} on {url} never showed {wanted} in {timeout:?}; last text: {last:?}")))
+        text.unwrap_or_else(|| {
+            self.fail(&format!("{css} on {url} never showed {wanted} in {timeout:?}; last text: {last:?}"))
+        })
     }
 
     /// The rendered text of the element at `css`.
