@@ -63,7 +63,7 @@ pub async fn import_text(
 /// userPrincipalName another user has is refused. Written with its audit entry ("Add user").
 pub async fn create_user(stores: &Stores, actor: &Actor, mut attributes: Map<String, Value>) -> anyhow::Result<User> {
     for required in ["displayName", "userPrincipalName"] {
-        if !attributes.get(required).is_some_and(|value| value.as_str().is_some_and(|text| !text.trim().is_empty())) {
+        if !has_text(&attributes, required) {
             return Err(ServiceError::invalid(format!("Property '{required}' is required when creating a user.")));
         }
     }
@@ -112,7 +112,7 @@ pub async fn update_user(
 /// A new group of Graph attributes, as `POST /groups` takes them (without members): `displayName` is required,
 /// `id` is given here. Written with its audit entry ("Add group").
 pub async fn create_group(stores: &Stores, actor: &Actor, mut attributes: Map<String, Value>) -> anyhow::Result<Group> {
-    if !attributes.get("displayName").is_some_and(|value| value.as_str().is_some_and(|text| !text.trim().is_empty())) {
+    if !has_text(&attributes, "displayName") {
         return Err(ServiceError::invalid("Property 'displayName' is required when creating a group."));
     }
     attributes.insert("id".to_owned(), json!(roster_directory::audit::new_id()));
@@ -120,6 +120,11 @@ pub async fn create_group(stores: &Stores, actor: &Actor, mut attributes: Map<St
         .map_err(|error| invalid_object(&error, "group 0: "))?;
     stores.directory.import(Directory { users: Vec::new(), groups: vec![group.clone()] }, actor).await?;
     Ok(group)
+}
+
+/// Whether the attribute `name` is a string with more than white space.
+fn has_text(attributes: &Map<String, Value>, name: &str) -> bool {
+    attributes.get(name).and_then(Value::as_str).is_some_and(|text| !text.trim().is_empty())
 }
 
 /// A user of its Graph attributes, or an invalid request that says which attribute is wrong.
