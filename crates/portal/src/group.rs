@@ -88,7 +88,10 @@ async fn page_of(state: &PortalState, admin: &Signed, id: &str, after: Option<&s
             Member {
                 id: member.as_str().to_owned(),
                 name: name_of(&user),
-                detail: user.user_principal_name().as_str().to_owned(),
+                detail: match user.deleted_date_time {
+                    Some(_) => format!("{} (deleted)", user.user_principal_name()),
+                    None => user.user_principal_name().as_str().to_owned(),
+                },
                 kind: "User",
                 link: format!("/users/{}", urlencoded(member.as_str())),
             }

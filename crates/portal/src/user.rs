@@ -185,6 +185,15 @@ pub async fn lifecycle(State(state): State<PortalState>, Path(id): Path<String>,
         page.error = Some(message);
         Ok(render_with(StatusCode::BAD_REQUEST, &page))
     };
+    let own = admin.principal.user_id().as_ref() == Some(user.id());
+    if own && matches!(change, Lifecycle::Disable | Lifecycle::SoftDelete | Lifecycle::HardDelete) {
+        return refuse(
+            "This is your own account: disabling or deleting it would sign you out for good. Ask another Global \
+             Administrator to do it."
+                .to_owned(),
+        )
+        .await;
+    }
     if change == Lifecycle::HardDelete {
         if user.deleted_date_time.is_none() {
             return refuse("Delete the user first: only a deleted user can be deleted permanently.".to_owned()).await;

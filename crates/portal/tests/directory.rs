@@ -246,6 +246,17 @@ async fn a_user_is_edited_disabled_enabled_deleted_restored_and_deleted_permanen
     assert!(stored().await.is_none());
     assert!(portal.get("/users/deleted?done=purged", Some(&cookie)).await.body.contains("No users are deleted."));
     assert_eq!(lifecycle("nonsense", false).await.status, StatusCode::NOT_FOUND, "the user is gone");
+
+    // An admin does not disable or delete the account they are signed in with.
+    let ada = portal.stores.directory.user_by_upn("ada@contoso.example").await.unwrap().unwrap();
+    for action in ["disable", "delete"] {
+        let form = [("csrf", csrf.as_str()), ("action", action)];
+        let answer = portal.post(&format!("/users/{}/lifecycle", ada.id()), Some(&cookie), "same-origin", &form).await;
+        assert_eq!(answer.status, StatusCode::BAD_REQUEST, "{action}");
+        assert!(answer.body.contains("This is your own account"), "{}", answer.body);
+    }
+    let ada = portal.stores.directory.user_by_upn("ada@contoso.example").await.unwrap().unwrap();
+    assert!(ada.account_enabled && ada.deleted_date_time.is_none());
 }
 
 #[tokio::test]
