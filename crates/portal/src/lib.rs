@@ -18,6 +18,10 @@ pub mod error;
 pub mod expression;
 pub mod form;
 pub mod format;
+pub mod group;
+pub mod groups;
+pub mod import;
+pub mod listing;
 pub mod logs;
 pub mod mappings;
 pub mod on_demand;
@@ -26,6 +30,8 @@ pub mod provisioning;
 pub mod scoping;
 pub mod session;
 pub mod sign_in;
+pub mod user;
+pub mod users;
 
 use std::sync::Arc;
 
@@ -107,6 +113,18 @@ pub fn router(state: PortalState) -> Router {
         .route(&format!("{application}/users-and-groups"), get(assignments::page).post(assignments::submit))
         .route(&format!("{application}/logs"), get(logs::page))
         .route(&format!("{application}/provision-on-demand"), get(on_demand::page).post(on_demand::submit))
+        .route("/users", get(users::list))
+        .route("/users/deleted", get(users::deleted))
+        .route("/users/new", get(users::new_page).post(users::create))
+        .route("/users/import", get(import::page).post(import::submit))
+        .route("/users/{id}", get(user::page))
+        .route("/users/{id}/edit", get(user::edit).post(user::save))
+        .route("/users/{id}/lifecycle", post(user::lifecycle))
+        .route("/groups", get(groups::list))
+        .route("/groups/new", get(groups::new_page).post(groups::create))
+        .route("/groups/{id}", get(group::page))
+        .route("/groups/{id}/members", post(group::members))
+        .route("/groups/{id}/delete", post(group::delete))
         .layer(axum::extract::DefaultBodyLimit::max(MAX_FORM))
         .layer(middleware::from_fn(headers))
         .with_state(state)

@@ -7,12 +7,14 @@ use std::io::{BufReader, BufWriter, Write};
 use std::path::Path;
 
 use anyhow::{Context, anyhow, bail};
-use roster_directory::import::{self, Format};
+use roster_directory::import::{self, Position};
 use roster_directory::port::DirectoryError;
 use roster_directory::{Directory, export};
-use serde_json::Value;
+use serde_json::{Map, Value, json};
 
-use crate::{Actor, Stores};
+use crate::{Actor, ServiceError, Stores};
+
+pub use roster_directory::import::Format;
 
 pub use roster_directory::generate::GenerateOptions;
 pub use roster_directory::port::{ImportSummary, Lifecycle};
@@ -33,6 +35,118 @@ pub async fn import_file(stores: &Stores, actor: &Actor, path: &Path) -> anyhow:
         .context("the import task failed")?;
     let directory = parsed.map_err(|error| anyhow!("{name}: {error}"))?;
     stores.directory.import(directory, actor).await.map_err(|error| anyhow!("{name}: {error}; nothing was imported"))
+}
+
+/// Reads the text of an import file in `format` (what `roster directory import` reads from a file, pasted) and
+/// upserts its users and groups by id, all or nothing. A text that cannot be read is an invalid request whose
+/// message says where in it (a line, or an entry of the `.json` lists) and what is wrong; a store that refuses the
+/// import (a member that does not exist, a userPrincipalName taken) says so, and nothing is imported.
+pub async fn import_text(
+    stores: &Stores,
+    actor: &Actor,
+    format: Format,
+    text: String,
+) -> anyhow::Result<ImportSummary> {
+    let parsed = tokio::task::spawn_blocking(move || import::read(format, text.as_bytes()))
+        .await
+        .context("the import task failed")?;
+    let directory = parsed.map_err(|error| ServiceError::invalid(error.to_string()))?;
+    stores
+        .directory
+        .import(directory, actor)
+        .await
+        .map_err(|error| anyhow::Error::from(error).context("nothing was imported"))
+}
+
+/// A new user of Graph attributes, as `POST /users` takes them: `displayName` and `userPrincipalName` are
+/// required, `id` is given here, `mailNickname` defaults to the userPrincipalName's local part, and a
+/// userPrincipalName another user has is refused. Written with its audit entry ("Add user").
+pub async fn create_user(stores: &Stores, actor: &Actor, mut attributes: Map<String, Value>) -> anyhow::Result<User> {
+    for required in ["displayName", "userPrincipalName"] {
+        if !has_text(&attributes, required) {
+            return Err(ServiceError::invalid(format!("Property '{required}' is required when creating a user.")));
+        }
+    }
+    attributes.insert("id".to_owned(), json!(roster_directory::audit::new_id()));
+    let mut user = user_of(&attributes)?;
+    if user.mail_nickname.is_none() {
+        user.mail_nickname = Some(user.user_principal_name().local_part().to_owned());
+    }
+    upn_free(stores, &user).await?;
+    stores.directory.import(Directory { users: vec![user.clone()], groups: Vec::new() }, actor).await?;
+    Ok(user)
+}
+
+/// Changes a user (not soft-deleted) as `PATCH /users/{id}` does: each attribute of `changes` replaces the
+/// user's (`null` clears it), the result is checked as an import's user is, and a userPrincipalName another user
+/// has is refused. Written with its audit entry ("Update user") when anything changed.
+pub async fn update_user(
+    stores: &Stores,
+    actor: &Actor,
+    id: &ObjectId,
+    changes: Map<String, Value>,
+) -> anyhow::Result<User> {
+    let existing = stores
+        .directory
+        .user(id)
+        .await?
+        .filter(|user| user.deleted_date_time.is_none())
+        .ok_or_else(|| DirectoryError::NotFound { kind: "user", id: id.to_string() })?;
+    let mut object = user_object(&existing)?;
+    for (name, value) in changes {
+        if name == "id" {
+            return Err(ServiceError::invalid("id is read-only: leave it out"));
+        }
+        if value.is_null() {
+            object.remove(&name);
+        } else {
+            object.insert(name, value);
+        }
+    }
+    let user = user_of(&object)?;
+    upn_free(stores, &user).await?;
+    stores.directory.import(Directory { users: vec![user.clone()], groups: Vec::new() }, actor).await?;
+    Ok(user)
+}
+
+/// A new group of Graph attributes, as `POST /groups` takes them (without members): `displayName` is required,
+/// `id` is given here. Written with its audit entry ("Add group").
+pub async fn create_group(stores: &Stores, actor: &Actor, mut attributes: Map<String, Value>) -> anyhow::Result<Group> {
+    if !has_text(&attributes, "displayName") {
+        return Err(ServiceError::invalid("Property 'displayName' is required when creating a group."));
+    }
+    attributes.insert("id".to_owned(), json!(roster_directory::audit::new_id()));
+    let group = import::group_from_object(&attributes, Position::Group(0))
+        .map_err(|error| invalid_object(&error, "group 0: "))?;
+    stores.directory.import(Directory { users: Vec::new(), groups: vec![group.clone()] }, actor).await?;
+    Ok(group)
+}
+
+/// Whether the attribute `name` is a string with more than white space.
+fn has_text(attributes: &Map<String, Value>, name: &str) -> bool {
+    attributes.get(name).and_then(Value::as_str).is_some_and(|text| !text.trim().is_empty())
+}
+
+/// A user of its Graph attributes, or an invalid request that says which attribute is wrong.
+fn user_of(object: &Map<String, Value>) -> anyhow::Result<User> {
+    import::user_from_object(object, Position::User(0)).map_err(|error| invalid_object(&error, "user 0: "))
+}
+
+fn invalid_object(error: &import::ImportError, position: &str) -> anyhow::Error {
+    let text = error.to_string();
+    ServiceError::invalid(text.strip_prefix(position).unwrap_or(&text).to_owned())
+}
+
+/// Refuses a userPrincipalName another user (soft-deleted included) has.
+async fn upn_free(stores: &Stores, user: &User) -> anyhow::Result<()> {
+    if let Some(other) = stores.directory.user_by_upn(user.user_principal_name().as_str()).await?
+        && other.id() != user.id()
+    {
+        return Err(ServiceError::invalid(
+            "Another object with the same value for property userPrincipalName already exists.",
+        ));
+    }
+    Ok(())
 }
 
 /// What [`generate_file`] wrote.
