@@ -69,13 +69,22 @@ async fn an_edited_attribute_is_saved_and_audited() {
         ("apply", "always"),
     ];
     let answer = portal.post(ATTRIBUTE, Some(&cookie), "same-origin", &form).await;
-    assert_eq!((answer.status, answer.header("location")), (StatusCode::SEE_OTHER, "/applications/github/mappings/users?notice=saved"));
+    assert_eq!(
+        (answer.status, answer.header("location")),
+        (StatusCode::SEE_OTHER, "/applications/github/mappings/users?notice=saved")
+    );
     let mapping = user_name_mapping(&definition(&portal).await).clone();
-    assert_eq!((mapping.kind, mapping.source.as_deref()), (MappingKind::Expression, Some("ToLower([userPrincipalName])")));
+    assert_eq!(
+        (mapping.kind, mapping.source.as_deref()),
+        (MappingKind::Expression, Some("ToLower([userPrincipalName])"))
+    );
     let page = portal.get(answer.header("location"), Some(&cookie)).await;
     assert!(page.body.contains("Saved.") && page.body.contains("ToLower([userPrincipalName])"), "{}", page.body);
     let entries = audit::entries(&portal.stores, None, 50).await.unwrap();
-    assert!(entries.iter().any(|entry| entry.activity_display_name == provisioning::activity::UPDATE_MAPPINGS), "{entries:?}");
+    assert!(
+        entries.iter().any(|entry| entry.activity_display_name == provisioning::activity::UPDATE_MAPPINGS),
+        "{entries:?}"
+    );
 }
 
 #[tokio::test]
@@ -88,14 +97,27 @@ async fn bad_input_is_answered_in_place_and_nothing_changes() {
         (&[("type", "direct"), ("source", ""), ("target", "displayName")], "source attribute"),
         (&[("type", "direct"), ("source", "mail"), ("target", "")], "target attribute"),
         (&[("type", "direct"), ("source", "mail"), ("target", "userName")], "already has a mapping"),
-        (&[("type", "direct"), ("source", "mail"), ("target", "displayName"), ("matching", "on"), ("precedence", "x")], "precedence"),
+        (
+            &[
+                ("type", "direct"),
+                ("source", "mail"),
+                ("target", "displayName"),
+                ("matching", "on"),
+                ("precedence", "x"),
+            ],
+            "precedence",
+        ),
     ];
     for (fields, expected) in cases {
         let mut form = vec![("csrf", csrf.as_str()), ("original", "")];
         form.extend_from_slice(fields);
         let answer = portal.post(ATTRIBUTE, Some(&cookie), "same-origin", &form).await;
         assert_eq!(answer.status, StatusCode::BAD_REQUEST, "{fields:?}: {}", answer.body);
-        assert!(answer.body.contains("role=\"alert\"") && answer.body.contains(expected), "{fields:?}: {}", answer.body);
+        assert!(
+            answer.body.contains("role=\"alert\"") && answer.body.contains(expected),
+            "{fields:?}: {}",
+            answer.body
+        );
     }
     // A mapping someone else removed meanwhile.
     let delete = [("csrf", csrf.as_str()), ("action", "delete"), ("target", "nickName")];
@@ -125,7 +147,8 @@ async fn a_change_that_forces_an_initial_cycle_is_said_first_and_saved_once_conf
     let after = definition(&portal).await;
     assert!(after.users.mappings.iter().any(|mapping| mapping.target == "title"), "{after:?}");
     // Target Object Actions and Restore default mappings go the same way.
-    let settings = [("csrf", csrf.as_str()), ("action", "settings"), ("create", "on"), ("update", "on"), ("confirmed", "on")];
+    let settings =
+        [("csrf", csrf.as_str()), ("action", "settings"), ("create", "on"), ("update", "on"), ("confirmed", "on")];
     let answer = portal.post(MAPPING, Some(&cookie), "same-origin", &settings).await;
     assert_eq!(answer.status, StatusCode::SEE_OTHER, "{}", answer.body);
     assert!(!definition(&portal).await.users.actions.delete);
@@ -199,7 +222,10 @@ async fn the_expression_builder_parses_and_tests_against_a_user() {
     let page = portal.get("/applications/github/expression-builder?expression=Join(%22-%22%2C", Some(&cookie)).await;
     assert!(page.body.contains("id=\"parse-error\"") && page.body.contains("Column "), "{}", page.body);
     let page = portal
-        .get("/applications/github/expression-builder?expression=%5Bmail%5D&user=nobody%40contoso.example", Some(&cookie))
+        .get(
+            "/applications/github/expression-builder?expression=%5Bmail%5D&user=nobody%40contoso.example",
+            Some(&cookie),
+        )
         .await;
     assert!(page.body.contains("No directory user is"), "{}", page.body);
 }

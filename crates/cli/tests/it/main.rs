@@ -22,6 +22,7 @@ mod nodes;
 mod notifications;
 mod ownership;
 mod portal_browser;
+mod portal_pages;
 mod portal_tutorial;
 mod provisioning;
 mod support;
