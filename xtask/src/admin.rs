@@ -98,7 +98,7 @@ pub async fn run(args: AdminArgs) -> anyhow::Result<()> {
         .filter_map(|object| object["userPrincipalName"].as_str().map(str::to_owned))
         .collect();
     let (mut server, address, pid) = start_server(&args.roster, &data, &database).await?;
-    let target = Arc::new(Target { addresses: vec![address.clone()], token, base: "/api/v1.0".into() });
+    let target = Arc::new(Target { addresses: vec![address.clone()], token, cookie: None, base: "/api/v1.0".into() });
     let deadline = Some(Duration::from_secs(args.seconds));
 
     // Service principal and job ids, from the API itself.

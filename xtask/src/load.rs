@@ -97,7 +97,7 @@ pub async fn run(args: LoadArgs) -> anyhow::Result<()> {
     let addresses = servers.iter().map(|(_, address, _)| address.clone()).collect();
     let pids: Vec<u32> = servers.iter().map(|(_, _, pid)| *pid).collect();
     let nodes_rss = |pids: &[u32]| pids.iter().map(|pid| rss_kib(*pid)).sum::<u64>();
-    let target = Arc::new(Target { addresses, token, base: "/scim/v2/enterprises/bench".into() });
+    let target = Arc::new(Target { addresses, token, cookie: None, base: "/scim/v2/enterprises/bench".into() });
 
     let mut phases = Vec::new();
     let ids = Arc::new(std::sync::Mutex::new(vec![String::new(); args.users]));
@@ -331,7 +331,10 @@ fn proc_status_kib(pid: u32, key: &str) -> u64 {
 pub(crate) struct Target {
     /// The nodes' addresses.
     pub(crate) addresses: Vec<String>,
+    /// The bearer token of the API calls, unless `cookie` is given.
     pub(crate) token: String,
+    /// A portal session's cookie (`name=value`), sent instead of the token.
+    pub(crate) cookie: Option<String>,
     pub(crate) base: String,
 }
 
@@ -406,8 +409,11 @@ where
                     .method(call.method)
                     .uri(format!("{}{}", target.base, call.path))
                     .header("host", address.as_str())
-                    .header("authorization", format!("Bearer {}", target.token))
                     .header("user-agent", "roster-load");
+                request = match &target.cookie {
+                    Some(cookie) => request.header("cookie", cookie.as_str()),
+                    None => request.header("authorization", format!("Bearer {}", target.token)),
+                };
                 if call.body.is_some() {
                     request = request.header("content-type", "application/scim+json");
                 }

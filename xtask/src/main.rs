@@ -1,11 +1,12 @@
 //! Development automation: `cargo xtask load` measures the whole service provider under load; `cargo xtask cycle`
-//! measures the provisioning engine's cycles into it; `cargo xtask admin` measures the admin API.
+//! measures the provisioning engine's cycles into it; `cargo xtask admin` measures the admin API; `cargo xtask portal` measures the portal's pages.
 
 mod admin;
 mod cycle;
 mod database;
 mod events;
 mod load;
+mod portal;
 
 use clap::{Parser, Subcommand};
 
@@ -24,6 +25,8 @@ enum Command {
     Cycle(cycle::CycleArgs),
     /// Measure the admin API: user pages, lookups and job status over a large directory.
     Admin(admin::AdminArgs),
+    /// Measure the portal: every page's server time over a large directory and its provisioning logs.
+    Portal(portal::PortalArgs),
 }
 
 fn main() -> anyhow::Result<()> {
@@ -33,5 +36,6 @@ fn main() -> anyhow::Result<()> {
         Command::Load(args) => runtime.block_on(load::run(args)),
         Command::Cycle(args) => runtime.block_on(cycle::run(args)),
         Command::Admin(args) => runtime.block_on(admin::run(args)),
+        Command::Portal(args) => runtime.block_on(portal::run(args)),
     }
 }

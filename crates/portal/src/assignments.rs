@@ -80,6 +80,8 @@ struct Row {
     name: String,
     kind: &'static str,
     role: String,
+    /// A group's direct members (users and nested groups).
+    members: Option<usize>,
 }
 
 #[derive(Template)]
@@ -101,12 +103,18 @@ async fn page_of(state: &PortalState, admin: &Signed, name: &str) -> PortalResul
     let (definition, _) = readable(state, admin, name).await?;
     let mut rows = Vec::new();
     for assignment in state.stores.directory.assignments(name).await? {
-        let display = match assignment.kind {
-            PrincipalKind::User => state.stores.directory.user(&assignment.principal).await?.map(|user| {
-                user.display_name.clone().unwrap_or_else(|| user.user_principal_name().as_str().to_owned())
-            }),
+        let (display, members) = match assignment.kind {
+            PrincipalKind::User => {
+                let user = state.stores.directory.user(&assignment.principal).await?;
+                let name = user.map(|user| {
+                    user.display_name.clone().unwrap_or_else(|| user.user_principal_name().as_str().to_owned())
+                });
+                (name, None)
+            }
             PrincipalKind::Group => {
-                state.stores.directory.group(&assignment.principal).await?.map(|group| group.display_name().to_owned())
+                let group = state.stores.directory.group(&assignment.principal).await?;
+                let members = group.as_ref().map(|group| group.members.len());
+                (group.map(|group| group.display_name().to_owned()), members)
             }
         };
         let role = assignment.role.as_deref().map_or_else(
@@ -127,6 +135,7 @@ async fn page_of(state: &PortalState, admin: &Signed, name: &str) -> PortalResul
                 PrincipalKind::Group => "Group",
             },
             role,
+            members,
         });
     }
     rows.sort_by_key(|row| row.name.to_lowercase());

@@ -157,6 +157,7 @@ pub async fn submit(State(state): State<PortalState>, Path(name): Path<String>, 
         page.error = Some("Enter the Secret Token: Provisioning Status can be On only with one.".to_owned());
         return Ok(render_with(StatusCode::BAD_REQUEST, &page));
     }
+    let initial = provisioning::forces_initial_cycle(&state.stores, &definition, &updated).await?;
     let actor = admin.principal.actor();
     let mut stored = updated.clone();
     stored.enabled = definition.enabled;
@@ -185,6 +186,11 @@ pub async fn submit(State(state): State<PortalState>, Path(name): Path<String>, 
     let mut text = "Saved.".to_owned();
     if started {
         text.push_str(" Provisioning is On: the first cycle begins now; follow it on the Overview.");
+    }
+    if initial {
+        text.push_str(
+            " The scope changed: the next cycle is an initial one, which evaluates every user and group again.",
+        );
     }
     let kind = match &connection {
         Some(verdict) if verdict.kind != "success" => {
