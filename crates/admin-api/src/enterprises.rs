@@ -82,7 +82,7 @@ pub async fn tokens(State(state): State<ApiState>, caller: Caller, Path(slug): P
                 "id": token.id.to_string(),
                 "name": token.name,
                 "scopes": token.scopes.iter().map(|scope| scope.as_str()).collect::<Vec<_>>(),
-                "revoked": token.revoked,
+                "revoked": token.is_revoked(),
             })
         })
         .collect();
@@ -128,7 +128,7 @@ pub async fn revoke_token(
 ) -> ApiResult<StatusCode> {
     caller.check(Permission::ManageEnterprises)?;
     let token_id: i64 = id.parse().map_err(|_| crate::error::GraphError::not_found(&id))?;
-    if !admin::tokens(&state.stores, &slug).await?.iter().any(|token| token.id == token_id && !token.revoked) {
+    if !admin::tokens(&state.stores, &slug).await?.iter().any(|token| token.id == token_id && !token.is_revoked()) {
         return Err(crate::error::GraphError::not_found(&id));
     }
     admin::revoke_token(&state.stores, &caller.0.actor(), &slug, token_id).await?;
