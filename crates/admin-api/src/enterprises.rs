@@ -108,12 +108,11 @@ pub async fn create_token(
     GraphJson(body): GraphJson<NewToken>,
 ) -> ApiResult<Response> {
     caller.check(Permission::ManageEnterprises)?;
-    let secret = admin::create_token(&state.stores, &caller.0.actor(), &slug, &body.name, &body.scopes).await?;
-    let created = admin::tokens(&state.stores, &slug).await?.into_iter().rev().find(|token| token.name == body.name);
+    let issued = admin::issue(&state.stores, &caller.0.actor(), &slug, &body.name, &body.scopes).await?;
     let body = json!({
-        "id": created.map(|token| token.id.to_string()),
+        "id": issued.id.to_string(),
         "name": body.name,
-        "token": secret,
+        "token": issued.secret,
     });
     let mut response = (StatusCode::CREATED, Json(body)).into_response();
     response.headers_mut().insert(axum::http::header::CACHE_CONTROL, axum::http::HeaderValue::from_static("no-store"));

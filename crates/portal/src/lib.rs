@@ -11,6 +11,7 @@
 pub mod applications;
 pub mod assets;
 pub mod assignments;
+pub mod audit;
 pub mod dashboard;
 pub mod error;
 pub mod form;
@@ -18,7 +19,9 @@ pub mod format;
 pub mod logs;
 pub mod on_demand;
 pub mod overview;
+pub mod plans;
 pub mod provisioning;
+pub mod service_provider;
 pub mod session;
 pub mod sign_in;
 
@@ -53,6 +56,8 @@ pub struct PortalState {
     pub throttle: Arc<SignInThrottle>,
     /// The rate limit of provisioning on demand, per application.
     pub on_demand: roster_service::on_demand::Limiter,
+    /// Sends the e-mail of a change of a job's state after a cycle the portal starts itself (the apply of a plan).
+    pub mailer: roster_service::notify::Mailer,
 }
 
 impl PortalState {
@@ -68,6 +73,7 @@ impl PortalState {
             origin: Arc::from(origin),
             throttle: Arc::new(SignInThrottle::default()),
             on_demand: roster_service::on_demand::Limiter::default(),
+            mailer: roster_service::notify::Mailer::none(),
         }
     }
 }
@@ -99,6 +105,15 @@ pub fn router(state: PortalState) -> Router {
         .route(&format!("{application}/users-and-groups"), get(assignments::page).post(assignments::submit))
         .route(&format!("{application}/logs"), get(logs::page))
         .route(&format!("{application}/provision-on-demand"), get(on_demand::page).post(on_demand::submit))
+        // The service provider's enterprises and tokens, the audit log, an application's dry-run plans.
+        .route("/service-provider", get(service_provider::list).post(service_provider::create))
+        .route("/service-provider/{slug}", get(service_provider::enterprise))
+        .route("/service-provider/{slug}/tokens", post(service_provider::create_token))
+        .route("/service-provider/{slug}/tokens/{id}/revoke", post(service_provider::revoke_token))
+        .route("/audit", get(audit::page))
+        .route(&format!("{application}/plans"), get(plans::list).post(plans::run))
+        .route(&format!("{application}/plans/{{id}}"), get(plans::page))
+        .route(&format!("{application}/plans/{{id}}/apply"), post(plans::apply))
         .layer(axum::extract::DefaultBodyLimit::max(MAX_FORM))
         .layer(middleware::from_fn(headers))
         .with_state(state)

@@ -120,4 +120,3 @@ impl Portal {
         provisioning::definition(&self.stores, "github").await.unwrap().enabled
     }
 }
-
