@@ -92,8 +92,9 @@ async fn a_token_secret_is_shown_on_its_creation_answer_only() {
     }
     let audit = &pages[3].1;
     let link = audit.body.split("<a href=\"/audit?").nth(1).expect("an audit entry").split('"').next().unwrap();
-    let detail = portal.get(&format!("/audit?{}", link.replace("&amp;", "&")), Some(&cookie)).await;
-    assert!(detail.body.contains("Add enterprise token"), "{}", detail.body);
+    let detail = portal.get(&format!("/audit?{}", link.replace("&#38;", "&")), Some(&cookie)).await;
+    assert!(detail.body.contains("id=\"detail\"") && detail.body.contains("Add enterprise token"), "{}", detail.body);
+    assert!(detail.body.contains("<dt>token</dt><dd>github-app</dd>"), "{}", detail.body);
     pages.push(("audit detail".to_owned(), detail));
     for (path, answer) in &pages {
         assert!(!answer.body.contains(&secret), "the secret appears again on {path}");
