@@ -11,6 +11,9 @@ mod support;
 
 use support::*;
 
+/// Form fields.
+type Fields<'a> = &'a [(&'a str, &'a str)];
+
 /// Creates the enterprise `acme` (plain SCIM) through the page.
 async fn create_acme(portal: &Portal, cookie: &str, csrf: &str) {
     let form = [("csrf", csrf), ("slug", "acme"), ("shortcode", "acme"), ("profile", "scim")];
@@ -44,7 +47,7 @@ async fn an_enterprise_is_created_and_listed_with_its_scim_base_url() {
     assert_eq!(enterprise.profile.as_str(), "scim");
 
     // Bad input is refused in place, with what was typed kept and what to do.
-    let cases: [(&[(&str, &str)], StatusCode, &str); 4] = [
+    let cases: [(Fields, StatusCode, &str); 4] = [
         (&[("slug", "Not A Slug"), ("shortcode", "abc")], StatusCode::BAD_REQUEST, "invalid enterprise slug"),
         (&[("slug", "globex"), ("shortcode", "x")], StatusCode::BAD_REQUEST, "invalid shortcode"),
         (&[("slug", "globex"), ("shortcode", "glbx"), ("profile", "okta")], StatusCode::BAD_REQUEST, "unknown profile"),
