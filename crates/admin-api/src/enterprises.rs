@@ -82,7 +82,7 @@ pub async fn tokens(State(state): State<ApiState>, caller: Caller, Path(slug): P
                 "id": token.id.to_string(),
                 "name": token.name,
                 "scopes": token.scopes.iter().map(|scope| scope.as_str()).collect::<Vec<_>>(),
-                "revoked": token.revoked,
+                "revoked": token.is_revoked(),
             })
         })
         .collect();
@@ -108,12 +108,11 @@ pub async fn create_token(
     GraphJson(body): GraphJson<NewToken>,
 ) -> ApiResult<Response> {
     caller.check(Permission::ManageEnterprises)?;
-    let secret = admin::create_token(&state.stores, &caller.0.actor(), &slug, &body.name, &body.scopes).await?;
-    let created = admin::tokens(&state.stores, &slug).await?.into_iter().rev().find(|token| token.name == body.name);
+    let issued = admin::issue(&state.stores, &caller.0.actor(), &slug, &body.name, &body.scopes).await?;
     let body = json!({
-        "id": created.map(|token| token.id.to_string()),
+        "id": issued.id.to_string(),
         "name": body.name,
-        "token": secret,
+        "token": issued.secret,
     });
     let mut response = (StatusCode::CREATED, Json(body)).into_response();
     response.headers_mut().insert(axum::http::header::CACHE_CONTROL, axum::http::HeaderValue::from_static("no-store"));
@@ -128,7 +127,7 @@ pub async fn revoke_token(
 ) -> ApiResult<StatusCode> {
     caller.check(Permission::ManageEnterprises)?;
     let token_id: i64 = id.parse().map_err(|_| crate::error::GraphError::not_found(&id))?;
-    if !admin::tokens(&state.stores, &slug).await?.iter().any(|token| token.id == token_id && !token.revoked) {
+    if !admin::tokens(&state.stores, &slug).await?.iter().any(|token| token.id == token_id && !token.is_revoked()) {
         return Err(crate::error::GraphError::not_found(&id));
     }
     admin::revoke_token(&state.stores, &caller.0.actor(), &slug, token_id).await?;

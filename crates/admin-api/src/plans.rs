@@ -11,12 +11,11 @@ use axum::Json;
 use axum::extract::{Path, RawQuery, State};
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
-use roster_directory::audit::{Actor, AuditEntry, Category, TargetResource};
 use roster_engine::cycle::{CycleError, NoProgress};
 use roster_engine::definition::Definition;
 use roster_engine::dry_run::Plan;
 use roster_service::access::Permission;
-use roster_service::provisioning::{self, Applied};
+use roster_service::provisioning;
 use serde_json::{Value, json};
 use time::format_description::well_known::Rfc3339;
 
@@ -28,9 +27,6 @@ use crate::synchronization::job_of;
 
 /// How many of a job's plans `GET .../plans` lists (the newest).
 pub const LISTED: usize = 50;
-
-/// The audit activity of an apply (Entra's name for a restart of provisioning).
-const APPLY_ACTIVITY: &str = provisioning::activity::RESTART;
 
 /// 400 unless the job can reach its target: a tenant URL and a secret token (Graph's PUT secrets).
 pub(crate) async fn configured(state: &ApiState, definition: &Definition) -> ApiResult<()> {
@@ -134,17 +130,6 @@ pub async fn get(
     Ok(Json(stored(&state, &definition, &plan).await?))
 }
 
-fn apply_entry(actor: &Actor, name: &str, plan: &str) -> AuditEntry {
-    AuditEntry::new(
-        actor,
-        APPLY_ACTIVITY,
-        Category::ProvisioningManagement,
-        "Update",
-        TargetResource::new("ServicePrincipal", name, name),
-    )
-    .with_detail("planId", plan)
-}
-
 /// `POST .../jobs/{jobId}/plans/{planId}/apply` → 202, `Location` the job: the plan is applied exactly, under the
 /// job's lease, in the background. A plan applied already is refused at once (409); one that no longer holds is
 /// refused by the apply before any write, which ends as a failed cycle with the reason in the audit log.
@@ -169,30 +154,7 @@ pub async fn apply(
         ));
     }
     configured(&state, &definition).await?;
-    let actor = caller.0.actor();
-    state.stores.directory.append_audit(&[apply_entry(&actor, &name, &plan_id)]).await?;
-    let owner = format!("api-{}", roster_directory::audit::new_id());
-    let (stores, key, mailer) = (state.stores.clone(), state.key.clone(), state.mailer.clone());
-    let task_plan = plan_id.clone();
-    tokio::spawn(async move {
-        let plan_id = task_plan;
-        let refused = match provisioning::apply_plan_recorded(&stores, &key, &mailer, &name, &plan_id, &owner).await {
-            Ok(Applied { cycle, refused: None }) => {
-                tracing::info!(application = %name, plan = %plan_id, outcome = %cycle.outcome, "plan applied");
-                return;
-            }
-            Ok(Applied { refused: Some(reason), .. }) => reason,
-            Err(error) => format!("{error:#}"),
-        };
-        tracing::warn!(application = %name, plan = %plan_id, reason = %refused, "the plan was not applied");
-        let mut entry = apply_entry(&actor, &name, &plan_id);
-        entry.activity_date_time = time::OffsetDateTime::now_utc();
-        entry.result = "failure".to_owned();
-        entry.result_reason = refused;
-        if let Err(error) = stores.directory.append_audit(&[entry]).await {
-            tracing::warn!(application = %name, %error, "could not audit the refused apply");
-        }
-    });
+    provisioning::start_apply(&state.stores, &state.key, &state.mailer, &caller.0.actor(), &name, &plan_id).await?;
     let location = format!("{}/servicePrincipals/{id}/synchronization/jobs/{job}", state.base_url);
     Ok(with_location(StatusCode::ACCEPTED.into_response(), &location))
 }

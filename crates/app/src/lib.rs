@@ -197,6 +197,7 @@ impl App {
             router = router.nest("/api/v1.0", roster_admin_api::router(api));
             let mut portal = roster_portal::PortalState::new(stores.clone(), key.clone(), &origin);
             portal.policy = config.sessions;
+            portal.mailer = mailer.clone();
             router = router.merge(roster_portal::router(portal));
         }
         let router = router.fallback(not_found);

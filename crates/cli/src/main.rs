@@ -273,7 +273,7 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             println!("id\tname\tscopes\tstate");
             for token in admin::tokens(&stores, &enterprise).await? {
                 let scopes: Vec<&str> = token.scopes.iter().map(|scope| scope.as_str()).collect();
-                let state = if token.revoked { "revoked" } else { "active" };
+                let state = if token.is_revoked() { "revoked" } else { "active" };
                 println!("{}\t{}\t{}\t{state}", token.id, token.name, scopes.join(","));
             }
             Ok(())

@@ -12,6 +12,7 @@ pub mod applications;
 pub mod assets;
 pub mod assignments;
 pub mod attribute;
+pub mod audit;
 pub mod change;
 pub mod dashboard;
 pub mod error;
@@ -26,8 +27,10 @@ pub mod logs;
 pub mod mappings;
 pub mod on_demand;
 pub mod overview;
+pub mod plans;
 pub mod provisioning;
 pub mod scoping;
+pub mod service_provider;
 pub mod session;
 pub mod sign_in;
 pub mod user;
@@ -64,6 +67,8 @@ pub struct PortalState {
     pub throttle: Arc<SignInThrottle>,
     /// The rate limit of provisioning on demand, per application.
     pub on_demand: roster_service::on_demand::Limiter,
+    /// Sends the e-mail of a change of a job's state after a cycle the portal starts itself (the apply of a plan).
+    pub mailer: roster_service::notify::Mailer,
 }
 
 impl PortalState {
@@ -79,6 +84,7 @@ impl PortalState {
             origin: Arc::from(origin),
             throttle: Arc::new(SignInThrottle::default()),
             on_demand: roster_service::on_demand::Limiter::default(),
+            mailer: roster_service::notify::Mailer::none(),
         }
     }
 }
@@ -125,6 +131,15 @@ pub fn router(state: PortalState) -> Router {
         .route("/groups/{id}", get(group::page))
         .route("/groups/{id}/members", post(group::members))
         .route("/groups/{id}/delete", post(group::delete))
+        // The service provider's enterprises and tokens, the audit log, an application's dry-run plans.
+        .route("/service-provider", get(service_provider::list).post(service_provider::create))
+        .route("/service-provider/{slug}", get(service_provider::enterprise))
+        .route("/service-provider/{slug}/tokens", post(service_provider::create_token))
+        .route("/service-provider/{slug}/tokens/{id}/revoke", post(service_provider::revoke_token))
+        .route("/audit", get(audit::page))
+        .route(&format!("{application}/plans"), get(plans::list).post(plans::run))
+        .route(&format!("{application}/plans/{{id}}"), get(plans::page))
+        .route(&format!("{application}/plans/{{id}}/apply"), post(plans::apply))
         .layer(axum::extract::DefaultBodyLimit::max(MAX_FORM))
         .layer(middleware::from_fn(headers))
         .with_state(state)

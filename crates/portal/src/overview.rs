@@ -229,7 +229,7 @@ pub struct AppNav {
     pub name: String,
     /// The display name.
     pub display_name: String,
-    /// The current tab: `overview`, `on-demand`, `assignments`, `provisioning`, `logs`.
+    /// The current tab: `overview`, `on-demand`, `assignments`, `provisioning`, `logs`, `plans`.
     pub tab: &'static str,
 }
 
@@ -311,6 +311,10 @@ fn notice(done: &str) -> Option<String> {
             "started" => "Provisioning started: the first cycle begins now.",
             "stopped" => "Provisioning stopped: no cycle runs until you start it again.",
             "restarted" => "Provisioning restarted: the next cycle begins now, and it is an initial cycle.",
+            "plan-applying" => {
+                "The plan is being applied: its cycle runs now and the status below follows it. If the plan stops \
+                 holding before its writes, nothing is sent and the audit log says why."
+            }
             "deletes-allowed" => {
                 "Deletes allowed: the next cycle, beginning now, sends the staged disables and deletes."
             }

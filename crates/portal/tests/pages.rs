@@ -39,11 +39,14 @@ const PAGES: &[&str] = &[
     "/users/00000000-0000-0000-0000-000000000007/edit",
     "/groups",
     "/groups/new",
+    "/applications/github/plans",
+    "/service-provider",
+    "/audit",
 ];
 
 /// The pages only an admin who may change them opens: a reader gets 403.
 fn writers_only(path: &str) -> bool {
-    path.ends_with("/new") || path.ends_with("/import") || path.ends_with("/edit")
+    path.ends_with("/new") || path.ends_with("/import") || path.ends_with("/edit") || path.starts_with("/service-provider")
 }
 
 #[tokio::test]

@@ -244,6 +244,8 @@ pub trait TenantStore: Send + Sync {
     async fn tokens(&self, enterprise: EnterpriseId) -> Result<Vec<TokenRecord>, StoreError>;
     /// Revokes a token; `NotFound` when the enterprise has no such token.
     async fn revoke_token(&self, enterprise: EnterpriseId, token_id: i64) -> Result<(), StoreError>;
+    /// Records that a token authenticated a request at `at` (a later use than the one stored only).
+    async fn touch_token(&self, token_id: i64, at: OffsetDateTime) -> Result<(), StoreError>;
 }
 
 /// Users and groups of an enterprise, with their memberships.

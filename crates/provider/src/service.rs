@@ -11,6 +11,7 @@ use roster_scim_proto::query::{ListQuery, SortOrder};
 use roster_scim_proto::resource::{apply_put, at_most_one_primary, canonicalize, validate_required};
 use roster_scim_proto::{ScimError, ScimType};
 use serde_json::{Map, Value};
+use time::OffsetDateTime;
 use uuid::Uuid;
 
 use crate::clock::Clock;
@@ -21,7 +22,7 @@ use crate::port::{
     StoredResource, TenantStore, Update,
 };
 use crate::render::{etag, member_entry};
-use crate::tenant::{Enterprise, EnterpriseSlug, Profile, TokenHash};
+use crate::tenant::{Enterprise, EnterpriseSlug, Profile, TokenHash, TokenRecord};
 use crate::token_cache::TokenCache;
 
 /// Limits the provider enforces and advertises.
@@ -168,17 +169,26 @@ impl Provider {
         let secret = bearer.ok_or_else(unauthorized)?;
         let presented = TokenHash::of(secret);
         let now = self.clock.now();
-        let record = match self.tokens.get(&presented, now) {
-            Some(record) => record,
+        let (record, read) = match self.tokens.get(&presented, now) {
+            Some(record) => (record, false),
             None => {
                 let record =
                     self.tenants.token_by_hash(&presented).await.map_err(store_error)?.ok_or_else(unauthorized)?;
-                self.tokens.put(record.clone(), now);
-                record
+                (record, true)
             }
         };
-        if record.revoked || !record.hash.matches(&presented) {
-            return Err(unauthorized());
+        let verdict = Self::admits(&record, &presented, slug);
+        if read {
+            self.remember(record.clone(), now, verdict.is_ok()).await;
+        }
+        verdict?;
+        Ok(record.enterprise)
+    }
+
+    /// Whether a token admits a request to the enterprise `slug` (see [`Provider::authenticate`]).
+    fn admits(record: &TokenRecord, presented: &TokenHash, slug: &str) -> Result<(), ScimError> {
+        if record.is_revoked() || !record.hash.matches(presented) {
+            return Err(ScimError::status(401, "a valid bearer token with the scim:enterprise scope is required"));
         }
         let not_found = || ScimError::not_found(format!("enterprise {slug:?} not found"));
         let slug = EnterpriseSlug::parse(slug).map_err(|_| not_found())?;
@@ -191,7 +201,17 @@ impl Provider {
                 "the token lacks the scim:enterprise scope (or the legacy admin:enterprise scope)",
             ));
         }
-        Ok(record.enterprise)
+        Ok(())
+    }
+
+    /// Caches a token just read from the store, first recording its use when the stored last use is older
+    /// than [`crate::tenant::LAST_USED_PRECISION`] (so a busy token costs one write a minute, not one a request). A
+    /// failure to record it does not refuse the request: the last use is for admins to read, not a check.
+    async fn remember(&self, mut record: TokenRecord, now: OffsetDateTime, admitted: bool) {
+        if admitted && record.use_is_news(now) && self.tenants.touch_token(record.id, now).await.is_ok() {
+            record.last_used = Some(now);
+        }
+        self.tokens.put(record, now);
     }
 
     /// Creates a user or group from a POST body.

@@ -221,8 +221,28 @@ pub struct TokenRecord {
     pub scopes: Vec<Scope>,
     /// The digest of the secret.
     pub hash: TokenHash,
+    /// When it was issued.
+    pub created: time::OffsetDateTime,
+    /// When it was revoked; `None` while it is valid.
+    pub revoked: Option<time::OffsetDateTime>,
+    /// When it last authenticated a request, to [`LAST_USED_PRECISION`]; `None` when never.
+    pub last_used: Option<time::OffsetDateTime>,
+}
+
+/// How precisely a token's last use is recorded: a token used all the time costs one write per this interval (per
+/// node), not one per request.
+pub const LAST_USED_PRECISION: time::Duration = time::Duration::minutes(1);
+
+impl TokenRecord {
     /// Whether it was revoked.
-    pub revoked: bool,
+    pub fn is_revoked(&self) -> bool {
+        self.revoked.is_some()
+    }
+
+    /// Whether a use at `now` is worth recording: never used, or last used [`LAST_USED_PRECISION`] ago or more.
+    pub fn use_is_news(&self, now: time::OffsetDateTime) -> bool {
+        self.last_used.is_none_or(|used| now - used >= LAST_USED_PRECISION || now < used)
+    }
 }
 
 #[cfg(test)]

@@ -64,7 +64,9 @@ mod tests {
             name: "t".into(),
             scopes: vec![Scope::ScimEnterprise],
             hash: TokenHash::of(secret),
-            revoked: false,
+            created: OffsetDateTime::UNIX_EPOCH,
+            revoked: None,
+            last_used: None,
         }
     }
 

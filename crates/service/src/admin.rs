@@ -71,6 +71,9 @@ pub async fn enterprise(stores: &Stores, slug: &str) -> anyhow::Result<Enterpris
     })
 }
 
+/// The longest name of a token, in characters.
+pub const MAX_TOKEN_NAME: usize = 100;
+
 /// Issues a token for an enterprise and returns its secret (shown once, stored hashed).
 pub async fn create_token(
     stores: &Stores,
@@ -79,6 +82,31 @@ pub async fn create_token(
     name: &str,
     scopes: &[String],
 ) -> anyhow::Result<String> {
+    Ok(issue(stores, actor, slug, name, scopes).await?.secret)
+}
+
+/// A token just issued: its id, and its secret, which is shown this once and stored only as a digest.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NewToken {
+    /// Its id among the enterprise's tokens.
+    pub id: i64,
+    /// The secret.
+    pub secret: String,
+}
+
+/// Issues a token for an enterprise (`scopes` empty: `scim:enterprise`), as [`create_token`], with its id.
+pub async fn issue(
+    stores: &Stores,
+    actor: &Actor,
+    slug: &str,
+    name: &str,
+    scopes: &[String],
+) -> anyhow::Result<NewToken> {
+    if name.trim().is_empty() || name.chars().count() > MAX_TOKEN_NAME || name.chars().any(char::is_control) {
+        return Err(ServiceError::invalid(format!(
+            "token name {name:?}: give 1 to {MAX_TOKEN_NAME} characters (no control characters) to recognise it by"
+        )));
+    }
     let enterprise = enterprise(stores, slug).await?;
     let scopes = if scopes.is_empty() {
         vec![Scope::ScimEnterprise]
@@ -90,12 +118,12 @@ pub async fn create_token(
             .map_err(|error| invalid(&error))?
     };
     let issued = issue_token();
-    stores.tenants.create_token(enterprise.id, name, &scopes, issued.hash).await.map_err(store_error)?;
+    let id = stores.tenants.create_token(enterprise.id, name, &scopes, issued.hash).await.map_err(store_error)?;
     let target = TargetResource::new("Other", slug, slug);
     let entry =
         AuditEntry::new(actor, "Add enterprise token", Category::Other, "Add", target).with_detail("token", name);
     audit(stores, entry).await?;
-    Ok(issued.secret)
+    Ok(NewToken { id, secret: issued.secret })
 }
 
 /// Lists an enterprise's tokens (never their secrets).

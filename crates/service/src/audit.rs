@@ -20,6 +20,45 @@ pub async fn page(stores: &Stores, query: &AuditQuery) -> anyhow::Result<Vec<Aud
     Ok(stores.directory.audit(query).await?)
 }
 
+/// Entries read at once by [`search`].
+const SEARCH_BATCH: usize = 500;
+
+/// A page of the entries that `keep` selects: newest first, in the window of `query` (`since`, `until`) from its
+/// cursor (`before`), read in batches by keyset until `want` entries are kept or `scan_limit` read (so a filter
+/// that matches little costs a bounded read). Answers the kept entries and, when the log may hold more, the cursor
+/// to go on from (the last kept entry's, or the last read's when the scan stopped at its limit).
+pub async fn search(
+    stores: &Stores,
+    query: &AuditQuery,
+    want: usize,
+    scan_limit: usize,
+    keep: impl Fn(&AuditEntry) -> bool,
+) -> anyhow::Result<(Vec<AuditEntry>, Option<(OffsetDateTime, String)>)> {
+    let mut before = query.before.clone();
+    let (mut kept, mut scanned) = (Vec::new(), 0usize);
+    loop {
+        let batch_query = AuditQuery { before: before.clone(), limit: SEARCH_BATCH, ..query.clone() };
+        let batch = stores.directory.audit(&batch_query).await?;
+        let full = batch.len() == SEARCH_BATCH;
+        for entry in batch {
+            scanned += 1;
+            before = Some((entry.activity_date_time, entry.id.clone()));
+            if keep(&entry) {
+                kept.push(entry);
+                if kept.len() == want {
+                    return Ok((kept, before));
+                }
+            }
+            if scanned >= scan_limit {
+                return Ok((kept, before));
+            }
+        }
+        if !full {
+            return Ok((kept, None));
+        }
+    }
+}
+
 /// Deletes the entries older than `retention`; answers how many.
 pub async fn prune(stores: &Stores, retention: time::Duration, now: OffsetDateTime) -> anyhow::Result<u64> {
     Ok(stores.directory.prune_audit(now - retention).await?)

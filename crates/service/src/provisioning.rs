@@ -534,21 +534,84 @@ pub async fn dry_run(
     name: &str,
     progress: Arc<dyn Progress>,
 ) -> anyhow::Result<Plan> {
-    let definition = Arc::new(definition(stores, name).await?);
-    let client = client(stores, key, &definition).await?;
-    let (directory, state) = ports(stores);
-    let job = Job {
-        definition,
-        client,
-        directory,
-        state: Arc::clone(&state),
-        now: OffsetDateTime::now_utc,
-        pause: Arc::default(),
-        lease_lost: Arc::default(),
-    };
+    let job = read_only_job(stores, key, name).await?;
+    let state = Arc::clone(&job.state);
     let plan = cycle::dry_run(job, progress).await?;
     state.put_plan(name, &plan).await?;
     Ok(plan)
+}
+
+/// The job of an application for runs that write nothing (a dry run, the check of a plan): no lease, never paused.
+async fn read_only_job(stores: &Stores, key: &SecretKey, name: &str) -> anyhow::Result<Job> {
+    let definition = Arc::new(definition(stores, name).await?);
+    let client = client(stores, key, &definition).await?;
+    let (directory, state) = ports(stores);
+    Ok(Job {
+        definition,
+        client,
+        directory,
+        state,
+        now: OffsetDateTime::now_utc,
+        pause: Arc::default(),
+        lease_lost: Arc::default(),
+    })
+}
+
+/// Whether a stored plan would be applied now, before starting its apply (see [`cycle::check_plan`]): it computes
+/// the plan again, reads only. `Err` with a [`cycle::CycleError::PlanRefused`] in its chain says why it is stale;
+/// the apply checks again under the job's lease.
+pub async fn check_plan(stores: &Stores, key: &SecretKey, name: &str, id: &str) -> anyhow::Result<()> {
+    let plan = plan(stores, name, id).await?;
+    let job = read_only_job(stores, key, name).await?;
+    Ok(cycle::check_plan(job, &plan).await?)
+}
+
+/// Applies a stored plan in the background, as the admin API and the portal start it: audits the request (Entra's
+/// restart activity, with the plan's id), then runs [`apply_plan_recorded`] in a task, whose end shows in the job's
+/// status and cycles like any cycle's; a refused or failed apply is audited again as a failure with its reason.
+/// Answers the task, which callers may leave running.
+pub async fn start_apply(
+    stores: &Stores,
+    key: &SecretKey,
+    mailer: &Mailer,
+    actor: &Actor,
+    name: &str,
+    id: &str,
+) -> anyhow::Result<tokio::task::JoinHandle<()>> {
+    stores.directory.append_audit(&[apply_entry(actor, name, id)]).await?;
+    let owner = format!("apply-{}", roster_directory::audit::new_id());
+    let (stores, key, mailer, actor) = (stores.clone(), key.clone(), mailer.clone(), actor.clone());
+    let (name, id) = (name.to_owned(), id.to_owned());
+    Ok(tokio::spawn(async move {
+        let refused = match apply_plan_recorded(&stores, &key, &mailer, &name, &id, &owner).await {
+            Ok(Applied { cycle, refused: None }) => {
+                tracing::info!(application = %name, plan = %id, outcome = %cycle.outcome, "plan applied");
+                return;
+            }
+            Ok(Applied { refused: Some(reason), .. }) => reason,
+            Err(error) => format!("{error:#}"),
+        };
+        tracing::warn!(application = %name, plan = %id, reason = %refused, "the plan was not applied");
+        let mut entry = apply_entry(&actor, &name, &id);
+        entry.activity_date_time = OffsetDateTime::now_utc();
+        entry.result = "failure".to_owned();
+        entry.result_reason = refused;
+        if let Err(error) = stores.directory.append_audit(&[entry]).await {
+            tracing::warn!(application = %name, %error, "could not audit the refused apply");
+        }
+    }))
+}
+
+/// The audit entry of the apply of a plan.
+fn apply_entry(actor: &Actor, name: &str, plan: &str) -> AuditEntry {
+    AuditEntry::new(
+        actor,
+        activity::RESTART,
+        Category::ProvisioningManagement,
+        "Update",
+        TargetResource::new("ServicePrincipal", name, name),
+    )
+    .with_detail("planId", plan)
 }
 
 /// A stored plan.

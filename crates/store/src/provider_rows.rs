@@ -59,6 +59,12 @@ pub(crate) fn from_millis(millis: i64) -> Result<OffsetDateTime, StoreError> {
         .map_err(|_| corrupt(format!("timestamp {millis} ms is out of range")))
 }
 
+/// A time as stored: Unix milliseconds, truncated towards the past.
+pub(crate) fn to_millis(at: OffsetDateTime) -> Result<i64, StoreError> {
+    i64::try_from(at.unix_timestamp_nanos().div_euclid(1_000_000))
+        .map_err(|_| StoreError::Backend(format!("timestamp {at} is out of range")))
+}
+
 /// A time at the stored precision: Unix milliseconds, truncated towards the past.
 pub(crate) fn stored_time(at: OffsetDateTime) -> Result<OffsetDateTime, StoreError> {
     let millis = i64::try_from(at.unix_timestamp_nanos().div_euclid(1_000_000))
@@ -208,7 +214,10 @@ pub(crate) struct TokenRow {
     pub(crate) name: String,
     pub(crate) scopes: String,
     pub(crate) hash: Vec<u8>,
-    pub(crate) revoked: bool,
+    /// Unix milliseconds.
+    pub(crate) created: i64,
+    pub(crate) revoked: Option<i64>,
+    pub(crate) last_used: Option<i64>,
     pub(crate) enterprise: EnterpriseRow,
 }
 
@@ -227,7 +236,9 @@ impl TokenRow {
             name: self.name,
             scopes,
             hash: TokenHash(hash),
-            revoked: self.revoked,
+            created: from_millis(self.created)?,
+            revoked: self.revoked.map(from_millis).transpose()?,
+            last_used: self.last_used.map(from_millis).transpose()?,
         })
     }
 }

@@ -166,10 +166,19 @@ pub async fn tenants_and_tokens(tenants: &dyn TenantStore) {
             record.name.as_str(),
             record.scopes.clone(),
             record.hash,
-            record.revoked
+            record.revoked,
+            record.last_used
         ),
-        (first_id, octo.clone(), "ci", vec![Scope::ScimEnterprise], first, false)
+        (first_id, octo.clone(), "ci", vec![Scope::ScimEnterprise], first, None, None)
     );
+    let age = OffsetDateTime::now_utc() - record.created;
+    assert!(age >= -time::Duration::minutes(1) && age < time::Duration::minutes(10), "created now: {age}");
+    // A use is recorded at the store's precision; an older one never replaces a newer one.
+    let used = OffsetDateTime::from_unix_timestamp(1_800_000_000).unwrap();
+    tenants.touch_token(first_id, used).await.unwrap();
+    tenants.touch_token(first_id, used - time::Duration::hours(1)).await.unwrap();
+    assert_eq!(tenants.token_by_hash(&first).await.unwrap().unwrap().last_used, Some(used));
+    tenants.touch_token(9_999, used).await.unwrap();
     assert_eq!(tenants.token_by_hash(&TokenHash::of("unknown")).await.unwrap(), None);
     let listed = tenants.tokens(octo.id).await.unwrap();
     assert_eq!(listed.iter().map(|token| token.id).collect::<Vec<_>>(), vec![first_id, second_id]);
@@ -179,8 +188,9 @@ pub async fn tenants_and_tokens(tenants: &dyn TenantStore) {
     assert_eq!(tenants.revoke_token(acme.id, first_id).await, Err(StoreError::NotFound));
     tenants.revoke_token(octo.id, first_id).await.unwrap();
     tenants.revoke_token(octo.id, first_id).await.unwrap();
-    assert!(tenants.token_by_hash(&first).await.unwrap().unwrap().revoked);
-    assert!(!tenants.token_by_hash(&second).await.unwrap().unwrap().revoked);
+    let revoked = tenants.token_by_hash(&first).await.unwrap().unwrap().revoked.expect("revoked");
+    assert!(revoked >= record.created, "revoked after it was made");
+    assert!(!tenants.token_by_hash(&second).await.unwrap().unwrap().is_revoked());
     assert_eq!(tenants.revoke_token(octo.id, 9_999).await, Err(StoreError::NotFound));
     assert_eq!(
         tenants.create_token(EnterpriseId(9_999), "x", &[], TokenHash::of("orphan")).await,

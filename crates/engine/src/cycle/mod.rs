@@ -346,9 +346,23 @@ pub async fn dry_run(job: Job, progress: Arc<dyn Progress>) -> Result<Plan, Cycl
 }
 
 /// Applies a stored plan: computes it again and refuses, before any write, when it no longer holds the same
-/// writes (the directory, the target or roster's state changed since); then runs the cycle sending only the plan's
-/// writes, and stops at any other. Marks the plan applied. The caller holds the job's lease.
+/// writes (the directory, the target or roster's state changed since; see [`check_plan`]); then runs the cycle
+/// sending only the plan's writes, and stops at any other. Marks the plan applied. The caller holds the job's lease.
 pub async fn apply_plan(job: Job, plan: &Plan, progress: Arc<dyn Progress>) -> Result<Cycle, CycleError> {
+    check_plan(job.clone(), plan).await?;
+    let ran = run(job.clone(), progress, Writes::Allow(Mutex::new(Allowance::new(&plan.operations)))).await?;
+    // A cycle paused before its end has not applied the plan: it can be applied again (computed again) later.
+    if ran.cycle.outcome != "Paused" {
+        let applied = Plan { applied: Some((job.now)()), ..plan.clone() };
+        job.state.put_plan(&plan.application, &applied).await?;
+    }
+    Ok(ran.cycle)
+}
+
+/// Whether a stored plan still holds: not applied yet, made with the job's definition and target, and computed
+/// again (reads only, nothing written) it gives the same writes. [`CycleError::PlanRefused`] says why not, in
+/// words for the admin. The caller need not hold the job's lease; [`apply_plan`] checks again under it.
+pub async fn check_plan(job: Job, plan: &Plan) -> Result<(), CycleError> {
     if let Some(applied) = plan.applied {
         return Err(CycleError::PlanRefused(format!("plan {} was applied at {applied}", plan.id)));
     }
@@ -365,18 +379,12 @@ pub async fn apply_plan(job: Job, plan: &Plan, progress: Arc<dyn Progress>) -> R
             plan.id, plan.tenant_url, plan.application, job.definition.target.tenant_url
         )));
     }
-    let again = dry_run(job.clone(), Arc::new(NoProgress)).await?;
+    let again = dry_run(job, Arc::new(NoProgress)).await?;
     let found = differences(&plan.operations, &again.operations);
     if !found.is_empty() {
         return Err(CycleError::PlanRefused(describe(plan, &found)));
     }
-    let ran = run(job.clone(), progress, Writes::Allow(Mutex::new(Allowance::new(&plan.operations)))).await?;
-    // A cycle paused before its end has not applied the plan: it can be applied again (computed again) later.
-    if ran.cycle.outcome != "Paused" {
-        let applied = Plan { applied: Some((job.now)()), ..plan.clone() };
-        job.state.put_plan(&plan.application, &applied).await?;
-    }
-    Ok(ran.cycle)
+    Ok(())
 }
 
 /// Why a plan no longer holds, for the admin: the first few differences.

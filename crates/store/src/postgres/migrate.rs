@@ -41,6 +41,11 @@ const MIGRATIONS: &[Migration] = &[
         name: "0006_engine_logs_keyset.sql",
         sql: include_str!("../../migrations/postgres/0006_engine_logs_keyset.sql"),
     },
+    Migration {
+        version: 7,
+        name: "0007_scim_token_last_used.sql",
+        sql: include_str!("../../migrations/postgres/0007_scim_token_last_used.sql"),
+    },
 ];
 
 /// The advisory lock key migrations hold (an arbitrary constant: "roster" in ASCII).

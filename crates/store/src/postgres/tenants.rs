@@ -7,14 +7,15 @@ use roster_provider::port::{StoreError, TenantStore};
 use roster_provider::tenant::{
     Enterprise, EnterpriseId, EnterpriseSlug, Profile, Scope, Shortcode, TokenHash, TokenRecord,
 };
+use time::OffsetDateTime;
 use tokio_postgres::Row;
 
 use super::{Failure, PgStore, foreign_key_violation, store_error, unique_violation};
-use crate::provider_rows::{EnterpriseRow, TokenRow, scopes_text, token_conflict};
+use crate::provider_rows::{EnterpriseRow, TokenRow, scopes_text, to_millis, token_conflict};
 
 /// A token with its enterprise, in the columns [`token_row`] reads.
-const TOKEN: &str = "SELECT t.id, t.name, t.scopes, t.hash, t.revoked IS NOT NULL, e.id, e.slug, e.shortcode, \
-    e.profile FROM scim_tokens t JOIN scim_enterprises e ON e.id = t.enterprise_id";
+const TOKEN: &str = "SELECT t.id, t.name, t.scopes, t.hash, t.created, t.revoked, t.last_used, e.id, e.slug, \
+    e.shortcode, e.profile FROM scim_tokens t JOIN scim_enterprises e ON e.id = t.enterprise_id";
 
 #[async_trait]
 impl TenantStore for PgStore {
@@ -127,6 +128,20 @@ impl TenantStore for PgStore {
         };
         work.await.map_err(store_error)
     }
+    async fn touch_token(&self, token_id: i64, at: OffsetDateTime) -> Result<(), StoreError> {
+        let at = to_millis(at)?;
+        let work = async {
+            let client = self.client().await?;
+            let statement = client
+                .prepare_cached(
+                    "UPDATE scim_tokens SET last_used = $2 WHERE id = $1 AND (last_used IS NULL OR last_used < $2)",
+                )
+                .await?;
+            client.execute(&statement, &[&token_id, &at]).await?;
+            Ok(())
+        };
+        work.await.map_err(store_error)
+    }
 }
 
 /// Revokes a token (a revoked one keeps its first revocation time); `NotFound` when the enterprise has no such
@@ -171,7 +186,9 @@ fn token_row(row: &Row) -> Result<TokenRow, Failure> {
         name: row.try_get(1)?,
         scopes: row.try_get(2)?,
         hash: row.try_get(3)?,
-        revoked: row.try_get(4)?,
-        enterprise: enterprise_row(row, 5)?,
+        created: row.try_get(4)?,
+        revoked: row.try_get(5)?,
+        last_used: row.try_get(6)?,
+        enterprise: enterprise_row(row, 7)?,
     })
 }

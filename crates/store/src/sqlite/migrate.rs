@@ -48,6 +48,11 @@ const MIGRATIONS: &[Migration] = &[
         name: "0008_engine_logs_keyset.sql",
         sql: include_str!("../../migrations/sqlite/0008_engine_logs_keyset.sql"),
     },
+    Migration {
+        version: 9,
+        name: "0009_scim_token_last_used.sql",
+        sql: include_str!("../../migrations/sqlite/0009_scim_token_last_used.sql"),
+    },
 ];
 
 /// The schema version this binary writes.

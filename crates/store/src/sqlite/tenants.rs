@@ -6,9 +6,10 @@ use roster_provider::tenant::{
     Enterprise, EnterpriseId, EnterpriseSlug, Profile, Scope, Shortcode, TokenHash, TokenRecord,
 };
 use rusqlite::{OptionalExtension, Row, params};
+use time::OffsetDateTime;
 
 use super::{SqliteStore, unique_violation};
-use crate::provider_rows::{EnterpriseRow, TokenRow, scopes_text, token_conflict};
+use crate::provider_rows::{EnterpriseRow, TokenRow, scopes_text, to_millis, token_conflict};
 
 #[async_trait]
 impl TenantStore for SqliteStore {
@@ -95,7 +96,7 @@ impl TenantStore for SqliteStore {
         self.point_read(move |connection| {
             let row = connection
                 .prepare_cached(
-                    "SELECT t.id, t.name, t.scopes, t.hash, t.revoked IS NOT NULL, e.id, e.slug, e.shortcode, e.profile \
+                    "SELECT t.id, t.name, t.scopes, t.hash, t.created, t.revoked, t.last_used, e.id, e.slug, e.shortcode, e.profile \
                      FROM scim_tokens t JOIN scim_enterprises e ON e.id = t.enterprise_id WHERE t.hash = ?1",
                 )?
                 .query_row([hash.0.as_slice()], token_columns)
@@ -108,7 +109,7 @@ impl TenantStore for SqliteStore {
     async fn tokens(&self, enterprise: EnterpriseId) -> Result<Vec<TokenRecord>, StoreError> {
         self.read(move |connection| {
             let mut statement = connection.prepare_cached(
-                "SELECT t.id, t.name, t.scopes, t.hash, t.revoked IS NOT NULL, e.id, e.slug, e.shortcode, e.profile \
+                "SELECT t.id, t.name, t.scopes, t.hash, t.created, t.revoked, t.last_used, e.id, e.slug, e.shortcode, e.profile \
                  FROM scim_tokens t JOIN scim_enterprises e ON e.id = t.enterprise_id \
                  WHERE t.enterprise_id = ?1 ORDER BY t.id",
             )?;
@@ -133,6 +134,19 @@ impl TenantStore for SqliteStore {
         })
         .await
     }
+
+    async fn touch_token(&self, token_id: i64, at: OffsetDateTime) -> Result<(), StoreError> {
+        let at = to_millis(at)?;
+        self.write(move |connection| {
+            connection
+                .prepare_cached(
+                    "UPDATE scim_tokens SET last_used = ?2 WHERE id = ?1 AND (last_used IS NULL OR last_used < ?2)",
+                )?
+                .execute(params![token_id, at])?;
+            Ok(())
+        })
+        .await
+    }
 }
 
 fn enterprise_columns(row: &Row<'_>) -> rusqlite::Result<EnterpriseRow> {
@@ -145,7 +159,9 @@ fn token_columns(row: &Row<'_>) -> rusqlite::Result<TokenRow> {
         name: row.get(1)?,
         scopes: row.get(2)?,
         hash: row.get(3)?,
-        revoked: row.get(4)?,
-        enterprise: EnterpriseRow { id: row.get(5)?, slug: row.get(6)?, shortcode: row.get(7)?, profile: row.get(8)? },
+        created: row.get(4)?,
+        revoked: row.get(5)?,
+        last_used: row.get(6)?,
+        enterprise: EnterpriseRow { id: row.get(7)?, slug: row.get(8)?, shortcode: row.get(9)?, profile: row.get(10)? },
     })
 }
