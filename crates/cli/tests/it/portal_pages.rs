@@ -65,6 +65,11 @@ const PAGES: &[(&str, &str)] = &[
     ("groups", "/groups"),
     ("group", "/groups/00000000-0000-0000-0000-0000000000b1"),
     ("new-group", "/groups/new"),
+    ("plans", "/applications/github/plans"),
+    ("service-provider", "/service-provider"),
+    ("enterprise", "/service-provider/acme"),
+    ("audit", "/audit"),
+    ("audit-filtered", "/audit?category=ApplicationManagement"),
 ];
 
 /// Pages that list the user or the group named with markup, and must show it as text.
