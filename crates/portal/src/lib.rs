@@ -8,12 +8,15 @@
 //! the service layer (`roster_service`), the same that serves the command line and the admin API, so that each
 //! change is checked and audited in one place.
 
+pub mod admin_tokens;
+pub mod admins;
 pub mod applications;
 pub mod assets;
 pub mod assignments;
 pub mod attribute;
 pub mod change;
 pub mod dashboard;
+pub mod definition;
 pub mod error;
 pub mod expression;
 pub mod form;
@@ -30,6 +33,7 @@ pub mod provisioning;
 pub mod scoping;
 pub mod session;
 pub mod sign_in;
+pub mod unmanaged;
 pub mod user;
 pub mod users;
 
@@ -125,6 +129,10 @@ pub fn router(state: PortalState) -> Router {
         .route("/groups/{id}", get(group::page))
         .route("/groups/{id}/members", post(group::members))
         .route("/groups/{id}/delete", post(group::delete))
+        .route("/admins", get(admins::page).post(admins::submit))
+        .route("/admins/tokens", get(admin_tokens::page).post(admin_tokens::submit))
+        .route(&format!("{application}/definition"), get(definition::page).post(definition::submit))
+        .route(&format!("{application}/unmanaged"), get(unmanaged::page))
         .layer(axum::extract::DefaultBodyLimit::max(MAX_FORM))
         .layer(middleware::from_fn(headers))
         .with_state(state)

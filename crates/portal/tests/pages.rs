@@ -39,11 +39,15 @@ const PAGES: &[&str] = &[
     "/users/00000000-0000-0000-0000-000000000007/edit",
     "/groups",
     "/groups/new",
+    "/admins",
+    "/admins/tokens",
+    "/applications/github/definition",
+    "/applications/github/unmanaged",
 ];
 
 /// The pages only an admin who may change them opens: a reader gets 403.
 fn writers_only(path: &str) -> bool {
-    path.ends_with("/new") || path.ends_with("/import") || path.ends_with("/edit")
+    path.ends_with("/new") || path.ends_with("/import") || path.ends_with("/edit") || path.starts_with("/admins")
 }
 
 #[tokio::test]
