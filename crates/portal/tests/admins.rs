@@ -214,13 +214,16 @@ async fn a_token_secret_is_shown_once_and_a_revoke_is_confirmed_first() {
     assert_eq!(access::tokens(&portal.stores).await.unwrap()[0].expires, None);
 }
 
+/// A Create token form, the status it gets and what its answer says.
+type TokenCase = ([(&'static str, &'static str); 4], u16, &'static str);
+
 #[tokio::test]
 async fn a_bad_token_form_is_refused_in_place() {
     let portal = portal().await;
     let (cookie, csrf) = portal.sign_in("ada@contoso.example").await;
     let fields = [("action", "create"), ("name", "taken"), ("role", "reports-reader"), ("expires", "30")];
     assert_eq!(portal.post("/admins/tokens", Some(&cookie), "same-origin", &form(&csrf, &fields)).await.status, 200);
-    let cases: [([(&str, &str); 4], u16, &str); 5] = [
+    let cases: [TokenCase; 5] = [
         ([("action", "create"), ("name", MARKUP), ("role", "reports-reader"), ("expires", "30")], 400, "use 1 to 64"),
         ([("action", "create"), ("name", "ok"), ("role", "root"), ("expires", "30")], 400, "unknown role"),
         ([("action", "create"), ("name", "ok"), ("role", "reports-reader"), ("expires", "31")], 400, "Expires"),
