@@ -7,7 +7,6 @@
 
 use askama::Template;
 use axum::extract::{Query, State};
-use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use roster_directory::ObjectId;
 use roster_directory::access::Role;
@@ -16,7 +15,7 @@ use roster_service::{directory, provisioning};
 use serde::Deserialize;
 
 use crate::PortalState;
-use crate::error::{PortalError, PortalResult, render_with};
+use crate::error::{PortalError, PortalResult, render, render_with};
 use crate::form::{Fields, Form};
 use crate::listing;
 use crate::session::{Chrome, Section, Signed};
@@ -166,7 +165,7 @@ pub async fn page(
     let after = listing::cursor(query.after.as_deref())?;
     let mut page = page_of(&state, &admin, after.as_ref()).await?;
     page.done = done_text(&query);
-    Ok(render_with(StatusCode::OK, &page))
+    Ok(render(&page))
 }
 
 /// Back to the list, which says what was done to whom.

@@ -127,19 +127,27 @@ pub async fn add_role(stores: &Stores, actor: &Actor, user: &str, role: &str) ->
     Ok(role)
 }
 
-/// Takes a role from a user. A user may not take their own Global Administrator role when no other user holds
-/// it: nobody would be left to manage roles but the command line.
+/// Takes a role from a user. A user may not take their own Global Administrator role when no other user who can
+/// sign in (enabled, not deleted) holds it: nobody would be left to manage roles but the command line.
 pub async fn remove_role(stores: &Stores, actor: &Actor, user: &str, role: &str) -> anyhow::Result<Role> {
     let role = Role::parse(role).map_err(|error| ServiceError::invalid(error.to_string()))?;
     let id = ObjectId::parse(user).map_err(|error| ServiceError::invalid(format!("{user:?}: {error}")))?;
     let own = matches!(&actor.initiator, Initiator::User { id: actor_id, .. } if actor_id == id.as_str());
     if own && role == Role::GlobalAdministrator {
-        let others = stores
-            .directory
-            .role_members()
-            .await?
-            .into_iter()
-            .any(|(holder, held)| held == Role::GlobalAdministrator && holder != id);
+        let mut others = false;
+        for (holder, held) in stores.directory.role_members().await? {
+            if held != Role::GlobalAdministrator || holder == id {
+                continue;
+            }
+            // Only one who can sign in counts.
+            if let Some(user) = stores.directory.user(&holder).await?
+                && user.account_enabled
+                && user.deleted_date_time.is_none()
+            {
+                others = true;
+                break;
+            }
+        }
         if !others {
             return Err(ServiceError::conflict(
                 "you are the last Global Administrator: removing your own role would leave nobody to manage roles \

@@ -128,6 +128,10 @@ async fn admins_are_created_with_a_role_listed_with_theirs_and_the_last_global_a
     assert_eq!(roster_service::ServiceError::kind_of(&error), roster_service::ErrorKind::Conflict);
     assert!(error.to_string().contains("last Global Administrator"), "{error}");
     access::add_role(&stores, &as_ada, bob.id().as_str(), "global-administrator").await.unwrap();
+    // A disabled Global Administrator cannot sign in, so does not count.
+    stores.directory.set_lifecycle(bob.id(), Lifecycle::Disable, &cli()).await.unwrap();
+    assert!(access::remove_role(&stores, &as_ada, ada.id().as_str(), "global-administrator").await.is_err());
+    stores.directory.set_lifecycle(bob.id(), Lifecycle::Enable, &cli()).await.unwrap();
     access::remove_role(&stores, &as_ada, ada.id().as_str(), "global-administrator").await.unwrap();
     let as_bob = access::Principal::of_user(&bob, stores.directory.roles(bob.id()).await.unwrap(), None).actor();
     let refused = access::remove_role(&stores, &as_bob, bob.id().as_str(), "global-administrator").await;
