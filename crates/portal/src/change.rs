@@ -54,6 +54,22 @@ pub fn check(proposed: &Definition) -> Result<(), String> {
     provisioning::validate(proposed).map_err(|error| format!("{error:#}"))
 }
 
+/// The page that says saving `what` makes the next cycle an initial one, and posts the form again to `action`
+/// with `confirmed` (Cancel goes to `back`).
+pub fn ask_first(form: &Form, current: &Definition, what: String, action: String, back: String) -> Response {
+    let fields = form.fields.0.iter().filter(|(name, _)| name != "csrf" && name != "confirmed").cloned().collect();
+    let app = AppNav::new(current, "provisioning");
+    render(&ConfirmPage {
+        chrome: form.admin.chrome(Section::Applications),
+        title: format!("{} · Save changes?", app.display_name),
+        app,
+        what,
+        action,
+        back,
+        fields,
+    })
+}
+
 /// Saves `change` as the form's admin, once confirmed when it forces an initial cycle; then back to its page.
 pub async fn save(state: &PortalState, form: &Form, change: Change) -> PortalResult<Response> {
     let page = change.back.clone();
@@ -67,17 +83,7 @@ pub async fn save(state: &PortalState, form: &Form, change: Change) -> PortalRes
     check(&change.proposed).map_err(PortalError::bad_request)?;
     let initial = provisioning::forces_initial_cycle(&state.stores, &change.current, &change.proposed).await?;
     if initial && !form.fields.checked("confirmed") {
-        let fields = form.fields.0.iter().filter(|(name, _)| name != "csrf" && name != "confirmed").cloned().collect();
-        let app = AppNav::new(&change.current, "provisioning");
-        return Ok(render(&ConfirmPage {
-            chrome: form.admin.chrome(Section::Applications),
-            title: format!("{} · Save changes?", app.display_name),
-            app,
-            what: change.what,
-            action: change.action,
-            back: change.back,
-            fields,
-        }));
+        return Ok(ask_first(form, &change.current, change.what, change.action, change.back));
     }
     let actor = form.admin.principal.actor();
     provisioning::put(&state.stores, &state.key, &actor, change.proposed, None, Some(activity::UPDATE_MAPPINGS))

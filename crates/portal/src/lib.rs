@@ -8,6 +8,8 @@
 //! the service layer (`roster_service`), the same that serves the command line and the admin API, so that each
 //! change is checked and audited in one place.
 
+pub mod admin_tokens;
+pub mod admins;
 pub mod applications;
 pub mod assets;
 pub mod assignments;
@@ -15,6 +17,7 @@ pub mod attribute;
 pub mod audit;
 pub mod change;
 pub mod dashboard;
+pub mod definition;
 pub mod error;
 pub mod expression;
 pub mod form;
@@ -33,6 +36,7 @@ pub mod scoping;
 pub mod service_provider;
 pub mod session;
 pub mod sign_in;
+pub mod unmanaged;
 pub mod user;
 pub mod users;
 
@@ -140,6 +144,10 @@ pub fn router(state: PortalState) -> Router {
         .route(&format!("{application}/plans"), get(plans::list).post(plans::run))
         .route(&format!("{application}/plans/{{id}}"), get(plans::page))
         .route(&format!("{application}/plans/{{id}}/apply"), post(plans::apply))
+        .route("/admins", get(admins::page).post(admins::submit))
+        .route("/admins/tokens", get(admin_tokens::page).post(admin_tokens::submit))
+        .route(&format!("{application}/definition"), get(definition::page).post(definition::submit))
+        .route(&format!("{application}/unmanaged"), get(unmanaged::page))
         .layer(axum::extract::DefaultBodyLimit::max(MAX_FORM))
         .layer(middleware::from_fn(headers))
         .with_state(state)

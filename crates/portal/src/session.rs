@@ -92,6 +92,7 @@ impl Signed {
             section,
             may_read_audit: self.may(Permission::ReadAudit),
             may_manage_enterprises: self.may(Permission::ManageEnterprises),
+            may_manage_roles: self.may(Permission::ManageRoles),
         }
     }
 }
@@ -111,6 +112,8 @@ pub struct Chrome {
     pub may_read_audit: bool,
     /// Whether the admin manages the service provider's enterprises (their link is shown).
     pub may_manage_enterprises: bool,
+    /// Whether the admin manages roles and admin API tokens (the Admins link is shown).
+    pub may_manage_roles: bool,
 }
 
 impl Chrome {
@@ -123,6 +126,7 @@ impl Chrome {
             section: Section::None,
             may_read_audit: false,
             may_manage_enterprises: false,
+            may_manage_roles: false,
         }
     }
 }
@@ -144,6 +148,8 @@ pub enum Section {
     ServiceProvider,
     /// The audit log.
     Audit,
+    /// The admins (directory users with roles) and the admin API tokens.
+    Admins,
 }
 
 impl Section {
@@ -157,6 +163,7 @@ impl Section {
             Section::Groups => "groups",
             Section::ServiceProvider => "service-provider",
             Section::Audit => "audit",
+            Section::Admins => "admins",
         }
     }
 }

@@ -42,11 +42,16 @@ const PAGES: &[&str] = &[
     "/applications/github/plans",
     "/service-provider",
     "/audit",
+    "/admins",
+    "/admins/tokens",
+    "/applications/github/definition",
+    "/applications/github/unmanaged",
 ];
 
 /// The pages only an admin who may change them opens: a reader gets 403.
 fn writers_only(path: &str) -> bool {
-    path.ends_with("/new") || path.ends_with("/import") || path.ends_with("/edit") || path.starts_with("/service-provider")
+    ["/new", "/import", "/edit"].iter().any(|end| path.ends_with(end))
+        || ["/service-provider", "/admins"].iter().any(|start| path.starts_with(start))
 }
 
 #[tokio::test]

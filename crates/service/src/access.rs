@@ -76,7 +76,21 @@ pub async fn create_admin(
     display_name: Option<&str>,
     password: &str,
 ) -> anyhow::Result<User> {
+    create_admin_with_role(stores, actor, upn, display_name, password, "global-administrator").await
+}
+
+/// A new directory user with a password and one directory role (`role` as [`Role::parse`] reads it): the portal's
+/// Create admin. The role and the password are checked before anything is written.
+pub async fn create_admin_with_role(
+    stores: &Stores,
+    actor: &Actor,
+    upn: &str,
+    display_name: Option<&str>,
+    password: &str,
+    role: &str,
+) -> anyhow::Result<User> {
     check_password(password)?;
+    let role = parse_role(stores, role).await?;
     let upn = UserPrincipalName::parse(upn).map_err(|error| ServiceError::invalid(error.to_string()))?;
     let mut user = User::new(ObjectId::parse(&roster_directory::audit::new_id())?, upn.clone());
     user.display_name = Some(display_name.unwrap_or(upn.local_part()).to_owned());
@@ -91,7 +105,7 @@ pub async fn create_admin(
     let directory = roster_directory::Directory { users: vec![user.clone()], groups: Vec::new() };
     stores.directory.import(directory, actor).await?;
     set_password(stores, actor, user.id().as_str(), password).await?;
-    stores.directory.add_role(user.id(), &Role::GlobalAdministrator, actor).await?;
+    stores.directory.add_role(user.id(), &role, actor).await?;
     Ok(user)
 }
 
@@ -113,11 +127,48 @@ pub async fn add_role(stores: &Stores, actor: &Actor, user: &str, role: &str) ->
     Ok(role)
 }
 
-/// Takes a role from a user.
+/// Takes a role from a user. A user may not take their own Global Administrator role when no other user who can
+/// sign in (enabled, not deleted) holds it: nobody would be left to manage roles but the command line.
 pub async fn remove_role(stores: &Stores, actor: &Actor, user: &str, role: &str) -> anyhow::Result<Role> {
     let role = Role::parse(role).map_err(|error| ServiceError::invalid(error.to_string()))?;
-    stores.directory.remove_role(&ObjectId::parse(user)?, &role, actor).await?;
+    let id = ObjectId::parse(user).map_err(|error| ServiceError::invalid(format!("{user:?}: {error}")))?;
+    let own = matches!(&actor.initiator, Initiator::User { id: actor_id, .. } if actor_id == id.as_str());
+    if own && role == Role::GlobalAdministrator {
+        let mut others = false;
+        for (holder, held) in stores.directory.role_members().await? {
+            if held != Role::GlobalAdministrator || holder == id {
+                continue;
+            }
+            // Only one who can sign in counts.
+            if let Some(user) = stores.directory.user(&holder).await?
+                && user.account_enabled
+                && user.deleted_date_time.is_none()
+            {
+                others = true;
+                break;
+            }
+        }
+        if !others {
+            return Err(ServiceError::conflict(
+                "you are the last Global Administrator: removing your own role would leave nobody to manage roles \
+                 and admin tokens; give another admin the Global Administrator role first",
+            ));
+        }
+    }
+    stores.directory.remove_role(&id, &role, actor).await?;
     Ok(role)
+}
+
+/// The users who hold a directory role, in object id order, each with its roles in order.
+pub async fn role_holders(stores: &Stores) -> anyhow::Result<Vec<(ObjectId, Vec<Role>)>> {
+    let mut holders: Vec<(ObjectId, Vec<Role>)> = Vec::new();
+    for (user, role) in stores.directory.role_members().await? {
+        match holders.last_mut() {
+            Some((last, roles)) if *last == user => roles.push(role),
+            _ => holders.push((user, vec![role])),
+        }
+    }
+    Ok(holders)
 }
 
 /// The SHA-256 digest of a token's secret.

@@ -445,15 +445,25 @@ pub async fn unassign(stores: &Stores, actor: &Actor, application: &str, princip
 
 /// The SCIM client of an application, with its sealed token opened.
 pub async fn client(stores: &Stores, key: &SecretKey, definition: &Definition) -> anyhow::Result<ScimClient> {
-    let (directory, _) = ports(stores);
-    let record = directory.application(&definition.name).await?.ok_or_else(|| no_such_application(&definition.name))?;
-    let sealed = record.sealed_secret.ok_or_else(|| anyhow!("application {} has no secret token", definition.name))?;
-    let token = key.open(&sealed)?;
+    let token = sealed_token(stores, key, &definition.name).await?;
     client_with(definition, token)
+}
+
+/// An application's secret token, opened.
+async fn sealed_token(stores: &Stores, key: &SecretKey, name: &str) -> anyhow::Result<String> {
+    let (directory, _) = ports(stores);
+    let record = directory.application(name).await?.ok_or_else(|| no_such_application(name))?;
+    let sealed = record.sealed_secret.ok_or_else(|| anyhow!("application {name} has no secret token"))?;
+    key.open(&sealed)
 }
 
 /// The SCIM client of a definition with a token in hand.
 fn client_with(definition: &Definition, token: String) -> anyhow::Result<ScimClient> {
+    ScimClient::new(config_with(definition, token)).map_err(|error| anyhow!("{error}"))
+}
+
+/// The SCIM client's settings of a definition with a token in hand.
+fn config_with(definition: &Definition, token: String) -> ClientConfig {
     let mut config = ClientConfig::new(definition.target.tenant_url.clone(), Secret::new(token));
     config.dialect = match definition.target.dialect {
         Dialect::Rfc => roster_scim_client::Dialect::Rfc,
@@ -466,7 +476,7 @@ fn client_with(definition: &Definition, token: String) -> anyhow::Result<ScimCli
     config.max_concurrency = definition.target.concurrency;
     config.max_members_per_patch = definition.target.members_per_patch;
     config.timeout = Duration::from_secs(definition.target.timeout_seconds);
-    ScimClient::new(config).map_err(|error| anyhow!("{error}"))
+    config
 }
 
 /// Test Connection: one query for a user that cannot exist.
@@ -831,47 +841,125 @@ pub struct Unmanaged {
 /// How many target objects `roster app unmanaged` reads per request.
 const UNMANAGED_PAGE: u64 = 100;
 
+/// Where a reading of unmanaged objects starts: the target's users or groups, from a 1-based `startIndex` (SCIM's
+/// paging; users come first, then groups).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct UnmanagedCursor {
+    /// Users or groups.
+    pub kind: ObjectKind,
+    /// The target's `startIndex` to read from.
+    pub start: u64,
+}
+
+impl UnmanagedCursor {
+    /// The beginning: the target's first user.
+    pub const FIRST: UnmanagedCursor = UnmanagedCursor { kind: ObjectKind::User, start: 1 };
+}
+
+/// A page of unmanaged objects.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct UnmanagedPage {
+    /// The unmanaged objects found, users then groups, in the target's order.
+    pub objects: Vec<Unmanaged>,
+    /// Where the next page starts, if the target has more.
+    pub next: Option<UnmanagedCursor>,
+    /// How many target objects this page read.
+    pub read: u64,
+}
+
+/// The target failed while its objects were read: which kind, and the client's error (roster's own failures are
+/// the outer `anyhow::Error` of [`unmanaged_page`]).
+#[derive(Debug, Clone, thiserror::Error)]
+#[error("reading the target's {what}: {source}")]
+pub struct TargetReadError {
+    /// `users` or `groups`.
+    pub what: &'static str,
+    /// What the client met.
+    #[source]
+    pub source: roster_scim_client::ClientError,
+}
+
 /// `roster app unmanaged`: pages through the target's users and groups and lists those no shadow of the
 /// application manages. Reads only.
 pub async fn unmanaged(stores: &Stores, key: &SecretKey, name: &str) -> anyhow::Result<Vec<Unmanaged>> {
     let definition = definition(stores, name).await?;
     let client = client(stores, key, &definition).await?;
+    let page = scan_unmanaged(stores, &client, name, UnmanagedCursor::FIRST, usize::MAX, u64::MAX).await??;
+    Ok(page.objects)
+}
+
+/// One page of [`unmanaged`] for an admin who waits on it: from `from`, until `limit` unmanaged objects are found
+/// or `max_read` target objects were read, with where to go on. Each request to the target is tried once, so that
+/// a target that fails says so at once (`Ok(Err(..))`); reading again is the admin's retry.
+pub async fn unmanaged_page(
+    stores: &Stores,
+    key: &SecretKey,
+    name: &str,
+    from: UnmanagedCursor,
+    limit: usize,
+    max_read: u64,
+) -> anyhow::Result<Result<UnmanagedPage, TargetReadError>> {
+    let definition = definition(stores, name).await?;
+    let token = sealed_token(stores, key, name).await?;
+    let mut config = config_with(&definition, token);
+    config.retry = roster_scim_client::RetryPolicy::never();
+    let client = ScimClient::new(config).map_err(|error| anyhow!("{error}"))?;
+    scan_unmanaged(stores, &client, name, from, limit, max_read).await
+}
+
+/// Reads the target from `from` and keeps the objects no shadow of application `name` manages.
+async fn scan_unmanaged(
+    stores: &Stores,
+    client: &ScimClient,
+    name: &str,
+    from: UnmanagedCursor,
+    limit: usize,
+    max_read: u64,
+) -> anyhow::Result<Result<UnmanagedPage, TargetReadError>> {
     let (_, state) = ports(stores);
-    let mut found = Vec::new();
-    for (kind, label, name_attribute) in
-        [(ObjectKind::User, "User", "userName"), (ObjectKind::Group, "Group", "displayName")]
-    {
-        let client_kind = match kind {
-            ObjectKind::User => roster_scim_client::Kind::User,
-            ObjectKind::Group => roster_scim_client::Kind::Group,
+    let mut at = from;
+    let mut page = UnmanagedPage { objects: Vec::new(), next: None, read: 0 };
+    loop {
+        if page.objects.len() >= limit || page.read >= max_read {
+            page.next = Some(at);
+            return Ok(Ok(page));
+        }
+        let (client_kind, label, what, name_attribute) = match at.kind {
+            ObjectKind::User => (roster_scim_client::Kind::User, "User", "users", "userName"),
+            ObjectKind::Group => (roster_scim_client::Kind::Group, "Group", "groups", "displayName"),
         };
         let attributes = format!("id,externalId,{name_attribute}");
-        let mut start = 1;
-        loop {
-            let (total, resources) = client
-                .page(client_kind, start, UNMANAGED_PAGE, &attributes)
-                .await
-                .with_context(|| format!("reading the target's {}s", label.to_lowercase()))?;
-            let read = resources.len() as u64;
-            for resource in resources {
-                let text = |key: &str| resource.get(key).and_then(serde_json::Value::as_str).map(str::to_owned);
-                let Some(id) = text("id") else { continue };
-                if state.shadow_for_target(name, kind, &id).await?.is_none() {
-                    found.push(Unmanaged {
-                        kind: label,
-                        id,
-                        name: text(name_attribute),
-                        external_id: text("externalId"),
-                    });
-                }
-            }
-            start += read;
-            if read == 0 || start > total {
+        let (total, resources) = match client.page(client_kind, at.start, UNMANAGED_PAGE, &attributes).await {
+            Ok(answer) => answer,
+            Err(source) => return Ok(Err(TargetReadError { what, source })),
+        };
+        let answered = resources.len();
+        let mut consumed = 0;
+        for resource in resources {
+            if page.objects.len() >= limit {
                 break;
+            }
+            consumed += 1;
+            page.read += 1;
+            let text = |key: &str| resource.get(key).and_then(serde_json::Value::as_str).map(str::to_owned);
+            let Some(id) = text("id") else { continue };
+            if state.shadow_for_target(name, at.kind, &id).await?.is_none() {
+                page.objects.push(Unmanaged {
+                    kind: label,
+                    id,
+                    name: text(name_attribute),
+                    external_id: text("externalId"),
+                });
+            }
+        }
+        at.start += consumed as u64;
+        if answered == 0 || (consumed == answered && at.start > total) {
+            match at.kind {
+                ObjectKind::User => at = UnmanagedCursor { kind: ObjectKind::Group, start: 1 },
+                ObjectKind::Group => return Ok(Ok(page)),
             }
         }
     }
-    Ok(found)
 }
 
 /// A job's status code and schedule state, as Graph's job shows them and the portal's chips: `NotConfigured` and

@@ -6,6 +6,7 @@
 use std::sync::Arc;
 use std::time::Duration;
 
+use roster_directory::access::Role;
 use roster_directory::audit::{Actor, Initiator};
 use roster_directory::port::Lifecycle;
 use roster_service::sessions::{self, SessionPolicy};
@@ -98,4 +99,42 @@ async fn a_session_lives_until_it_ends() {
     sign_in().await.unwrap().unwrap();
     assert_eq!(sessions::prune(&stores, now + Duration::from_secs(30 * 60), policy).await.unwrap(), 0);
     assert_eq!(sessions::prune(&stores, now + Duration::from_secs(13 * 3600), policy).await.unwrap(), 1);
+}
+
+#[tokio::test]
+async fn admins_are_created_with_a_role_listed_with_theirs_and_the_last_global_administrator_stays() {
+    let dir = tempfile::tempdir().unwrap();
+    let stores = stores(&dir);
+    let ada = admin(&stores).await;
+    // A bad role creates nobody.
+    let refused = access::create_admin_with_role(&stores, &cli(), "bob@contoso.example", None, PASSWORD, "root").await;
+    assert_eq!(roster_service::ServiceError::kind_of(&refused.unwrap_err()), roster_service::ErrorKind::Invalid);
+    assert!(stores.directory.user_by_upn("bob@contoso.example").await.unwrap().is_none());
+    let bob = access::create_admin_with_role(&stores, &cli(), "bob@contoso.example", None, PASSWORD, "reports-reader")
+        .await
+        .unwrap();
+    access::add_role(&stores, &cli(), bob.id().as_str(), "application-administrator").await.unwrap();
+    let mut expected = vec![
+        (ada.id().clone(), vec![Role::GlobalAdministrator]),
+        (bob.id().clone(), vec![Role::ApplicationAdministrator, Role::ReportsReader]),
+    ];
+    expected.sort();
+    assert_eq!(access::role_holders(&stores).await.unwrap(), expected);
+
+    // Ada, the only Global Administrator, may not take her own role; the command line may.
+    let as_ada = access::Principal::of_user(&ada, vec![Role::GlobalAdministrator], None).actor();
+    let refused = access::remove_role(&stores, &as_ada, ada.id().as_str(), "global-administrator").await;
+    let error = refused.unwrap_err();
+    assert_eq!(roster_service::ServiceError::kind_of(&error), roster_service::ErrorKind::Conflict);
+    assert!(error.to_string().contains("last Global Administrator"), "{error}");
+    access::add_role(&stores, &as_ada, bob.id().as_str(), "global-administrator").await.unwrap();
+    // A disabled Global Administrator cannot sign in, so does not count.
+    stores.directory.set_lifecycle(bob.id(), Lifecycle::Disable, &cli()).await.unwrap();
+    assert!(access::remove_role(&stores, &as_ada, ada.id().as_str(), "global-administrator").await.is_err());
+    stores.directory.set_lifecycle(bob.id(), Lifecycle::Enable, &cli()).await.unwrap();
+    access::remove_role(&stores, &as_ada, ada.id().as_str(), "global-administrator").await.unwrap();
+    let as_bob = access::Principal::of_user(&bob, stores.directory.roles(bob.id()).await.unwrap(), None).actor();
+    let refused = access::remove_role(&stores, &as_bob, bob.id().as_str(), "global-administrator").await;
+    assert!(refused.is_err(), "now Bob is the last");
+    access::remove_role(&stores, &cli(), bob.id().as_str(), "global-administrator").await.unwrap();
 }
