@@ -162,6 +162,13 @@ pub async fn run(args: PortalArgs) -> anyhow::Result<()> {
         ("Users (first page)", "/users".into()),
         ("Users, a search", "/users?search=a".into()),
         ("Groups (first page)", "/groups".into()),
+        ("Dry-run plans", "/applications/github/plans".into()),
+        ("Review your schema", "/applications/github/definition".into()),
+        ("Service provider", "/service-provider".into()),
+        ("An enterprise and its tokens", "/service-provider/bench".into()),
+        ("Audit logs", "/audit".into()),
+        ("Admins", "/admins".into()),
+        ("Admin API tokens", "/admins/tokens".into()),
     ];
     let mut phases = Vec::new();
     for (name, path) in fixed {

@@ -56,9 +56,15 @@ struct Test {
 }
 
 impl Test {
-    async fn of(directory: &dyn DirectoryStore, definition: &Definition) -> Result<Test, CycleError> {
+    /// The test of `kind`: for users only the assigned groups (and those nested in them) are read, since with
+    /// "sync all" every user is entitled anyway and only assignments bring roles; for groups, as a cycle reads them.
+    async fn of(directory: &dyn DirectoryStore, definition: &Definition, kind: Kind) -> Result<Test, CycleError> {
         let assignments = directory.assignments(&definition.name).await?;
-        let groups = load_groups(directory, definition, &assignments).await?;
+        let mut reading = definition.clone();
+        if kind == Kind::Users {
+            reading.scope = crate::definition::Scope::Assigned;
+        }
+        let groups = load_groups(directory, &reading, &assignments).await?;
         let entitlements = Entitlements::build(
             definition.scope,
             definition.include_nested_members,
@@ -93,8 +99,8 @@ pub async fn compare(
     proposed: &Definition,
     kind: Kind,
 ) -> Result<ScopeChange, CycleError> {
-    let now = Test::of(directory, current).await?;
-    let then = Test::of(directory, proposed).await?;
+    let now = Test::of(directory, current, kind).await?;
+    let then = Test::of(directory, proposed, kind).await?;
     let mut change = ScopeChange::default();
     let mut after: Option<ObjectId> = None;
     loop {
@@ -128,7 +134,7 @@ pub async fn user_roles(
     definition: &Definition,
     user: &roster_directory::User,
 ) -> Result<Option<(Vec<roster_expr::AppRoleAssignment>, bool)>, CycleError> {
-    let test = Test::of(directory, definition).await?;
+    let test = Test::of(directory, definition, Kind::Users).await?;
     Ok(test.entitlements.user(user.id()).map(|roles| (roles.to_vec(), test.user(user))))
 }
 

@@ -310,7 +310,8 @@ mod tests {
 
     #[test]
     fn the_form_becomes_a_mapping_or_names_the_wrong_field() {
-        let cases: &[(Values, Result<(MappingKind, Option<&str>), &str>)] = &[
+        type Expected = Result<(MappingKind, Option<&'static str>), &'static str>;
+        let cases: &[(Values, Expected)] = &[
             (
                 Values { source: "userPrincipalName".into(), ..values("direct") },
                 Ok((MappingKind::Direct, Some("userPrincipalName"))),
@@ -335,7 +336,7 @@ mod tests {
         ];
         for (values, expected) in cases {
             let got =
-                values.mapping().map(|mapping| (mapping.kind, mapping.source.clone())).map_err(|problem| problem.field);
+                values.mapping().map(|mapping| (mapping.kind, mapping.source)).map_err(|problem| problem.field);
             let expected = expected.map(|(kind, source)| (kind, source.map(str::to_owned)));
             assert_eq!(got, expected, "{values:?}");
         }

@@ -47,7 +47,7 @@ async fn staff(portal: &Portal) {
     }
 }
 
-fn user_name_mapping<'a>(definition: &'a Definition) -> &'a roster_engine::definition::Mapping {
+fn user_name_mapping(definition: &Definition) -> &roster_engine::definition::Mapping {
     definition.users.mappings.iter().find(|mapping| mapping.target == "userName").unwrap()
 }
 

@@ -70,6 +70,10 @@ const PAGES: &[(&str, &str)] = &[
     ("enterprise", "/service-provider/acme"),
     ("audit", "/audit"),
     ("audit-filtered", "/audit?category=ApplicationManagement"),
+    ("admins", "/admins"),
+    ("admin-tokens", "/admins/tokens"),
+    ("definition", "/applications/github/definition"),
+    ("unmanaged-target-down", "/applications/github/unmanaged"),
 ];
 
 /// Pages that list the user or the group named with markup, and must show it as text.

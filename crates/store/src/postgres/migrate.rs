@@ -46,6 +46,11 @@ const MIGRATIONS: &[Migration] = &[
         name: "0007_scim_token_last_used.sql",
         sql: include_str!("../../migrations/postgres/0007_scim_token_last_used.sql"),
     },
+    Migration {
+        version: 8,
+        name: "0008_portal_counts.sql",
+        sql: include_str!("../../migrations/postgres/0008_portal_counts.sql"),
+    },
 ];
 
 /// The advisory lock key migrations hold (an arbitrary constant: "roster" in ASCII).

@@ -53,6 +53,11 @@ const MIGRATIONS: &[Migration] = &[
         name: "0009_scim_token_last_used.sql",
         sql: include_str!("../../migrations/sqlite/0009_scim_token_last_used.sql"),
     },
+    Migration {
+        version: 10,
+        name: "0010_portal_counts.sql",
+        sql: include_str!("../../migrations/sqlite/0010_portal_counts.sql"),
+    },
 ];
 
 /// The schema version this binary writes.

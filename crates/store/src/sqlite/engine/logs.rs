@@ -172,6 +172,11 @@ impl Filter {
                 "SELECT body FROM engine_logs INDEXED BY engine_logs_cycle_newest WHERE application = ?1{conditions} \
                  {order}"
             ),
+            // A status is rare or common; either way its own index reads only the entries it selects.
+            (None, None) if self.status.is_some() => format!(
+                "SELECT body FROM engine_logs INDEXED BY engine_logs_status_newest WHERE application = ?1{conditions} \
+                 {order}"
+            ),
             (None, None) => format!("SELECT body FROM engine_logs WHERE application = ?1{conditions} {order}"),
         };
         (sql, values)
