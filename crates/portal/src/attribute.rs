@@ -335,8 +335,7 @@ mod tests {
             ),
         ];
         for (values, expected) in cases {
-            let got =
-                values.mapping().map(|mapping| (mapping.kind, mapping.source)).map_err(|problem| problem.field);
+            let got = values.mapping().map(|mapping| (mapping.kind, mapping.source)).map_err(|problem| problem.field);
             let expected = expected.map(|(kind, source)| (kind, source.map(str::to_owned)));
             assert_eq!(got, expected, "{values:?}");
         }

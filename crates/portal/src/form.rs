@@ -62,8 +62,11 @@ impl FromRequest<PortalState> for Form {
         let admin = Signed::from_request_parts(&mut parts, state).await?;
         let request = Request::from_parts(parts, body);
         let headers = request.headers().clone();
-        let bytes = read_body(request, state).await?;
-        let fields = Fields::parse(&bytes);
+        let fields = if is_multipart(&headers) {
+            read_multipart(request, state).await?
+        } else {
+            Fields::parse(&read_body(request, state).await?)
+        };
         let secret = session::secret(state, &headers).unwrap_or_default();
         let token = fields
             .0
@@ -104,6 +107,47 @@ impl FromRequest<PortalState> for PublicForm {
         let bytes = read_body(Request::from_parts(parts, body), state).await?;
         Ok(PublicForm { headers, address, fields: Fields::parse(&bytes) })
     }
+}
+
+fn is_multipart(headers: &HeaderMap) -> bool {
+    headers
+        .get(axum::http::header::CONTENT_TYPE)
+        .and_then(|value| value.to_str().ok())
+        .is_some_and(|value| value.to_ascii_lowercase().starts_with("multipart/form-data"))
+}
+
+/// Reads a `multipart/form-data` body (a form with a file) into fields: a part's text under its name, and a file's
+/// name under `{name}.filename`. A file that is not UTF-8 text is refused: the portal takes only text files.
+async fn read_multipart(request: Request, state: &PortalState) -> Result<Fields, Response> {
+    let refuse = |message: String| {
+        PortalError::new(axum::http::StatusCode::BAD_REQUEST, "BadRequest", message, "Send the form again.")
+            .into_response()
+    };
+    let mut multipart = axum::extract::Multipart::from_request(request, state)
+        .await
+        .map_err(|rejection| refuse(format!("The form could not be read: {rejection}")))?;
+    let mut fields = Vec::new();
+    loop {
+        let field = match multipart.next_field().await {
+            Ok(Some(field)) => field,
+            Ok(None) => break,
+            Err(error) => {
+                let status = error.status();
+                let message = format!("The form could not be read: {error}");
+                let hint = "Send a smaller file, or import it with roster directory import.";
+                return Err(PortalError::new(status, "BadRequest", message, hint).into_response());
+            }
+        };
+        let name = field.name().unwrap_or_default().to_owned();
+        if let Some(file) = field.file_name().filter(|file| !file.is_empty()) {
+            fields.push((format!("{name}.filename"), file.to_owned()));
+        }
+        let bytes = field.bytes().await.map_err(|error| refuse(format!("The form could not be read: {error}")))?;
+        let text = String::from_utf8(bytes.to_vec())
+            .map_err(|_| refuse(format!("{name}: the file is not UTF-8 text; save it as UTF-8 and send it again.")))?;
+        fields.push((name, text));
+    }
+    Ok(Fields(fields))
 }
 
 async fn read_body(request: Request, state: &PortalState) -> Result<Bytes, Response> {

@@ -14,7 +14,7 @@ use roster_service::directory::{self, Format, ImportSummary};
 use crate::error::{PortalError, PortalResult, render, render_with};
 use crate::form::Form;
 use crate::session::{Chrome, Section, Signed};
-use crate::{MAX_FORM, PortalState};
+use crate::{MAX_UPLOAD, PortalState};
 
 /// The formats offered, with their labels.
 const FORMATS: &[(&str, &str)] = &[
@@ -74,7 +74,7 @@ impl ImportPage {
             text: String::new(),
             outcome: None,
             error: None,
-            limit: format!("{} KiB", MAX_FORM / 1024),
+            limit: format!("{} MiB", MAX_UPLOAD / (1024 * 1024)),
         }
     }
 }
@@ -92,6 +92,14 @@ pub async fn submit(State(state): State<PortalState>, form: Form) -> PortalResul
     let mut page = ImportPage::new(admin);
     page.format = form.fields.get("format").unwrap_or("json").to_owned();
     page.text = form.fields.raw("text").to_owned();
+    // A file chosen wins over the text, and its extension names its format.
+    let file = form.fields.raw("file");
+    if !file.trim().is_empty() {
+        let name = form.fields.raw("file.filename").to_ascii_lowercase();
+        if let Some(format) = [".jsonl", ".json", ".csv"].iter().find(|extension| name.ends_with(**extension)) {
+            format.trim_start_matches('.').clone_into(&mut page.format);
+        }
+    }
     let format = match page.format.as_str() {
         "json" => Format::Json,
         "jsonl" => Format::Jsonl,
@@ -101,11 +109,13 @@ pub async fn submit(State(state): State<PortalState>, form: Form) -> PortalResul
             return Ok(render_with(StatusCode::BAD_REQUEST, &page));
         }
     };
-    if page.text.trim().is_empty() {
-        page.error = Some("Paste the content of a directory file into File content.".to_owned());
+    // The file's text is imported, not sent back into the page (it may be large).
+    let text = if file.trim().is_empty() { page.text.clone() } else { file.to_owned() };
+    if text.trim().is_empty() {
+        page.error = Some("Choose a directory file, or paste its content into File content.".to_owned());
         return Ok(render_with(StatusCode::BAD_REQUEST, &page));
     }
-    match directory::import_text(&state.stores, &admin.principal.actor(), format, page.text.clone()).await {
+    match directory::import_text(&state.stores, &admin.principal.actor(), format, text).await {
         Ok(summary) => {
             page.outcome = Some(Outcome::of(&summary));
             page.text.clear();

@@ -18,6 +18,7 @@ pub mod audit;
 pub mod change;
 pub mod dashboard;
 pub mod definition;
+pub mod dry_runs;
 pub mod error;
 pub mod expression;
 pub mod form;
@@ -71,6 +72,8 @@ pub struct PortalState {
     pub throttle: Arc<SignInThrottle>,
     /// The rate limit of provisioning on demand, per application.
     pub on_demand: roster_service::on_demand::Limiter,
+    /// The dry runs this node runs in the background.
+    pub dry_runs: Arc<dry_runs::DryRuns>,
     /// Sends the e-mail of a change of a job's state after a cycle the portal starts itself (the apply of a plan).
     pub mailer: roster_service::notify::Mailer,
 }
@@ -88,6 +91,7 @@ impl PortalState {
             origin: Arc::from(origin),
             throttle: Arc::new(SignInThrottle::default()),
             on_demand: roster_service::on_demand::Limiter::default(),
+            dry_runs: Arc::default(),
             mailer: roster_service::notify::Mailer::none(),
         }
     }
@@ -95,6 +99,9 @@ impl PortalState {
 
 /// The largest form the portal reads.
 pub const MAX_FORM: usize = 256 * 1024;
+
+/// The largest directory file the import page takes (larger ones: `roster directory import`).
+pub const MAX_UPLOAD: usize = 64 * 1024 * 1024;
 
 /// The portal's routes, to merge at the root of the server beside `/scim` and `/api`. It has no fallback of its
 /// own: the server's ([`not_found`]) answers paths nothing else takes.
@@ -126,7 +133,10 @@ pub fn router(state: PortalState) -> Router {
         .route("/users", get(users::list))
         .route("/users/deleted", get(users::deleted))
         .route("/users/new", get(users::new_page).post(users::create))
-        .route("/users/import", get(import::page).post(import::submit))
+        .route(
+            "/users/import",
+            get(import::page).post(import::submit).layer(axum::extract::DefaultBodyLimit::max(MAX_UPLOAD)),
+        )
         .route("/users/{id}", get(user::page))
         .route("/users/{id}/edit", get(user::edit).post(user::save))
         .route("/users/{id}/lifecycle", post(user::lifecycle))

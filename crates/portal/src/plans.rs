@@ -12,14 +12,16 @@ use askama::Template;
 use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
-use roster_engine::cycle::{CycleError, NoProgress};
+use roster_engine::cycle::CycleError;
 use roster_engine::dry_run::{Operation, PLANNED_ID, Plan};
 use roster_engine::log::Action;
 use roster_service::access::Permission;
 use roster_service::provisioning;
 use serde::Deserialize;
+use time::OffsetDateTime;
 
 use crate::PortalState;
+use crate::dry_runs::{Reporter, Run};
 use crate::error::{PortalError, PortalResult, render, render_with};
 use crate::form::Form;
 use crate::format;
@@ -90,6 +92,7 @@ struct ListPage {
     configured: bool,
     may_manage: bool,
     error: Option<String>,
+    run: Option<RunView>,
 }
 
 async fn list_page(state: &PortalState, admin: &Signed, name: &str) -> PortalResult<ListPage> {
@@ -109,6 +112,7 @@ async fn list_page(state: &PortalState, admin: &Signed, name: &str) -> PortalRes
         configured,
         may_manage: admin.may(Permission::ManageApplication(name)),
         error: None,
+        run: state.dry_runs.get(name).map(|run| RunView::of(&run, name)),
     })
 }
 
@@ -153,27 +157,63 @@ fn require_configured(configured: bool) -> PortalResult<()> {
     ))
 }
 
-/// `POST /applications/{name}/plans`: Run a dry run (reads only; the plan is stored), then the plan's page. A
-/// failure is shown in place on the list.
+/// `POST /applications/{name}/plans`: Run a dry run. It answers at once with the plans page, which shows the run
+/// started and its progress; the run goes on in the background (one at a time per application on this node), and
+/// ends with its plan to review, or with what went wrong shown on the same page.
 pub async fn run(State(state): State<PortalState>, Path(name): Path<String>, form: Form) -> PortalResult<Response> {
     let admin = &form.admin;
     admin.check(Permission::ManageApplication(&name))?;
     let (_, configured) = readable(&state, admin, &name).await?;
-    let result = match require_configured(configured) {
-        Ok(()) => {
-            provisioning::dry_run(&state.stores, &state.key, &name, Arc::new(NoProgress)).await.map_err(run_failure)
+    if let Err(error) = require_configured(configured) {
+        let mut page = list_page(&state, admin, &name).await?;
+        page.error = Some(format!("The dry run did not run: {} {}", error.message, error.hint));
+        return Ok(render_with(error.status, &page));
+    }
+    if state.dry_runs.begin(&name, OffsetDateTime::now_utc()) {
+        let (stores, key, runs, application) =
+            (state.stores.clone(), state.key.clone(), Arc::clone(&state.dry_runs), name.clone());
+        tokio::spawn(async move {
+            let progress = Arc::new(Reporter { runs: Arc::clone(&runs), application: application.clone() });
+            let outcome = provisioning::dry_run(&stores, &key, &application, progress).await;
+            let outcome = outcome.map(|plan| plan.id).map_err(|error| {
+                let error = run_failure(error);
+                format!("{} {}", error.message, error.hint)
+            });
+            runs.finish(&application, outcome);
+        });
+    }
+    Ok(Redirect::to(&format!("/applications/{}/plans", urlencoded(&name))).into_response())
+}
+
+/// The running or last dry run, as the plans page shows it.
+#[derive(Debug, Clone)]
+struct RunView {
+    running: bool,
+    started: String,
+    done: u64,
+    total: u64,
+    text: String,
+    plan: Option<String>,
+    error: Option<String>,
+}
+
+impl RunView {
+    fn of(run: &Run, name: &str) -> RunView {
+        let percent = if run.total == 0 { 0 } else { run.done * 100 / run.total };
+        let (plan, error) = match &run.outcome {
+            Some(Ok(id)) => (Some(format!("/applications/{}/plans/{}", urlencoded(name), urlencoded(id))), None),
+            Some(Err(error)) => (None, Some(error.clone())),
+            None => (None, None),
+        };
+        RunView {
+            running: run.outcome.is_none(),
+            started: format::time(run.started),
+            done: run.done,
+            total: run.total.max(1),
+            text: format!("{percent}% evaluated: {} of {} objects", format::count(run.done), format::count(run.total)),
+            plan,
+            error,
         }
-        Err(error) => Err(error),
-    };
-    match result {
-        Ok(plan) => Ok(Redirect::to(&format!("/applications/{}/plans/{}", urlencoded(&name), urlencoded(&plan.id)))
-            .into_response()),
-        Err(error) if error.status != StatusCode::INTERNAL_SERVER_ERROR => {
-            let mut page = list_page(&state, admin, &name).await?;
-            page.error = Some(format!("The dry run did not run: {} {}", error.message, error.hint));
-            Ok(render_with(error.status, &page))
-        }
-        Err(error) => Err(error),
     }
 }
 

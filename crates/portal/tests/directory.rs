@@ -391,7 +391,7 @@ async fn a_pasted_directory_file_is_imported_or_refused_with_where_it_is_wrong()
             "does not exist",
         ),
         ("xml", "<users/>", "There is no format"),
-        ("json", "  ", "Paste the content"),
+        ("json", "  ", "Choose a directory file, or paste its content"),
     ];
     for (format, text, message) in refused {
         let answer = import(format, text).await;
@@ -480,4 +480,59 @@ async fn a_directory_form_without_the_csrf_token_changes_nothing() {
     let mallory = portal.stores.directory.user(&ObjectId::from_u128(7)).await.unwrap().unwrap();
     assert!(mallory.deleted_date_time.is_none());
     assert_eq!(portal.stores.directory.counts().await.unwrap().0, 3);
+}
+
+/// A multipart form: the fields, then a file part; with the session's cookie, from the portal's own page.
+async fn post_file(portal: &Portal, cookie: &str, fields: &[(&str, &str)], file: (&str, &str)) -> Answer {
+    let boundary = "roster-test-boundary-7d3f";
+    let mut body = String::new();
+    for (name, value) in fields {
+        body.push_str(&format!("--{boundary}\r\nContent-Disposition: form-data; name=\"{name}\"\r\n\r\n{value}\r\n"));
+    }
+    let (filename, text) = file;
+    body.push_str(&format!(
+        "--{boundary}\r\nContent-Disposition: form-data; name=\"file\"; filename=\"{filename}\"\r\n\
+         Content-Type: application/octet-stream\r\n\r\n{text}\r\n--{boundary}--\r\n"
+    ));
+    let request = axum::http::Request::post("/users/import")
+        .header("content-type", format!("multipart/form-data; boundary={boundary}"))
+        .header("sec-fetch-site", "same-origin")
+        .header("cookie", cookie)
+        .body(axum::body::Body::from(body))
+        .unwrap();
+    portal.send(request).await
+}
+
+#[tokio::test]
+async fn a_directory_file_is_uploaded_its_extension_naming_its_format_larger_than_a_form() {
+    let portal = portal().await;
+    let (cookie, csrf) = portal.sign_in("ada@contoso.example").await;
+    // 2,000 users as JSON Lines: about 300 KiB, more than a form takes, less than a file may be.
+    let lines: Vec<String> = (0..2000u32)
+        .map(|n| {
+            format!(
+                "{{\"objectType\": \"user\", \"id\": \"{:08x}-0000-4000-8000-000000000000\", \"userPrincipalName\": \
+                 \"bulk{n}@contoso.example\", \"displayName\": \"Bulk user number {n} with a long enough name\", \
+                 \"department\": \"Department of things that make lines longer {n}\", \"accountEnabled\": true}}",
+                0x1000_0000 + n
+            )
+        })
+        .collect();
+    let text = lines.join("\n");
+    assert!(text.len() > roster_portal::MAX_FORM, "{}", text.len());
+    let (users_before, _) = portal.stores.directory.counts().await.unwrap();
+    let answer = post_file(&portal, &cookie, &[("csrf", &csrf), ("format", "json")], ("people.jsonl", &text)).await;
+    assert_eq!(answer.status, StatusCode::OK, "{}", answer.body);
+    assert!(answer.body.contains("Imported 2,000 users and 0 groups."), "{}", answer.body);
+    assert_eq!(portal.stores.directory.counts().await.unwrap().0, users_before + 2000);
+    // Without the CSRF token, a file changes nothing either.
+    let answer =
+        post_file(&portal, &cookie, &[("format", "jsonl")], ("more.jsonl", &lines[0].replace("bulk0", "other"))).await;
+    assert_eq!(answer.status, StatusCode::FORBIDDEN, "{}", answer.body);
+    // A file that is not a directory file says where, and is not echoed back into the page.
+    let answer =
+        post_file(&portal, &cookie, &[("csrf", &csrf)], ("broken.csv", "userPrincipalName\n\"unterminated")).await;
+    assert_eq!(answer.status, StatusCode::BAD_REQUEST, "{}", answer.body);
+    assert!(answer.body.contains("role=\"alert\"") && !answer.body.contains("unterminated"), "{}", answer.body);
+    assert_eq!(portal.stores.directory.counts().await.unwrap().0, users_before + 2000);
 }

@@ -41,13 +41,33 @@ async fn serve_target(portal: &Portal, cookie: &str, csrf: &str) -> String {
     secret
 }
 
-/// Runs a dry run through the page; answers the plan's path.
+/// Runs a dry run through the page: it answers at once with the plans page, which shows the run started and then
+/// links its plan; answers the plan's path.
 async fn dry_run(portal: &Portal, cookie: &str, csrf: &str) -> String {
-    let answer = portal.post("/applications/github/plans", Some(cookie), "same-origin", &[("csrf", csrf)]).await;
-    assert_eq!(answer.status, StatusCode::SEE_OTHER, "{}", answer.body);
-    let location = answer.header("location").to_owned();
+    let list = follow_dry_run(portal, cookie, csrf).await;
+    let link = list
+        .split("href=\"")
+        .find(|rest| rest.contains("id=\"review-plan\""))
+        .map(|rest| rest.split('"').next().unwrap());
+    let location = link.unwrap_or_else(|| panic!("the dry run links its plan: {list}")).to_owned();
     assert!(location.starts_with("/applications/github/plans/"), "{location}");
     location
+}
+
+/// Starts a dry run and reads the plans page until it has ended; that page.
+async fn follow_dry_run(portal: &Portal, cookie: &str, csrf: &str) -> String {
+    let answer = portal.post("/applications/github/plans", Some(cookie), "same-origin", &[("csrf", csrf)]).await;
+    assert_eq!((answer.status, answer.header("location")), (StatusCode::SEE_OTHER, "/applications/github/plans"));
+    // A target that refuses connections is retried with backoff before the run gives up: up to a minute.
+    for _ in 0..1200 {
+        let list = portal.get("/applications/github/plans", Some(cookie)).await;
+        assert!(list.body.contains("id=\"dry-run-status\""), "the page shows the run: {}", list.body);
+        if !list.body.contains("hx-trigger=\"every 1s\"") {
+            return list.body;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    panic!("the dry run did not end in a minute");
 }
 
 /// The users of `acme` in the target.
@@ -81,14 +101,14 @@ async fn a_dry_run_is_reviewed_then_applied_exactly_and_a_stale_plan_is_refused_
     let portal = portal().await;
     let (cookie, csrf) = portal.sign_in("ada@contoso.example").await;
     // Against the harness's unreachable target, the dry run fails in place with what to do.
-    let answer = portal.post("/applications/github/plans", Some(&cookie), "same-origin", &[("csrf", &csrf)]).await;
-    assert_eq!(answer.status, StatusCode::BAD_GATEWAY, "{}", answer.body);
-    assert!(answer.body.contains("role=\"alert\"") && answer.body.contains("Test Connection"), "{}", answer.body);
+    let failed = follow_dry_run(&portal, &cookie, &csrf).await;
+    assert!(failed.contains("id=\"dry-run-error\"") && failed.contains("Test Connection"), "{failed}");
     assert!(portal.stores.engine.plan_ids("github", 10).await.unwrap().is_empty());
 
     let secret = serve_target(&portal, &cookie, &csrf).await;
     let list = portal.get("/applications/github/plans", Some(&cookie)).await;
     assert!(list.body.contains("id=\"no-plans\"") && list.body.contains("Run a dry run"), "{}", list.body);
+    assert!(list.body.contains("Dry run failed"), "the last run stays on the page: {}", list.body);
     assert!(list.body.contains(">Dry run</a>"), "the application's menu links it");
     let stale = dry_run(&portal, &cookie, &csrf).await;
     let review = portal.get(&stale, Some(&cookie)).await;

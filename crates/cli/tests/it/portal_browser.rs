@@ -139,3 +139,35 @@ fn the_harness_turns_scripts_off_and_runs_axe_under_a_strict_csp() {
     let shots = std::fs::read_dir(scriptless.screenshot("scripts-off-again").parent().expect("a folder"));
     assert_eq!(shots.expect("the artefacts").count(), 4, "two of each browser, numbered on");
 }
+
+/// The keyboard alone: the sign-in page opens in the user name, Tab goes to the password, Enter signs in, every focused control shows a
+/// focus ring, the skip link moves the focus to the page's content, and the navigation opens a section.
+#[test]
+fn the_portal_is_usable_with_the_keyboard_alone() {
+    let data = data_dir(Backend::Sqlite);
+    create_admin(data.path());
+    let server = Server::start(data.path(), &[]);
+    let browser = Browser::start(Options::default());
+    let enter = char::from(fantoccini::key::Key::Enter).to_string();
+    let outline = "return getComputedStyle(document.activeElement).outlineStyle";
+    browser.goto(&format!("{}/sign-in", server.origin));
+    browser.wait_for("form#sign-in", TIMEOUT);
+    assert_eq!(browser.focused(), "upn", "the sign-in page opens with the focus in the user name");
+    assert_ne!(browser.execute(outline, vec![]), json!("none"), "the focused field shows where the focus is");
+    browser.press(ADMIN);
+    browser.tab_to("password", 1);
+    browser.press(PASSWORD);
+    browser.press(&enter);
+    browser.wait_until_text("h1", "Dashboard", TIMEOUT);
+    browser.tab_to("a:Skip to content", 1);
+    assert_ne!(browser.execute(outline, vec![]), json!("none"), "the skip link shows its focus");
+    browser.press(&enter);
+    assert_eq!(browser.focused(), "main", "the skip link moves the focus to the content");
+    browser.goto(&format!("{}/", server.origin));
+    browser.wait_until_text("h1", "Dashboard", TIMEOUT);
+    browser.tab_to("a:Enterprise applications", 6);
+    browser.press(&enter);
+    browser.wait_until_text("h1", "Enterprise applications", TIMEOUT);
+    assert_eq!(browser.current_url(), format!("{}/applications", server.origin));
+    browser.screenshot("keyboard-applications");
+}

@@ -565,8 +565,10 @@ fn provision_on_demand_reports_each_step(backend: Backend) {
     let logs: Value = serde_json::from_str(&run_ok(data, &["logs", "github", "--format", "json"])).unwrap();
     assert_eq!(logs[0]["initiator"], "User");
 
+    // Again: every step is shown, and nothing is sent since the target already matches.
     let report = run_ok(data, &["provision-on-demand", "github", "--user", U1]);
-    assert!(report.contains("Nothing to send"), "{report}");
+    assert!(report.contains("Export: Skipped - No change: the target already matches"), "{report}");
+    assert_eq!(target.users().len(), 1, "{report}");
     run_ok(data, &["app", "unassign", "github", "--group", ENGINEERING]);
     let report = run_ok(data, &["provision-on-demand", "github", "--user", U1]);
     assert!(report.contains("Action: Disable Success"), "{report}");

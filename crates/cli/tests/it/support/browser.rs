@@ -405,6 +405,37 @@ impl Browser {
         self.call("resize the window", self.client().set_window_size(width, height));
     }
 
+    /// Types `keys` into the focused element, as a keyboard does (`fantoccini::key::Key` characters for Tab and
+    /// Enter).
+    #[track_caller]
+    pub fn press(&self, keys: &str) {
+        let client = self.client();
+        self.call(format_args!("press {keys:?}"), async { client.active_element().await?.send_keys(keys).await });
+    }
+
+    /// The focused element, as `id` when it has one, else `TAG:text`.
+    #[track_caller]
+    pub fn focused(&self) -> String {
+        let script = "const e = document.activeElement; \
+                      return e ? (e.id || (e.tagName.toLowerCase() + ':' + e.textContent.trim())) : ''";
+        self.execute(script, vec![]).as_str().unwrap_or_default().to_owned()
+    }
+
+    /// Presses Tab until the focused element is `wanted` (see [`Browser::focused`]), at most `presses` times.
+    #[track_caller]
+    pub fn tab_to(&self, wanted: &str, presses: usize) {
+        let mut seen = Vec::new();
+        for _ in 0..presses {
+            self.press(&char::from(fantoccini::key::Key::Tab).to_string());
+            let focused = self.focused();
+            if focused == wanted {
+                return;
+            }
+            seen.push(focused);
+        }
+        self.fail(&format!("Tab never reached {wanted} in {presses} presses; it went through {seen:?}"))
+    }
+
     /// Fails the test with `message`, a screenshot named `failure` and the text of the page's `main`, so that the
     /// failure says what the page showed.
     #[track_caller]
