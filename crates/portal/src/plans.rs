@@ -199,7 +199,7 @@ struct RunView {
 
 impl RunView {
     fn of(run: &Run, name: &str) -> RunView {
-        let percent = if run.total == 0 { 0 } else { run.done * 100 / run.total };
+        let percent = (run.done * 100).checked_div(run.total).unwrap_or(0);
         let (plan, error) = match &run.outcome {
             Some(Ok(id)) => (Some(format!("/applications/{}/plans/{}", urlencoded(name), urlencoded(id))), None),
             Some(Err(error)) => (None, Some(error.clone())),
