@@ -31,7 +31,7 @@ async fn schema_version(url: &str) -> i64 {
 async fn nodes_starting_at_once_migrate_once_and_reconnecting_keeps_data() {
     let url = TestServer::shared().database().await;
     let stores = connect_four(&url).await;
-    assert_eq!(schema_version(&url).await, 7);
+    assert_eq!(schema_version(&url).await, 8);
     stores[0]
         .record("app", vec![roster_engine::state::Record::PutShadow(shadow(ObjectKind::User, 1, "t1"))])
         .await
@@ -64,7 +64,7 @@ async fn a_newer_database_is_refused() {
     tokio::spawn(connection);
     client.execute("INSERT INTO roster_schema (version, name) VALUES (99, 'future.sql')", &[]).await.unwrap();
     let error = PgStore::connect(&url).await.unwrap_err();
-    assert!(matches!(error, ConnectError::TooNew { found: 99, supported: 7 }), "{error:?}");
+    assert!(matches!(error, ConnectError::TooNew { found: 99, supported: 8 }), "{error:?}");
     assert!(error.to_string().contains("schema version 99"), "{error}");
 }
 

@@ -21,7 +21,7 @@ async fn reopening_keeps_data_and_the_schema_version() {
     let connection = rusqlite::Connection::open(&path).unwrap();
     let mode: String = connection.query_row("PRAGMA journal_mode", [], |row| row.get(0)).unwrap();
     let version: i64 = connection.query_row("PRAGMA user_version", [], |row| row.get(0)).unwrap();
-    assert_eq!((mode.as_str(), version), ("wal", 9));
+    assert_eq!((mode.as_str(), version), ("wal", 10));
 }
 
 #[test]
@@ -31,7 +31,7 @@ fn a_newer_database_is_refused() {
     drop(SqliteStore::open(&path).unwrap());
     rusqlite::Connection::open(&path).unwrap().pragma_update(None, "user_version", 99).unwrap();
     let error = SqliteStore::open(&path).unwrap_err();
-    assert!(matches!(error, OpenError::TooNew { found: 99, supported: 9, .. }), "{error:?}");
+    assert!(matches!(error, OpenError::TooNew { found: 99, supported: 10, .. }), "{error:?}");
     assert!(error.to_string().contains("schema version 99"), "{error}");
 }
 

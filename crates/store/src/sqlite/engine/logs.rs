@@ -243,7 +243,18 @@ mod tests {
                 &["USING INDEX engine_logs_cycle_newest (application=? AND cycle=? AND (at,change_id)<(?,?))"],
                 true,
             ),
-            (filtered(None, None), &["USING INDEX engine_logs_newest (application=? AND"], true),
+            // A status, however rare (the dashboard's failures of the last 24 hours), reads only its entries.
+            (filtered(None, None), &["USING INDEX engine_logs_status_newest (application=? AND status=? AND"], true),
+            (
+                LogQuery {
+                    status: Some(Status::Failure),
+                    since: Some(OffsetDateTime::UNIX_EPOCH),
+                    limit: 10,
+                    ..LogQuery::default()
+                },
+                &["USING INDEX engine_logs_status_newest (application=? AND status=? AND at>?)"],
+                true,
+            ),
             (
                 filtered(Some("c1"), None),
                 &["USING INDEX engine_logs_cycle_newest (application=? AND cycle=? AND"],
