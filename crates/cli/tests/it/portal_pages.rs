@@ -1,6 +1,7 @@
 //! Every page of the portal in Chromium against a real `roster serve`, as an admin reaches it: axe-core finds no
-//! serious or critical violation in light or in dark, and a directory user and group whose display names are
-//! markup are shown as text (no element is made of them) wherever they are listed.
+//! serious or critical violation in light or in dark, a directory user and group whose display names are markup
+//! are shown as text (no element is made of them) wherever they are listed, and at a phone's width no page is
+//! wider than the screen.
 
 use std::path::Path;
 
@@ -81,7 +82,7 @@ const LISTING_MARKUP: &[&str] =
     &["users", "users-search", "user", "groups", "group", "users-and-groups", "expression-builder"];
 
 #[test]
-fn every_page_is_accessible_in_light_and_dark_and_shows_markup_as_text() {
+fn every_page_is_accessible_in_light_and_dark_fits_a_phone_and_shows_markup_as_text() {
     let data = data_dir(Backend::Sqlite);
     create_admin(data.path());
     prepare(data.path());
@@ -105,5 +106,15 @@ fn every_page_is_accessible_in_light_and_dark_and_shows_markup_as_text() {
             assert!(text.contains(MARKUP), "{name} shows the markup as text: {text}");
         }
     }
+    // At a phone's width every page still fits: nothing wider than the window but what scrolls inside a table's box.
+    browser.set_window_size(390, 844);
+    let overflow = "return document.documentElement.scrollWidth - document.documentElement.clientWidth";
+    for (name, path) in PAGES {
+        browser.goto(&format!("{}{path}", server.origin));
+        browser.wait_for("main h1", TIMEOUT);
+        let wider = browser.execute(overflow, vec![]);
+        assert_eq!(wider, json!(0), "{name} is wider than a phone's screen by {wider} px");
+    }
+    browser.screenshot("overview-phone");
     assert!(failures.is_empty(), "pages that are not accessible:\n{}", failures.join("\n"));
 }
