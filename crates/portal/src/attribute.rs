@@ -19,7 +19,7 @@ use crate::PortalState;
 use crate::change::{self, Change};
 use crate::error::{PortalError, PortalResult, render, render_with};
 use crate::form::{Fields, Form};
-use crate::mappings::{Kind, page_path};
+use crate::mappings::{Kind, editable, page_path};
 use crate::overview::{AppNav, readable};
 use crate::session::{Chrome, Section, Signed};
 
@@ -261,9 +261,7 @@ pub async fn submit(
     Path((name, kind)): Path<(String, String)>,
     form: Form,
 ) -> PortalResult<Response> {
-    let kind = Kind::parse(&kind)?;
-    form.admin.check(Permission::ManageApplication(&name))?;
-    let (current, _) = readable(&state, &form.admin, &name).await?;
+    let (kind, current) = editable(&state, &form, &name, &kind).await?;
     let original = form.fields.raw("original").to_owned();
     let values = Values::from_form(&form.fields);
     let invalid = |problem: Problem| {

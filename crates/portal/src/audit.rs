@@ -12,13 +12,13 @@ use roster_directory::audit::{AuditEntry, Category, Initiator};
 use roster_directory::port::AuditQuery;
 use roster_service::access::Permission;
 use serde::Deserialize;
-use time::format_description::well_known::Rfc3339;
 use time::macros::format_description;
 use time::{Date, OffsetDateTime, Time};
 
 use crate::PortalState;
 use crate::error::{PortalError, PortalResult, render};
 use crate::format;
+use crate::query::{self, blank_to_none, parse_cursor, query_string};
 use crate::session::{Chrome, Section, Signed};
 use axum::response::Response;
 
@@ -60,10 +60,6 @@ pub struct AuditFilter {
     /// The id of the entry whose details are shown.
     #[serde(default)]
     pub entry: Option<String>,
-}
-
-fn blank_to_none(value: &Option<String>) -> Option<&str> {
-    value.as_deref().map(str::trim).filter(|value| !value.is_empty())
 }
 
 /// The categories, as Graph names them.
@@ -187,9 +183,8 @@ impl AuditFilter {
 
     /// This filter's query string with `before` and `entry` replaced.
     fn link(&self, before: Option<&str>, entry: Option<&str>) -> String {
-        let mut query = form_urlencoded::Serializer::new(String::new());
         let custom = blank_to_none(&self.period) == Some("custom");
-        let pairs = [
+        query_string(&[
             ("period", blank_to_none(&self.period)),
             ("from", blank_to_none(&self.from).filter(|_| custom)),
             ("to", blank_to_none(&self.to).filter(|_| custom)),
@@ -200,26 +195,12 @@ impl AuditFilter {
             ("target", blank_to_none(&self.target)),
             ("before", before),
             ("entry", entry),
-        ];
-        for (key, value) in pairs {
-            if let Some(value) = value {
-                query.append_pair(key, value);
-            }
-        }
-        query.finish()
+        ])
     }
 }
 
-/// A cursor `{RFC 3339 time}|{entry id}`.
-fn parse_cursor(text: &str) -> Result<(OffsetDateTime, String), PortalError> {
-    let bad = || PortalError::bad_request("The page cursor is not valid: use the Next link as given.");
-    let (at, id) = text.split_once('|').ok_or_else(bad)?;
-    let at = OffsetDateTime::parse(at, &Rfc3339).map_err(|_| bad())?;
-    Ok((at, id.to_owned()))
-}
-
 fn cursor((at, id): &(OffsetDateTime, String)) -> String {
-    format!("{}|{id}", at.format(&Rfc3339).unwrap_or_default())
+    query::cursor(*at, id)
 }
 
 /// Who, as a table shows it.

@@ -33,6 +33,7 @@ pub mod on_demand;
 pub mod overview;
 pub mod plans;
 pub mod provisioning;
+pub mod query;
 pub mod scoping;
 pub mod service_provider;
 pub mod session;

@@ -11,12 +11,12 @@ use roster_engine::log::{Action, LogEntry, Status};
 use roster_engine::state::LogQuery;
 use serde::Deserialize;
 use time::OffsetDateTime;
-use time::format_description::well_known::Rfc3339;
 
 use crate::PortalState;
 use crate::error::{PortalError, PortalResult, render};
 use crate::format;
 use crate::overview::{AppNav, readable, urlencoded};
+use crate::query::{self, blank_to_none, parse_cursor, query_string};
 use crate::session::{Chrome, Section, Signed};
 
 /// Entries on a page.
@@ -53,10 +53,6 @@ pub struct LogFilter {
     pub format: Option<String>,
 }
 
-fn blank_to_none(value: &Option<String>) -> Option<&str> {
-    value.as_deref().map(str::trim).filter(|value| !value.is_empty())
-}
-
 impl LogFilter {
     /// The store's query of this filter, or what is wrong with it.
     pub fn query(&self, now: OffsetDateTime, limit: usize) -> Result<LogQuery, PortalError> {
@@ -88,8 +84,7 @@ impl LogFilter {
 
     /// This filter's query string with `before` and `entry` replaced.
     fn link(&self, before: Option<&str>, entry: Option<&str>, format: Option<&str>) -> String {
-        let mut query = form_urlencoded::Serializer::new(String::new());
-        let pairs = [
+        query_string(&[
             ("identity", blank_to_none(&self.identity)),
             ("status", blank_to_none(&self.status)),
             ("action", blank_to_none(&self.action)),
@@ -98,26 +93,12 @@ impl LogFilter {
             ("before", before),
             ("entry", entry),
             ("format", format),
-        ];
-        for (key, value) in pairs {
-            if let Some(value) = value {
-                query.append_pair(key, value);
-            }
-        }
-        query.finish()
+        ])
     }
 }
 
-/// A cursor `{RFC 3339 time}|{change id}`.
-fn parse_cursor(text: &str) -> Result<(OffsetDateTime, String), PortalError> {
-    let bad = || PortalError::bad_request("The page cursor is not valid: use the Next link as given.");
-    let (at, change) = text.split_once('|').ok_or_else(bad)?;
-    let at = OffsetDateTime::parse(at, &Rfc3339).map_err(|_| bad())?;
-    Ok((at, change.to_owned()))
-}
-
 fn cursor(entry: &LogEntry) -> String {
-    format!("{}|{}", entry.at.format(&Rfc3339).unwrap_or_default(), entry.change)
+    query::cursor(entry.at, &entry.change)
 }
 
 /// One row of the table.

@@ -82,6 +82,15 @@ impl Kind {
     }
 }
 
+/// The kind of a path segment and the application's definition, for a form that changes them: 404 for a kind or
+/// an application that does not exist, 403 unless the admin manages the application.
+pub async fn editable(state: &PortalState, form: &Form, name: &str, kind: &str) -> PortalResult<(Kind, Definition)> {
+    let kind = Kind::parse(kind)?;
+    form.admin.check(Permission::ManageApplication(name))?;
+    let (definition, _) = readable(state, &form.admin, name).await?;
+    Ok((kind, definition))
+}
+
 /// The path of a kind's Attribute Mapping page.
 pub fn page_path(name: &str, kind: Kind) -> String {
     format!("/applications/{}/mappings/{}", urlencoded(name), kind.path())
@@ -219,9 +228,7 @@ pub async fn submit(
     Path((name, kind)): Path<(String, String)>,
     form: Form,
 ) -> PortalResult<Response> {
-    let kind = Kind::parse(&kind)?;
-    form.admin.check(Permission::ManageApplication(&name))?;
-    let (current, _) = readable(&state, &form.admin, &name).await?;
+    let (kind, current) = editable(&state, &form, &name, &kind).await?;
     let mut proposed = current.clone();
     let what = match form.fields.get("action") {
         Some("settings") => {

@@ -25,7 +25,7 @@ use crate::change::{self, Change};
 use crate::error::{PortalError, PortalResult, render, render_with};
 use crate::form::{Fields, Form};
 use crate::format;
-use crate::mappings::{Kind, page_path};
+use crate::mappings::{Kind, editable, page_path};
 use crate::overview::{AppNav, readable, urlencoded};
 use crate::session::{Chrome, Section, Signed};
 
@@ -212,9 +212,7 @@ pub async fn submit(
     Path((name, kind)): Path<(String, String)>,
     form: Form,
 ) -> PortalResult<Response> {
-    let kind = Kind::parse(&kind)?;
-    form.admin.check(Permission::ManageApplication(&name))?;
-    let (current, _) = readable(&state, &form.admin, &name).await?;
+    let (kind, current) = editable(&state, &form, &name, &kind).await?;
     let mut rows = rows_of(&form.fields);
     let action = form.fields.get("action").unwrap_or("save").to_owned();
     let again = |rows: Vec<FilterRows>, count: Option<Count>, error: Option<String>| {
