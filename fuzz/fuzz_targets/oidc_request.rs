@@ -1,0 +1,29 @@
+//! Fuzzes what an OpenID Provider reads from a relying party before it trusts anything: a compact JWS checked
+//! against a published key (only a token that key signed may verify, and nothing panics), a redirect URI
+//! registered and matched (a URI matches only itself, or a loopback one with another port), and PKCE parameters.
+#![no_main]
+
+use libfuzzer_sys::fuzz_target;
+use roster_idp::keys::SigningKey;
+use roster_idp::redirect::{RedirectUri, find};
+use roster_idp::{jws, pkce};
+
+fuzz_target!(|data: &[u8]| {
+    let Ok(text) = std::str::from_utf8(data) else { return };
+    let key = SigningKey::generate().expect("a key");
+    assert!(jws::verify(text, std::slice::from_ref(key.jwk())).is_err(), "a token the fresh key never signed");
+    if let Ok(registered) = RedirectUri::register(text) {
+        assert!(find(std::slice::from_ref(&registered), text).is_some());
+        assert!(find(std::slice::from_ref(&registered), &format!("{text}x")).is_none());
+    }
+    let (challenge, verifier) = text.split_once(' ').unwrap_or((text, text));
+    if let Ok(challenge) = pkce::Challenge::from_request(Some(challenge), Some("S256")) {
+        let verified = pkce::verify(challenge.as_ref(), Some(verifier));
+        if verified.is_ok() {
+            assert_eq!(
+                challenge.map(|c| c.as_str().to_owned()),
+                Some(pkce::Challenge::of_verifier(verifier).as_str().to_owned())
+            );
+        }
+    }
+});
