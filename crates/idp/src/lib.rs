@@ -4,6 +4,7 @@
 //! stores and the sign-in pages build on them.
 #![warn(missing_docs)]
 
+pub mod authorize;
 pub mod jws;
 pub mod keys;
 pub mod pkce;
