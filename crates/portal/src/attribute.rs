@@ -8,9 +8,7 @@ use askama::Template;
 use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use axum::response::Response;
-use roster_directory::USER_ATTRIBUTES;
 use roster_engine::definition::{Apply, Definition, Mapping, MappingKind};
-use roster_engine::source::{COMPUTED_USER_ATTRIBUTES, GROUP_ATTRIBUTES};
 use roster_expr::Expression;
 use roster_service::access::Permission;
 use serde::Deserialize;
@@ -19,6 +17,7 @@ use crate::PortalState;
 use crate::change::{self, Change};
 use crate::error::{PortalError, PortalResult, render, render_with};
 use crate::form::{Fields, Form};
+use crate::format;
 use crate::mappings::{Kind, editable, page_path};
 use crate::overview::{AppNav, readable};
 use crate::session::{Chrome, Section, Signed};
@@ -181,14 +180,6 @@ pub struct Which {
     pub expression: Option<String>,
 }
 
-/// The source attributes offered for a kind.
-fn attributes(kind: Kind) -> Vec<&'static str> {
-    match kind {
-        Kind::Users => USER_ATTRIBUTES.iter().chain(COMPUTED_USER_ATTRIBUTES).copied().collect(),
-        Kind::Groups => GROUP_ATTRIBUTES.to_vec(),
-    }
-}
-
 fn page_of(
     admin: &Signed,
     definition: &Definition,
@@ -198,11 +189,7 @@ fn page_of(
     problem: Option<Problem>,
 ) -> AttributePage {
     let app = AppNav::new(definition, "provisioning");
-    let caret = problem
-        .as_ref()
-        .and_then(|problem| problem.column)
-        .map(|column| format!("{}^", " ".repeat(column.saturating_sub(1))))
-        .unwrap_or_default();
+    let caret = problem.as_ref().and_then(|problem| problem.column).map(format::caret).unwrap_or_default();
     AttributePage {
         chrome: admin.chrome(Section::Applications),
         title: format!(
@@ -217,7 +204,7 @@ fn page_of(
         label: kind.label(),
         original,
         values,
-        attributes: attributes(kind),
+        attributes: kind.source_attributes(),
         problem,
         caret,
     }

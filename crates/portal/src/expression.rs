@@ -6,8 +6,8 @@
 use askama::Template;
 use axum::extract::{Path, Query, State};
 use axum::response::Response;
-use roster_directory::{ObjectId, USER_ATTRIBUTES, User};
-use roster_engine::source::{COMPUTED_USER_ATTRIBUTES, UserSource};
+use roster_directory::{ObjectId, User};
+use roster_engine::source::UserSource;
 use roster_expr::{Context, Expr, Expression, Function, Outcome};
 use roster_service::access::Permission;
 use roster_service::provisioning;
@@ -16,6 +16,8 @@ use time::OffsetDateTime;
 
 use crate::PortalState;
 use crate::error::{PortalResult, render};
+use crate::format;
+use crate::mappings::Kind;
 use crate::overview::{AppNav, readable, urlencoded};
 use crate::session::{Chrome, Section, Signed};
 
@@ -79,7 +81,7 @@ pub async fn page(
     if !expression.trim().is_empty() {
         match Expression::parse(&expression) {
             Err(problem) => {
-                let caret = format!("{}^", " ".repeat(problem.column.saturating_sub(1)));
+                let caret = format::caret(problem.column);
                 error = Some((format!("Column {}: {}.", problem.column, problem.message), caret));
             }
             Ok(parsed_expression) => {
@@ -112,7 +114,7 @@ pub async fn page(
         functions: Function::all()
             .map(|function| FunctionRow { name: function.name(), signature: function.signature() })
             .collect(),
-        attributes: USER_ATTRIBUTES.iter().chain(COMPUTED_USER_ATTRIBUTES).copied().collect(),
+        attributes: Kind::Users.source_attributes(),
     }))
 }
 

@@ -42,6 +42,11 @@ pub fn count(value: u64) -> String {
     out
 }
 
+/// A line with a caret under the 1-based `column` of the line above it (an expression's parse error).
+pub fn caret(column: usize) -> String {
+    format!("{}^", " ".repeat(column.saturating_sub(1)))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

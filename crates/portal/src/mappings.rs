@@ -8,9 +8,11 @@ use askama::Template;
 use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use axum::response::Response;
+use roster_directory::USER_ATTRIBUTES;
 use roster_engine::definition::{Apply, Definition, Mapping, MappingKind, ObjectMapping};
 use roster_engine::in_scope;
 use roster_engine::scoping::ScopingFilter;
+use roster_engine::source::{COMPUTED_USER_ATTRIBUTES, GROUP_ATTRIBUTES};
 use roster_service::access::Permission;
 use roster_service::provisioning;
 use serde::Deserialize;
@@ -70,6 +72,14 @@ impl Kind {
         match self {
             Kind::Users => &mut definition.users,
             Kind::Groups => &mut definition.groups,
+        }
+    }
+
+    /// The source attributes a mapping or a scoping filter of this kind may name, as the editors offer them.
+    pub fn source_attributes(self) -> Vec<&'static str> {
+        match self {
+            Kind::Users => USER_ATTRIBUTES.iter().chain(COMPUTED_USER_ATTRIBUTES).copied().collect(),
+            Kind::Groups => GROUP_ATTRIBUTES.to_vec(),
         }
     }
 

@@ -12,11 +12,9 @@ use askama::Template;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::response::Response;
-use roster_directory::USER_ATTRIBUTES;
 use roster_engine::definition::Definition;
 use roster_engine::in_scope::ScopeChange;
 use roster_engine::scoping::{Clause, CompiledScoping, Operator, ScopingFilter};
-use roster_engine::source::{COMPUTED_USER_ATTRIBUTES, GROUP_ATTRIBUTES};
 use roster_service::access::Permission;
 use roster_service::provisioning;
 
@@ -169,10 +167,6 @@ fn page_of(
     error: Option<String>,
 ) -> ScopingPage {
     let app = AppNav::new(definition, "provisioning");
-    let attributes = match kind {
-        Kind::Users => USER_ATTRIBUTES.iter().chain(COMPUTED_USER_ATTRIBUTES).copied().collect(),
-        Kind::Groups => GROUP_ATTRIBUTES.to_vec(),
-    };
     ScopingPage {
         chrome: admin.chrome(Section::Applications),
         title: format!("{} · Source Object Scope ({})", app.display_name, kind.label()),
@@ -182,7 +176,7 @@ fn page_of(
         label: kind.label(),
         filters,
         operators: Operator::all().map(|(_, name)| name).collect(),
-        attributes,
+        attributes: kind.source_attributes(),
         count,
         error,
     }

@@ -468,10 +468,7 @@ async fn run(job: Job, progress: Arc<dyn Progress>, writes: Writes) -> Result<Ra
         return Ok(Ran { cycle, operations: Vec::new() });
     }
     let probed = match kind {
-        CycleKind::Initial => match (empty(&job, ObjectKind::User).await, empty(&job, ObjectKind::Group).await) {
-            (Ok(users), Ok(groups)) => Ok([users, groups]),
-            (Err(error), _) | (_, Err(error)) => Err(error),
-        },
+        CycleKind::Initial => empty_target(&job).await,
         CycleKind::Incremental => Ok([false, false]),
     };
     let empty_target = match probed {
@@ -656,23 +653,23 @@ impl ProgressWrites {
     }
 }
 
-/// Whether the job has no shadow of this kind and the target holds no object of it. A target that cannot say
-/// (an error other than a wholesale failure) is not known to be empty.
-async fn empty(job: &Job, kind: ObjectKind) -> Result<bool, CycleError> {
+/// Whether the target is empty of users and of groups, for an initial cycle: a kind is empty when the job has no
+/// shadow of it and the target holds none. The target's users are counted even when shadows answer: the request
+/// checks the credentials before anything is evaluated, so that an initial cycle (a restart) with a wrong token
+/// ends in quarantine at once, as Entra's, even when every object already matches. A target that cannot say (an
+/// error other than a wholesale failure) is not known to be empty.
+async fn empty_target(job: &Job) -> Result<[bool; 2], CycleError> {
     let shadows = job.state.shadow_counts(&job.definition.name).await?;
-    let shadowed = shadows.iter().any(|(shadow_kind, _, count)| *shadow_kind == kind && *count > 0);
-    // The users are counted even when the shadows answer: the request checks the credentials before anything is
-    // evaluated, so that an initial cycle (a restart) with a wrong token ends in quarantine at once, as Entra's,
-    // even when every object already matches.
-    if shadowed && kind == ObjectKind::Group {
-        return Ok(false);
-    }
-    let client_kind = match kind {
-        ObjectKind::User => roster_scim_client::Kind::User,
-        ObjectKind::Group => roster_scim_client::Kind::Group,
-    };
-    match job.client.total(client_kind).await {
-        Ok(total) => Ok(total == 0 && !shadowed),
+    let shadowed = |kind: ObjectKind| shadows.iter().any(|(shadow_kind, _, count)| *shadow_kind == kind && *count > 0);
+    let users = target_empty(job, roster_scim_client::Kind::User).await? && !shadowed(ObjectKind::User);
+    let groups = !shadowed(ObjectKind::Group) && target_empty(job, roster_scim_client::Kind::Group).await?;
+    Ok([users, groups])
+}
+
+/// Whether the target holds no object of `kind`; a wholesale failure fails the cycle.
+async fn target_empty(job: &Job, kind: roster_scim_client::Kind) -> Result<bool, CycleError> {
+    match job.client.total(kind).await {
+        Ok(total) => Ok(total == 0),
         Err(error) if is_wholesale(&error) => Err(CycleError::Target(error)),
         Err(_) => Ok(false),
     }
