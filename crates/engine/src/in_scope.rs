@@ -3,10 +3,10 @@
 //! definition and a proposed one at once: the scoping filter editor's live "N in scope (+a, −b vs now)".
 
 use roster_directory::ObjectId;
-use roster_directory::port::DirectoryStore;
+use roster_directory::port::{Assignment, DirectoryStore};
 
 use crate::cycle::{CycleError, load_groups};
-use crate::definition::Definition;
+use crate::definition::{Definition, Scope};
 use crate::entitlement::Entitlements;
 use crate::scoping::CompiledScoping;
 use crate::source::{GroupSource, UserSource};
@@ -56,20 +56,22 @@ struct Test {
 }
 
 impl Test {
-    /// The test of `kind`: for users only the assigned groups (and those nested in them) are read, since with
-    /// "sync all" every user is entitled anyway and only assignments bring roles; for groups, as a cycle reads them.
-    async fn of(directory: &dyn DirectoryStore, definition: &Definition, kind: Kind) -> Result<Test, CycleError> {
-        let assignments = directory.assignments(&definition.name).await?;
-        let mut reading = definition.clone();
-        if kind == Kind::Users {
-            reading.scope = crate::definition::Scope::Assigned;
-        }
-        let groups = load_groups(directory, &reading, &assignments).await?;
+    /// The test of `kind` under `definition`, whose application has `assignments`: for users only the assigned
+    /// groups (and those nested in them) are read, since with "sync all" every user is entitled anyway and only
+    /// assignments bring roles; for groups, as a cycle reads them.
+    async fn of(
+        directory: &dyn DirectoryStore,
+        definition: &Definition,
+        kind: Kind,
+        assignments: &[Assignment],
+    ) -> Result<Test, CycleError> {
+        let reading = if kind == Kind::Users { Scope::Assigned } else { definition.scope };
+        let groups = load_groups(directory, reading, definition.include_nested_members, assignments).await?;
         let entitlements = Entitlements::build(
             definition.scope,
             definition.include_nested_members,
             &definition.app_roles,
-            &assignments,
+            assignments,
             &groups,
         );
         Ok(Test {
@@ -91,16 +93,18 @@ impl Test {
     }
 }
 
-/// Counts the users or groups in scope under `current` and under `proposed` (the same application: the
-/// assignments are read once per definition), reading the directory a page at a time.
+/// Counts the users or groups in scope under `current` and under `proposed` (the same application: its
+/// assignments are read once), reading the directory a page at a time.
 pub async fn compare(
     directory: &dyn DirectoryStore,
     current: &Definition,
     proposed: &Definition,
     kind: Kind,
 ) -> Result<ScopeChange, CycleError> {
-    let now = Test::of(directory, current, kind).await?;
-    let then = Test::of(directory, proposed, kind).await?;
+    // One application: its assignments are read once, for both definitions.
+    let assignments = directory.assignments(&current.name).await?;
+    let now = Test::of(directory, current, kind, &assignments).await?;
+    let then = Test::of(directory, proposed, kind, &assignments).await?;
     let mut change = ScopeChange::default();
     let mut after: Option<ObjectId> = None;
     loop {
@@ -134,7 +138,8 @@ pub async fn user_roles(
     definition: &Definition,
     user: &roster_directory::User,
 ) -> Result<Option<(Vec<roster_expr::AppRoleAssignment>, bool)>, CycleError> {
-    let test = Test::of(directory, definition, Kind::Users).await?;
+    let assignments = directory.assignments(&definition.name).await?;
+    let test = Test::of(directory, definition, Kind::Users, &assignments).await?;
     Ok(test.entitlements.user(user.id()).map(|roles| (roles.to_vec(), test.user(user))))
 }
 

@@ -20,8 +20,8 @@ use crate::form::{Fields, Form};
 use crate::listing;
 use crate::session::{Chrome, Section, Signed};
 
-/// Admins on a page.
-pub const PAGE_SIZE: usize = 50;
+/// Admins on a page, as the directory's lists.
+pub const PAGE_SIZE: usize = listing::PAGE_SIZE;
 
 /// The page's query.
 #[derive(Debug, Clone, Default, Deserialize)]

@@ -1,8 +1,8 @@
 //! Import users and groups (Entra's Bulk create): the text of a directory file, pasted, in the formats
 //! `roster directory import` reads (`.json`, `.jsonl`, `.csv`), upserted by id all or nothing through the same
 //! service layer. The page answers with the import's summary, or with what is wrong and where (the line, or the
-//! entry of a `.json` file's lists), keeping the text to correct. A file larger than a form (256 KiB) is
-//! imported with the command line.
+//! entry of a `.json` file's lists), keeping the text to correct. A file is uploaded up to 64 MiB
+//! ([`MAX_UPLOAD`]); a larger one is imported with the command line.
 
 use askama::Template;
 use axum::extract::State;
@@ -92,22 +92,33 @@ pub async fn submit(State(state): State<PortalState>, form: Form) -> PortalResul
     let mut page = ImportPage::new(admin);
     page.format = form.fields.get("format").unwrap_or("json").to_owned();
     page.text = form.fields.raw("text").to_owned();
-    // A file chosen wins over the text, and its extension names its format.
     let file = form.fields.raw("file");
-    if !file.trim().is_empty() {
-        let name = form.fields.raw("file.filename").to_ascii_lowercase();
-        if let Some(format) = [".jsonl", ".json", ".csv"].iter().find(|extension| name.ends_with(**extension)) {
-            format.trim_start_matches('.').clone_into(&mut page.format);
+    let format = if file.trim().is_empty() {
+        None
+    } else {
+        // A file chosen wins over the text, and its extension names its format (as the command line reads it).
+        roster_directory::import::format_from_path(std::path::Path::new(form.fields.raw("file.filename"))).ok()
+    };
+    let format = match format {
+        Some(format) => {
+            // The page shows the format the file was read in.
+            let value = match format {
+                Format::Json => "json",
+                Format::Jsonl => "jsonl",
+                Format::Csv => "csv",
+            };
+            value.clone_into(&mut page.format);
+            format
         }
-    }
-    let format = match page.format.as_str() {
-        "json" => Format::Json,
-        "jsonl" => Format::Jsonl,
-        "csv" => Format::Csv,
-        other => {
-            page.error = Some(format!("There is no format {other:?}: choose JSON, JSON Lines or CSV."));
-            return Ok(render_with(StatusCode::BAD_REQUEST, &page));
-        }
+        None => match page.format.as_str() {
+            "json" => Format::Json,
+            "jsonl" => Format::Jsonl,
+            "csv" => Format::Csv,
+            other => {
+                page.error = Some(format!("There is no format {other:?}: choose JSON, JSON Lines or CSV."));
+                return Ok(render_with(StatusCode::BAD_REQUEST, &page));
+            }
+        },
     };
     // The file's text is imported, not sent back into the page (it may be large).
     let text = if file.trim().is_empty() { page.text.clone() } else { file.to_owned() };

@@ -171,7 +171,7 @@ struct EnterprisePage {
 async fn enterprise_page(state: &PortalState, admin: &Signed, slug: &str) -> PortalResult<EnterprisePage> {
     admin.check(Permission::ManageEnterprises)?;
     let enterprise = admin::enterprise(&state.stores, slug).await?;
-    let tokens = admin::tokens(&state.stores, slug).await?.iter().rev().map(TokenRow::of).collect();
+    let tokens = admin::tokens_of(&state.stores, &enterprise).await?.iter().rev().map(TokenRow::of).collect();
     Ok(EnterprisePage {
         chrome: admin.chrome(Section::ServiceProvider),
         title: format!("{slug} · Service provider"),
@@ -184,18 +184,24 @@ async fn enterprise_page(state: &PortalState, admin: &Signed, slug: &str) -> Por
     })
 }
 
+/// The query of an enterprise's page: the name of a token just revoked.
+#[derive(Debug, Default, serde::Deserialize)]
+pub struct Revoked {
+    /// The token's name.
+    #[serde(default)]
+    pub revoked: Option<String>,
+}
+
 /// `GET /service-provider/{slug}`: an enterprise and its tokens.
 pub async fn enterprise(
     State(state): State<PortalState>,
     admin: Signed,
     Path(slug): Path<String>,
-    axum::extract::RawQuery(query): axum::extract::RawQuery,
+    axum::extract::Query(query): axum::extract::Query<Revoked>,
 ) -> PortalResult<Response> {
     let mut page = enterprise_page(&state, &admin, &slug).await?;
-    let done = query.as_deref().and_then(|query| {
-        form_urlencoded::parse(query.as_bytes()).find(|(key, _)| key == "revoked").map(|(_, value)| value.into_owned())
-    });
-    page.notice = done.map(|name| format!("Token {name} was revoked: requests that present it are refused now."));
+    page.notice =
+        query.revoked.map(|name| format!("Token {name} was revoked: requests that present it are refused now."));
     Ok(render(&page))
 }
 

@@ -128,7 +128,11 @@ pub async fn issue(
 
 /// Lists an enterprise's tokens (never their secrets).
 pub async fn tokens(stores: &Stores, slug: &str) -> anyhow::Result<Vec<TokenRecord>> {
-    let enterprise = enterprise(stores, slug).await?;
+    tokens_of(stores, &enterprise(stores, slug).await?).await
+}
+
+/// Lists the tokens of an enterprise already read (never their secrets).
+pub async fn tokens_of(stores: &Stores, enterprise: &Enterprise) -> anyhow::Result<Vec<TokenRecord>> {
     stores.tenants.tokens(enterprise.id).await.map_err(store_error)
 }
 

@@ -755,7 +755,8 @@ pub(crate) async fn build_context(
     let user_scoping = CompiledScoping::compile(&definition.users.scoping_filters)?;
     let group_scoping = CompiledScoping::compile(&definition.groups.scoping_filters)?;
     let assignments = job.directory.assignments(&application).await?;
-    let group_index = load_groups(&*job.directory, definition, &assignments).await?;
+    let group_index =
+        load_groups(&*job.directory, definition.scope, definition.include_nested_members, &assignments).await?;
     let entitlements = Entitlements::build(
         definition.scope,
         definition.include_nested_members,
@@ -837,11 +838,12 @@ async fn read_changes(directory: &dyn DirectoryStore, from: Seq, head: Seq) -> R
 /// nesting, the groups nested in them.
 pub(crate) async fn load_groups(
     directory: &dyn DirectoryStore,
-    definition: &Definition,
+    scope: Scope,
+    nested: bool,
     assignments: &[roster_directory::port::Assignment],
 ) -> Result<HashMap<ObjectId, Group>, DirectoryError> {
     let mut groups = HashMap::new();
-    if definition.scope == Scope::All {
+    if scope == Scope::All {
         let mut after: Option<ObjectId> = None;
         loop {
             let page = directory.groups_after(after.as_ref(), PAGE).await?;
@@ -865,7 +867,7 @@ pub(crate) async fn load_groups(
             continue;
         }
         let Some(group) = directory.group(&id).await? else { continue };
-        if definition.include_nested_members {
+        if nested {
             // Members that are groups are loaded too; a member that is not a group answers None.
             for member in &group.members {
                 if !groups.contains_key(member) && directory.user(member).await?.is_none() {
